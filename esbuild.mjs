@@ -1,0 +1,35 @@
+// One bundle per entry point. Native packages (onnxruntime-node, sharp) stay external: they load their
+// own binaries at run time.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['onnxruntime-node', 'sharp', 'vscode'],
+  logLevel: 'warning',
+};
+
+const entries = [
+  { in: 'server/src/cli/main.ts', out: 'cli' },
+  // The worker thread's entry must sit beside the bundles that start it (see runtime/worker.ts).
+  { in: 'server/src/engine/runtime/worker-entry.ts', out: 'worker' },
+  { in: 'server/src/main.ts', out: 'server' },
+  { in: 'extension/src/extension.ts', out: 'extension' },
+].filter((e) => existsSync(e.in));
+
+const ctx = await esbuild.context({
+  ...common,
+  entryPoints: entries,
+  outdir: 'dist',
+  banner: { js: '' },
+});
+if (watch) await ctx.watch();
+else {
+  await ctx.rebuild();
+  await ctx.dispose();
+}

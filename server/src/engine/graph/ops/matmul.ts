@@ -1,0 +1,37 @@
+// MatMul with numpy batching. Rank-1 operands are not supported: reshape to a matrix first.
+import { definePrimitive } from '../registry';
+import { broadcastShapes, formatShape } from '../shape';
+import type { Tensor } from '../tensor';
+import { emitAs, unbroadcast } from './common';
+
+/** Swaps the last two axes. */
+export function transposeLast(t: Tensor): Tensor {
+  const perm = Array.from({ length: t.rank }, (_, i) => i);
+  perm[t.rank - 1] = t.rank - 2;
+  perm[t.rank - 2] = t.rank - 1;
+  return t.transpose(perm);
+}
+
+definePrimitive({
+  name: 'MatMul',
+  infer: (inputs) => {
+    const [a, b] = inputs as [Tensor, Tensor];
+    if (a.dtype !== b.dtype) throw new Error(`mixed dtypes ${a.dtype} and ${b.dtype}`);
+    if (a.rank < 2 || b.rank < 2) throw new Error('operands must have rank ≥ 2 (reshape vectors to matrices)');
+    const k1 = a.shape[a.rank - 1]!;
+    const k2 = b.shape[b.rank - 2]!;
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+      throw new Error(`inner dims differ: ${formatShape(a.shape)} × ${formatShape(b.shape)} (${k1} vs ${k2})`);
+    }
+    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
+    return { dtype: a.dtype, shape: [...batch, a.shape[a.rank - 2]!, b.shape[b.rank - 1]!] };
+  },
+  emit: emitAs('MatMul'),
+  backward: (out, g, needs) => {
+    const [a, b] = out.inputs as [Tensor, Tensor];
+    return [
+      needs[0] ? unbroadcast(g.matmul(transposeLast(b)), a) : null,
+      needs[1] ? unbroadcast(transposeLast(a).matmul(g), b) : null,
+    ];
+  },
+});
