@@ -24,6 +24,10 @@ export class ProviderError extends Error {
   override name = 'ProviderError';
 }
 
+// Failures to start a provider come back as exceptions with the reason; ORT's own console logging of the
+// same failure (to stderr) would only repeat them.
+ort.env.logLevel = 'fatal';
+
 /** The order `auto` tries providers in: the fastest that works on this machine wins. */
 const AUTO_ORDER: ProviderName[] = ['cuda', 'webgpu', 'cpu'];
 

@@ -23,6 +23,8 @@ const runGraph: WorkerTask = async (payload: RunGraphPayload, ctx) => {
       if (ctx.signal.aborted) throw new Error('cancelled');
       out = await session.run(payload.feeds);
       ctx.progress({ done: i + 1, total: n });
+      // Let a pending abort message in: session.run resolves without turning the event loop.
+      await new Promise((r) => setImmediate(r));
     }
     return { outputs: out, provider: session.provider };
   } finally {

@@ -27,10 +27,13 @@ export class AbortedError extends Error {
 }
 
 /** The worker entry: the bundled `worker.js` beside this bundle, else the TypeScript source (dev, tests). */
-function workerEntry(): string {
+function startWorker(): Worker {
   const bundled = path.join(__dirname, 'worker.js');
-  if (existsSync(bundled)) return bundled;
-  return path.join(__dirname, 'worker-entry.ts');
+  if (existsSync(bundled)) return new Worker(bundled);
+  // Running from source (tests, benchmarks): the thread registers the TypeScript loader itself, since
+  // loader hooks are per thread.
+  const source = path.join(__dirname, 'worker-entry.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 
 /** Runs the registered task `task` (see worker-tasks.ts) with `payload` on a fresh worker thread. */
@@ -40,7 +43,7 @@ export function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOp
       reject(new AbortedError(`${task}: cancelled before it started`));
       return;
     }
-    const worker = new Worker(workerEntry());
+    const worker = startWorker();
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void): void => {
