@@ -48,7 +48,10 @@ export async function gradCheck(
   grads.forEach((gr, i) => (outs[`grad_${inputs[i]!.name}`] = gr));
   const model = serialize(outs);
   const session = await GraphSession.create(model, { optimization: 'basic', threads: 1, name: 'gradcheck' });
-  const lossOnly = await GraphSession.create(serialize({ loss: scalarLoss }), { optimization: 'basic', threads: 1 });
+  const lossOnly = await GraphSession.create(serialize({ loss: scalarLoss }), {
+    optimization: 'basic',
+    threads: 1,
+  });
 
   const feeds: Record<string, HostTensor> = {};
   inputs.forEach((i) => {
@@ -57,18 +60,36 @@ export async function gradCheck(
   });
   // The output shape is needed for the weights: run f alone once.
   const probe = await GraphSession.create(serialize({ y }), { optimization: 'basic', threads: 1 });
-  const yShape = (await probe.run(pick(feeds, probe.inputs.map((s) => s.name)))).y!.shape;
+  const yShape = (
+    await probe.run(
+      pick(
+        feeds,
+        probe.inputs.map((s) => s.name),
+      ),
+    )
+  ).y!.shape;
   await probe.release();
   const wn = yShape.reduce((p, d) => p * d, 1);
-  feeds['__w'] = f64(yShape, Array.from({ length: wn }, () => rng.uniform(0.5, 1.5) * (rng.next() < 0.5 ? -1 : 1)));
+  feeds['__w'] = f64(
+    yShape,
+    Array.from({ length: wn }, () => rng.uniform(0.5, 1.5) * (rng.next() < 0.5 ? -1 : 1)),
+  );
 
-  const need = (s: GraphSession): Record<string, HostTensor> => pick(feeds, s.inputs.map((x) => x.name));
+  const need = (s: GraphSession): Record<string, HostTensor> =>
+    pick(
+      feeds,
+      s.inputs.map((x) => x.name),
+    );
   const analytic = await session.run(need(session));
   const perInput: Record<string, number> = {};
   for (const inp of inputs) {
     const x = feeds[inp.name]!.data as Float64Array;
     const ga = analytic[`grad_${inp.name}`]!.data as Float64Array;
-    assert.equal(ga.length, x.length, `gradient of ${inp.name} has ${ga.length} values for ${x.length} inputs`);
+    assert.equal(
+      ga.length,
+      x.length,
+      `gradient of ${inp.name} has ${ga.length} values for ${x.length} inputs`,
+    );
     const idx = Array.from({ length: x.length }, (_, i) => i);
     const chosen = inp.sample && inp.sample < idx.length ? rng.shuffle(idx).slice(0, inp.sample) : idx;
     let maxDiff = 0;

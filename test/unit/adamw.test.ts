@@ -10,7 +10,10 @@ describe('AdamW', () => {
     opt.step([new Float32Array([0.5, -4])]);
     // Step 1: m̂ = g and v̂ = g², so the Adam part is lr·sign(g) (up to eps); decay first: p·(1 − lr·wd).
     const s1 = [1 * (1 - 0.001) - 0.1 * (0.5 / (0.5 + 1e-8)), -2 * (1 - 0.001) + 0.1 * (4 / (4 + 1e-8))];
-    assert.ok(Math.abs(p[0]! - s1[0]!) < 1e-6 && Math.abs(p[1]! - s1[1]!) < 1e-6, `step 1: ${Array.from(p)} vs ${s1}`);
+    assert.ok(
+      Math.abs(p[0]! - s1[0]!) < 1e-6 && Math.abs(p[1]! - s1[1]!) < 1e-6,
+      `step 1: ${Array.from(p)} vs ${s1}`,
+    );
     opt.step([new Float32Array([1, 2])]);
     // Step 2 by hand: m = 0.9·m₁ + 0.1·g, v = 0.999·v₁ + 0.001·g², bias corrections 1 − β^2.
     const expect = s1.map((prev, i) => {
@@ -22,7 +25,10 @@ describe('AdamW', () => {
       const vh = v / (1 - 0.999 ** 2);
       return prev * (1 - 0.001) - (0.1 * mh) / (Math.sqrt(vh) + 1e-8);
     });
-    assert.ok(Math.abs(p[0]! - expect[0]!) < 1e-6 && Math.abs(p[1]! - expect[1]!) < 1e-6, `step 2: ${Array.from(p)} vs ${expect}`);
+    assert.ok(
+      Math.abs(p[0]! - expect[0]!) < 1e-6 && Math.abs(p[1]! - expect[1]!) < 1e-6,
+      `step 2: ${Array.from(p)} vs ${expect}`,
+    );
     assert.equal(opt.stepCount, 2);
   });
 

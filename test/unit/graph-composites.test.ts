@@ -16,7 +16,11 @@ import {
   silu,
   type Tensor,
 } from '../../server/src/engine/graph/index';
-import { decoderStack, type DecoderLayerWeights, type DecoderShape } from '../../server/src/engine/models/llava/llama-decoder';
+import {
+  decoderStack,
+  type DecoderLayerWeights,
+  type DecoderShape,
+} from '../../server/src/engine/models/llava/llama-decoder';
 import { f64, i64 } from '../../server/src/engine/runtime/host-tensor';
 import { evaluate } from '../helpers/evaluate';
 import { gradCheck } from '../helpers/gradcheck';
@@ -24,7 +28,10 @@ import { gradCheck } from '../helpers/gradcheck';
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-9): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < actual.length; i++) {
-    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tol * Math.max(1, Math.abs(expected[i]!)), `at ${i}: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i]! - expected[i]!) <= tol * Math.max(1, Math.abs(expected[i]!)),
+      `at ${i}: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
@@ -49,9 +56,18 @@ describe('activations and norms: values', () => {
       }
       return (2 / Math.sqrt(Math.PI)) * s;
     };
-    close(out.gelu!.data as Float64Array, xs.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))));
-    close(out.quick!.data as Float64Array, xs.map((v) => v / (1 + Math.exp(-1.702 * v))));
-    close(out.silu!.data as Float64Array, xs.map((v) => v / (1 + Math.exp(-v))));
+    close(
+      out.gelu!.data as Float64Array,
+      xs.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+    );
+    close(
+      out.quick!.data as Float64Array,
+      xs.map((v) => v / (1 + Math.exp(-1.702 * v))),
+    );
+    close(
+      out.silu!.data as Float64Array,
+      xs.map((v) => v / (1 + Math.exp(-v))),
+    );
     const rms = [0, 1].flatMap((r) => {
       const row = xs.slice(3 * r, 3 * r + 3);
       const ms = row.reduce((s, v) => s + v * v, 0) / 3;
@@ -65,8 +81,13 @@ describe('activations and norms: values', () => {
     const logits = g.input('logits', 'float64', [1, 3, 4]);
     const labels = g.input('labels', 'int64', [1, 3]);
     const lv = [0.1, 2, -1, 0.5, 1, 1, 1, 1, -3, 0, 3, 0.2];
-    const run = (ls: number[]) => evaluate({ loss: maskedCrossEntropy(logits, labels) }, { logits: f64([1, 3, 4], lv), labels: i64([1, 3], ls) });
-    const ce = (row: number[], k: number): number => Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[k]!;
+    const run = (ls: number[]) =>
+      evaluate(
+        { loss: maskedCrossEntropy(logits, labels) },
+        { logits: f64([1, 3, 4], lv), labels: i64([1, 3], ls) },
+      );
+    const ce = (row: number[], k: number): number =>
+      Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[k]!;
     const r = await run([1, -100, 2]);
     close(r.loss!.data as Float64Array, [(ce(lv.slice(0, 4), 1) + ce(lv.slice(8, 12), 2)) / 2]);
     const none = await run([-100, -100, -100]);
@@ -76,22 +97,31 @@ describe('activations and norms: values', () => {
 
 describe('composites: gradients', () => {
   it('linear (HF [out, in] layout, with bias) on a 3-d input', async () => {
-    await gradCheck((x, w, b) => linear(x, w, b), [
-      { name: 'x', shape: [2, 3, 4] },
-      { name: 'w', shape: [5, 4] },
-      { name: 'b', shape: [5] },
-    ]);
+    await gradCheck(
+      (x, w, b) => linear(x, w, b),
+      [
+        { name: 'x', shape: [2, 3, 4] },
+        { name: 'w', shape: [5, 4] },
+        { name: 'b', shape: [5] },
+      ],
+    );
   });
   it('layerNorm and rmsNorm', async () => {
-    await gradCheck((x, w, b) => layerNorm(x, w, b, 1e-5), [
-      { name: 'x', shape: [2, 5] },
-      { name: 'w', shape: [5] },
-      { name: 'b', shape: [5] },
-    ]);
-    await gradCheck((x, w) => rmsNorm(x, w, 1e-6), [
-      { name: 'x', shape: [2, 5] },
-      { name: 'w', shape: [5] },
-    ]);
+    await gradCheck(
+      (x, w, b) => layerNorm(x, w, b, 1e-5),
+      [
+        { name: 'x', shape: [2, 5] },
+        { name: 'w', shape: [5] },
+        { name: 'b', shape: [5] },
+      ],
+    );
+    await gradCheck(
+      (x, w) => rmsNorm(x, w, 1e-6),
+      [
+        { name: 'x', shape: [2, 5] },
+        { name: 'w', shape: [5] },
+      ],
+    );
   });
   it('gelu, quickGelu, silu', async () => {
     for (const f of [gelu, quickGelu, silu]) await gradCheck(f, [{ name: 'x', shape: [7] }]);
@@ -118,14 +148,23 @@ describe('composites: gradients', () => {
   });
   it('masked cross-entropy with an ignore index', async () => {
     await gradCheck(
-      (logits) => maskedCrossEntropy(logits, logits.graph.constant(new BigInt64Array([3n, -100n, 0n, 1n]), [2, 2])),
+      (logits) =>
+        maskedCrossEntropy(logits, logits.graph.constant(new BigInt64Array([3n, -100n, 0n, 1n]), [2, 2])),
       [{ name: 'logits', shape: [2, 2, 5] }],
     );
   });
 });
 
 describe('a 2-layer LLaMA-style decoder', () => {
-  const shape: DecoderShape = { hidden: 8, heads: 4, kvHeads: 2, headDim: 2, intermediate: 12, rmsEps: 1e-6, ropeTheta: 10000 };
+  const shape: DecoderShape = {
+    hidden: 8,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 2,
+    intermediate: 12,
+    rmsEps: 1e-6,
+    ropeTheta: 10000,
+  };
   const V = 7;
   const layerParts: [keyof DecoderLayerWeights, number[]][] = [
     ['inputNorm', [8]],
@@ -149,7 +188,10 @@ describe('a 2-layer LLaMA-style decoder', () => {
     });
     const h = decoderStack(x, layers, weights[weights.length - 2]!, shape);
     const logits = linear(h, weights[weights.length - 1]!);
-    const labels = x.graph.constant(new BigInt64Array([-100n, 2n, 5n, -100n, 1n, 0n, 6n, 3n, -100n, 4n]), [2, 5]);
+    const labels = x.graph.constant(
+      new BigInt64Array([-100n, 2n, 5n, -100n, 1n, 0n, 6n, 3n, -100n, 4n]),
+      [2, 5],
+    );
     return maskedCrossEntropy(logits, labels);
   }
 

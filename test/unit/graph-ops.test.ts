@@ -19,41 +19,61 @@ import { definePrimitive } from '../../server/src/engine/graph/registry';
 import { evaluate } from '../helpers/evaluate';
 import { f64 } from '../../server/src/engine/runtime/host-tensor';
 
-const positive = (n: number, lo = 0.5, hi = 2.5): number[] => Array.from({ length: n }, (_, i) => lo + ((i * 0.618) % 1) * (hi - lo));
-const awayFromZero = (n: number): number[] => Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (0.5 + ((i * 0.37) % 1.5)));
+const positive = (n: number, lo = 0.5, hi = 2.5): number[] =>
+  Array.from({ length: n }, (_, i) => lo + ((i * 0.618) % 1) * (hi - lo));
+const awayFromZero = (n: number): number[] =>
+  Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (0.5 + ((i * 0.37) % 1.5)));
 
 describe('broadcasting arithmetic', () => {
   for (const op of ['add', 'sub', 'mul'] as const) {
     it(`${op} with broadcasting, zeros and negatives`, async () => {
-      await gradCheck((a, b) => a[op](b), [
-        { name: 'a', shape: [2, 3, 4] },
-        { name: 'b', shape: [3, 1] },
-      ]);
-      await gradCheck((a, b) => a[op](b), [
-        { name: 'a', shape: [4] },
-        { name: 'b', shape: [2, 1, 4] },
-      ]);
-      await gradCheck((a, b) => a[op](b), [
-        { name: 'a', shape: [] },
-        { name: 'b', shape: [2, 3] },
-      ]);
+      await gradCheck(
+        (a, b) => a[op](b),
+        [
+          { name: 'a', shape: [2, 3, 4] },
+          { name: 'b', shape: [3, 1] },
+        ],
+      );
+      await gradCheck(
+        (a, b) => a[op](b),
+        [
+          { name: 'a', shape: [4] },
+          { name: 'b', shape: [2, 1, 4] },
+        ],
+      );
+      await gradCheck(
+        (a, b) => a[op](b),
+        [
+          { name: 'a', shape: [] },
+          { name: 'b', shape: [2, 3] },
+        ],
+      );
     });
   }
   it('div with broadcasting', async () => {
-    await gradCheck((a, b) => a.div(b), [
-      { name: 'a', shape: [2, 3] },
-      { name: 'b', shape: [3], values: awayFromZero(3) },
-    ]);
-    await gradCheck((a, b) => a.div(b), [
-      { name: 'a', shape: [1, 3] },
-      { name: 'b', shape: [2, 1], values: awayFromZero(2) },
-    ]);
+    await gradCheck(
+      (a, b) => a.div(b),
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3], values: awayFromZero(3) },
+      ],
+    );
+    await gradCheck(
+      (a, b) => a.div(b),
+      [
+        { name: 'a', shape: [1, 3] },
+        { name: 'b', shape: [2, 1], values: awayFromZero(2) },
+      ],
+    );
   });
   it('pow: base and exponent', async () => {
-    await gradCheck((a, b) => a.pow(b), [
-      { name: 'a', shape: [2, 3], values: positive(6) },
-      { name: 'b', shape: [3] },
-    ]);
+    await gradCheck(
+      (a, b) => a.pow(b),
+      [
+        { name: 'a', shape: [2, 3], values: positive(6) },
+        { name: 'b', shape: [3] },
+      ],
+    );
     // An integer exponent is defined for negative bases too.
     await gradCheck((a) => a.pow(3), [{ name: 'a', shape: [5], values: [-1.5, -0.2, 0, 0.7, 1.9] }]);
   });
@@ -122,7 +142,10 @@ describe('softmax and reductions', () => {
 describe('layout', () => {
   it('reshape, including a symbolic dim and an inferred -1', async () => {
     await gradCheck((x) => x.reshape([3, 8]).mul(x.reshape([3, 8])), [{ name: 'x', shape: [2, 3, 4] }]);
-    await gradCheck((x) => x.reshape(['b', -1]).sin(), [{ name: 'x', shape: [2, 3, 4], declared: ['b', 3, 4] }]);
+    await gradCheck(
+      (x) => x.reshape(['b', -1]).sin(),
+      [{ name: 'x', shape: [2, 3, 4], declared: ['b', 3, 4] }],
+    );
   });
   it('transpose', async () => {
     await gradCheck((x) => x.transpose([2, 0, 1]), [{ name: 'x', shape: [2, 3, 4] }]);
@@ -136,7 +159,10 @@ describe('layout', () => {
   });
   it('cast float64 → float64 keeps the gradient; to int64 passes none', async () => {
     await gradCheck((x) => apply('Cast', [x], { to: 'float64' }).mul(x), [{ name: 'x', shape: [3] }]);
-    await gradCheck((x) => x.cast('int64').cast('float64').add(x), [{ name: 'x', shape: [3], values: [0.2, 1.7, -1.3] }]);
+    await gradCheck(
+      (x) => x.cast('int64').cast('float64').add(x),
+      [{ name: 'x', shape: [3], values: [0.2, 1.7, -1.3] }],
+    );
   });
 });
 
@@ -147,17 +173,23 @@ describe('slicing and joining', () => {
     await gradCheck((x) => x.slice(0, 1).mul(2), [{ name: 'x', shape: [3, 2], declared: ['n', 2] }]);
   });
   it('concat of three', async () => {
-    await gradCheck((a, b, c) => concat([a, b, c], 1).sin(), [
-      { name: 'a', shape: [2, 1] },
-      { name: 'b', shape: [2, 3] },
-      { name: 'c', shape: [2, 2] },
-    ]);
+    await gradCheck(
+      (a, b, c) => concat([a, b, c], 1).sin(),
+      [
+        { name: 'a', shape: [2, 1] },
+        { name: 'b', shape: [2, 3] },
+        { name: 'c', shape: [2, 2] },
+      ],
+    );
   });
   it('concat along a symbolic dim', async () => {
-    await gradCheck((a, b) => concat([a, b], 0).sin(), [
-      { name: 'a', shape: [2, 3], declared: ['n', 3] },
-      { name: 'b', shape: [4, 3], declared: ['m', 3] },
-    ]);
+    await gradCheck(
+      (a, b) => concat([a, b], 0).sin(),
+      [
+        { name: 'a', shape: [2, 3], declared: ['n', 3] },
+        { name: 'b', shape: [4, 3], declared: ['m', 3] },
+      ],
+    );
   });
   it('pad', async () => {
     const g = (x: Tensor): Tensor => pad(x, x.graph.ints([1, 0, 2, 1])).sin();
@@ -180,10 +212,13 @@ describe('indexing', () => {
   });
   it('scatterND (add) and gatherND', async () => {
     const idx = (t: Tensor): Tensor => t.graph.constant(new BigInt64Array([1n, 0n, 1n]), [3, 1]);
-    await gradCheck((data, upd) => scatterAdd(data, idx(data), upd).sin(), [
-      { name: 'data', shape: [3, 2] },
-      { name: 'upd', shape: [3, 2] },
-    ]);
+    await gradCheck(
+      (data, upd) => scatterAdd(data, idx(data), upd).sin(),
+      [
+        { name: 'data', shape: [3, 2] },
+        { name: 'upd', shape: [3, 2] },
+      ],
+    );
     await gradCheck((data) => gatherND(data, idx(data)).sin(), [{ name: 'data', shape: [3, 2] }]);
   });
   it('where with a broadcast condition', async () => {
@@ -200,18 +235,27 @@ describe('indexing', () => {
 
 describe('matmul', () => {
   it('2-d × 2-d, batched × 2-d, and broadcast batches', async () => {
-    await gradCheck((a, b) => a.matmul(b), [
-      { name: 'a', shape: [3, 4] },
-      { name: 'b', shape: [4, 2] },
-    ]);
-    await gradCheck((a, b) => a.matmul(b), [
-      { name: 'a', shape: [2, 3, 4] },
-      { name: 'b', shape: [4, 5] },
-    ]);
-    await gradCheck((a, b) => a.matmul(b), [
-      { name: 'a', shape: [2, 1, 3, 4] },
-      { name: 'b', shape: [3, 4, 2] },
-    ]);
+    await gradCheck(
+      (a, b) => a.matmul(b),
+      [
+        { name: 'a', shape: [3, 4] },
+        { name: 'b', shape: [4, 2] },
+      ],
+    );
+    await gradCheck(
+      (a, b) => a.matmul(b),
+      [
+        { name: 'a', shape: [2, 3, 4] },
+        { name: 'b', shape: [4, 5] },
+      ],
+    );
+    await gradCheck(
+      (a, b) => a.matmul(b),
+      [
+        { name: 'a', shape: [2, 1, 3, 4] },
+        { name: 'b', shape: [3, 4, 2] },
+      ],
+    );
   });
 });
 

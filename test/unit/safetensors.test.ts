@@ -50,15 +50,29 @@ describe('safetensors round trip', () => {
 
   it('converts half precision like torch: subnormals, rounding, infinities', () => {
     const xs = new Float32Array([1, 65504, 70000, 6e-8, -0, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
-    assert.deepEqual(Array.from(f16ToF32(f32ToF16(xs))), [1, 65504, Infinity, 5.960464477539063e-8, -0, 1, 1 + 2 ** -9]);
+    assert.deepEqual(Array.from(f16ToF32(f32ToF16(xs))), [
+      1,
+      65504,
+      Infinity,
+      5.960464477539063e-8,
+      -0,
+      1,
+      1 + 2 ** -9,
+    ]);
     // bf16 keeps 8 mantissa bits, ties to even
-    assert.deepEqual(Array.from(bf16ToF32(f32ToBf16(new Float32Array([1 + 2 ** -8, 1 + 3 * 2 ** -8])))), [1, 1 + 2 ** -6]);
+    assert.deepEqual(Array.from(bf16ToF32(f32ToBf16(new Float32Array([1 + 2 ** -8, 1 + 3 * 2 ** -8])))), [
+      1,
+      1 + 2 ** -6,
+    ]);
   });
 
   it('reads sharded checkpoints through model.safetensors.index.json', () => {
     const dir = tmp();
     const s = sample();
-    writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), { 'a.weight': s['a.weight']!, ids: s['ids']! });
+    writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), {
+      'a.weight': s['a.weight']!,
+      ids: s['ids']!,
+    });
     writeSafetensors(path.join(dir, 'model-00002-of-00002.safetensors'), { 'b.half': s['b.half']! });
     writeFileSync(
       path.join(dir, 'model.safetensors.index.json'),
@@ -80,11 +94,23 @@ describe('safetensors round trip', () => {
 
   it('reports a missing checkpoint and a bad index with the file name', () => {
     const dir = tmp();
-    assert.throws(() => SafetensorsCheckpoint.open(dir), /no model\.safetensors or model\.safetensors\.index\.json/);
-    writeFileSync(path.join(dir, 'model.safetensors.index.json'), '{"weight_map": {"x": "../evil.safetensors"}}');
+    assert.throws(
+      () => SafetensorsCheckpoint.open(dir),
+      /no model\.safetensors or model\.safetensors\.index\.json/,
+    );
+    writeFileSync(
+      path.join(dir, 'model.safetensors.index.json'),
+      '{"weight_map": {"x": "../evil.safetensors"}}',
+    );
     assert.throws(() => SafetensorsCheckpoint.open(dir), /must be a file name inside the folder/);
-    writeFileSync(path.join(dir, 'model.safetensors.index.json'), '{"weight_map": {"x": "missing.safetensors"}}');
-    assert.throws(() => SafetensorsCheckpoint.open(dir), (e: Error) => e instanceof SafetensorsError && /missing\.safetensors: cannot open/.test(e.message));
+    writeFileSync(
+      path.join(dir, 'model.safetensors.index.json'),
+      '{"weight_map": {"x": "missing.safetensors"}}',
+    );
+    assert.throws(
+      () => SafetensorsCheckpoint.open(dir),
+      (e: Error) => e instanceof SafetensorsError && /missing\.safetensors: cannot open/.test(e.message),
+    );
   });
 });
 
@@ -99,14 +125,60 @@ describe('malformed safetensors files fail with clear errors', () => {
   };
   const cases: [string, Uint8Array, RegExp][] = [
     ['empty file', new Uint8Array(0), /too short/],
-    ['oversized header length', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(), /exceeds the 100000000-byte limit/],
-    ['header longer than the file', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 1000n, true); return b; })(), /truncated: the header claims 1000 bytes/],
-    ['header not JSON', withHeader('x').map((v, i) => (i === 8 ? 0x7b : v)), /not valid JSON|not a JSON object/],
-    ['unknown dtype', withHeader({ t: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1), /unknown dtype "F8_E4M3"/],
-    ['offsets out of range', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4), /run past the data/],
-    ['offsets that disagree with the shape', withHeader({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /needs 12 bytes, data_offsets give 8/],
-    ['negative shape', withHeader({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), /non-negative integers/],
-    ['overlapping tensors', withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /overlap/],
+    [
+      'oversized header length',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true);
+        return b;
+      })(),
+      /exceeds the 100000000-byte limit/,
+    ],
+    [
+      'header longer than the file',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 1000n, true);
+        return b;
+      })(),
+      /truncated: the header claims 1000 bytes/,
+    ],
+    [
+      'header not JSON',
+      withHeader('x').map((v, i) => (i === 8 ? 0x7b : v)),
+      /not valid JSON|not a JSON object/,
+    ],
+    [
+      'unknown dtype',
+      withHeader({ t: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1),
+      /unknown dtype "F8_E4M3"/,
+    ],
+    [
+      'offsets out of range',
+      withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4),
+      /run past the data/,
+    ],
+    [
+      'offsets that disagree with the shape',
+      withHeader({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8),
+      /needs 12 bytes, data_offsets give 8/,
+    ],
+    [
+      'negative shape',
+      withHeader({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4),
+      /non-negative integers/,
+    ],
+    [
+      'overlapping tensors',
+      withHeader(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        },
+        8,
+      ),
+      /overlap/,
+    ],
     ['truncated data', good.slice(0, good.length - 3), /truncated or corrupt/],
   ];
   for (const [name, bytes, pattern] of cases) {
@@ -129,7 +201,8 @@ describe('malformed safetensors files fail with clear errors', () => {
       const mode = k % 4;
       let bytes: Uint8Array = b;
       if (mode === 0) bytes = b.slice(0, rng.int(b.length));
-      else if (mode === 1) for (let j = 0; j < 1 + rng.int(4); j++) b[rng.int(Math.min(b.length, 8 + 200))] = rng.int(256);
+      else if (mode === 1)
+        for (let j = 0; j < 1 + rng.int(4); j++) b[rng.int(Math.min(b.length, 8 + 200))] = rng.int(256);
       else if (mode === 2) for (let j = 0; j < 8; j++) b[j] = rng.int(256);
       else for (let j = 0; j < 1 + rng.int(8); j++) b[rng.int(b.length)] = rng.int(256);
       const file = path.join(dir, `f${k}.safetensors`);
@@ -139,7 +212,10 @@ describe('malformed safetensors files fail with clear errors', () => {
         for (const n of f.names()) f.read(n);
         f.close();
       } catch (e) {
-        assert.ok(e instanceof SafetensorsError, `case ${k} (mode ${mode}) threw ${(e as Error).name}: ${(e as Error).message}`);
+        assert.ok(
+          e instanceof SafetensorsError,
+          `case ${k} (mode ${mode}) threw ${(e as Error).name}: ${(e as Error).message}`,
+        );
         rejected++;
       }
     }

@@ -24,12 +24,23 @@ describe('ONNX serialization', () => {
     const proto = fromBinary(ModelProtoSchema, model.bytes);
     assert.ok(proto.opsetImport.every((o) => o.domain === '' && o.version >= 18n));
     const graph = proto.graph!;
-    assert.deepEqual(graph.input.map((i) => i.name), ['x']);
-    assert.deepEqual(graph.output.map((o) => o.name), ['probs']);
+    assert.deepEqual(
+      graph.input.map((i) => i.name),
+      ['x'],
+    );
+    assert.deepEqual(
+      graph.output.map((o) => o.name),
+      ['probs'],
+    );
     assert.ok(graph.initializer.some((t) => t.name === 'w'));
     assert.ok(graph.node.every((n) => n.domain === ''));
-    const dims = graph.input[0]!.type!.value.value as { shape: { dim: { value: { case: string; value: unknown } }[] } };
-    assert.deepEqual(dims.shape.dim.map((d) => d.value.value), ['batch', 3n]);
+    const dims = graph.input[0]!.type!.value.value as {
+      shape: { dim: { value: { case: string; value: unknown } }[] };
+    };
+    assert.deepEqual(
+      dims.shape.dim.map((d) => d.value.value),
+      ['batch', 3n],
+    );
     assert.deepEqual(model.inputs, [{ name: 'x', dtype: 'float32', shape: ['batch', 3] }]);
   });
 
@@ -38,9 +49,14 @@ describe('ONNX serialization', () => {
     const s = await GraphSession.create(serialize({ probs: y }));
     const out = await s.run({ x: f32([2, 3], [1, 0, 0, 0, 1, -1]) });
     // rows of x·wᵀ: [1, 4] and [-1, -1]
-    const sm = (a: number, b: number) => [Math.exp(a) / (Math.exp(a) + Math.exp(b)), Math.exp(b) / (Math.exp(a) + Math.exp(b))];
+    const sm = (a: number, b: number) => [
+      Math.exp(a) / (Math.exp(a) + Math.exp(b)),
+      Math.exp(b) / (Math.exp(a) + Math.exp(b)),
+    ];
     const expected = [...sm(1, 4), ...sm(-1, -1)];
-    Array.from(out.probs!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6));
+    Array.from(out.probs!.data as Float32Array).forEach((v, i) =>
+      assert.ok(Math.abs(v - expected[i]!) < 1e-6),
+    );
     assert.deepEqual(out.probs!.shape, [2, 2]);
     await s.release();
   });
@@ -72,11 +88,45 @@ describe('ONNX serialization', () => {
   });
 
   it('the op table covers what LLaVA needs', () => {
-    const needed = ['MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Tanh', 'Erf', 'Sigmoid',
-      'Softmax', 'LogSoftmax', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Gather',
-      'Where', 'Expand', 'Unsqueeze', 'Squeeze', 'Cast', 'Cos', 'Sin', 'StopGradient'];
+    const needed = [
+      'MatMul',
+      'Add',
+      'Sub',
+      'Mul',
+      'Div',
+      'Neg',
+      'Pow',
+      'Sqrt',
+      'Reciprocal',
+      'Exp',
+      'Log',
+      'Tanh',
+      'Erf',
+      'Sigmoid',
+      'Softmax',
+      'LogSoftmax',
+      'ReduceSum',
+      'ReduceMean',
+      'ReduceMax',
+      'Reshape',
+      'Transpose',
+      'Concat',
+      'Slice',
+      'Gather',
+      'Where',
+      'Expand',
+      'Unsqueeze',
+      'Squeeze',
+      'Cast',
+      'Cos',
+      'Sin',
+      'StopGradient',
+    ];
     const have = new Set(primitiveNames());
-    assert.deepEqual(needed.filter((n) => !have.has(n)), []);
+    assert.deepEqual(
+      needed.filter((n) => !have.has(n)),
+      [],
+    );
   });
 
   it('shape errors name the op and both shapes', () => {
@@ -94,12 +144,30 @@ describe('sessions', () => {
     const g = new Graph('checker');
     const x = g.input('x', 'float32', ['batch', 3]);
     const ids = g.input('ids', 'int64', ['batch']);
-    const s = await GraphSession.create(serialize({ y: x.sum(1).add(ids.cast('float32')) }), { name: 'checker' });
-    await assert.rejects(s.run({ x: f32([2, 4]), ids: i64([2], [1, 2]) }), (e: Error) => e instanceof InputError && /input "x": expected float32 \[batch, 3\], got float32 \[2, 4\] \(dim 1 is 4, expected 3\)/.test(e.message));
-    await assert.rejects(s.run({ x: f32([2, 3]), ids: f32([2]) }), /input "ids": expected int64 \[batch\], got float32 \[2\] \(wrong dtype\)/);
-    await assert.rejects(s.run({ x: f32([2, 3]), ids: i64([3], [1, 2, 3]) }), /"batch"\) is 3, but input "x" set "batch" to 2/);
+    const s = await GraphSession.create(serialize({ y: x.sum(1).add(ids.cast('float32')) }), {
+      name: 'checker',
+    });
+    await assert.rejects(
+      s.run({ x: f32([2, 4]), ids: i64([2], [1, 2]) }),
+      (e: Error) =>
+        e instanceof InputError &&
+        /input "x": expected float32 \[batch, 3\], got float32 \[2, 4\] \(dim 1 is 4, expected 3\)/.test(
+          e.message,
+        ),
+    );
+    await assert.rejects(
+      s.run({ x: f32([2, 3]), ids: f32([2]) }),
+      /input "ids": expected int64 \[batch\], got float32 \[2\] \(wrong dtype\)/,
+    );
+    await assert.rejects(
+      s.run({ x: f32([2, 3]), ids: i64([3], [1, 2, 3]) }),
+      /"batch"\) is 3, but input "x" set "batch" to 2/,
+    );
     await assert.rejects(s.run({ x: f32([2, 3]) }), /input "ids" is missing \(expected int64 \[batch\]\)/);
-    await assert.rejects(s.run({ x: f32([2, 3]), ids: i64([2], [0, 0]), z: f32([1]) }), /input "z" is not an input of this graph/);
+    await assert.rejects(
+      s.run({ x: f32([2, 3]), ids: i64([2], [0, 0]), z: f32([1]) }),
+      /input "z" is not an input of this graph/,
+    );
     await s.release();
   });
 
@@ -110,7 +178,8 @@ describe('sessions', () => {
     assert.equal(cpu.provider, 'cpu');
     const auto = await GraphSession.create(model, { provider: 'auto' });
     assert.ok(['cpu', 'cuda', 'webgpu'].includes(auto.provider));
-    if (auto.provider === 'cpu') assert.equal(auto.providerNotes.length, 2, 'auto says why cuda and webgpu were passed over');
+    if (auto.provider === 'cpu')
+      assert.equal(auto.providerNotes.length, 2, 'auto says why cuda and webgpu were passed over');
     const out = await auto.run({ x: f32([1, 3], [1, 2, 3]) });
     assert.equal(out.y!.shape.join(), '1,2');
   });
@@ -123,7 +192,10 @@ describe('sessions', () => {
         const s = await GraphSession.create(model, { provider, name: 'probe' });
         await s.release(); // this machine has that GPU provider: nothing to assert
       } catch (e) {
-        assert.ok(e instanceof ProviderError && e.message.startsWith(`probe: the ${provider} execution provider could not start`));
+        assert.ok(
+          e instanceof ProviderError &&
+            e.message.startsWith(`probe: the ${provider} execution provider could not start`),
+        );
       }
     }
   });
@@ -145,7 +217,12 @@ describe('worker threads', () => {
     const progress: unknown[] = [];
     const result = await runInWorker<{ outputs: Record<string, { shape: number[] }>; provider: string }>(
       'graph.run',
-      { model, feeds: { x: f32([256, 256], new Float32Array(65536).fill(0.01)) }, repeat: 20, options: { threads: 1 } },
+      {
+        model,
+        feeds: { x: f32([256, 256], new Float32Array(65536).fill(0.01)) },
+        repeat: 20,
+        options: { threads: 1 },
+      },
       { onProgress: (p) => progress.push(p) },
     );
     clearInterval(timer);
@@ -157,15 +234,25 @@ describe('worker threads', () => {
 
   it('stops on an AbortSignal', async () => {
     const ac = new AbortController();
-    const run = runInWorker('graph.run', { model: heavyModel(), feeds: { x: f32([256, 256]) }, repeat: 100000 }, {
-      signal: ac.signal,
-      onProgress: () => ac.abort(),
-    });
+    const run = runInWorker(
+      'graph.run',
+      { model: heavyModel(), feeds: { x: f32([256, 256]) }, repeat: 100000 },
+      {
+        signal: ac.signal,
+        onProgress: () => ac.abort(),
+      },
+    );
     await assert.rejects(run, (e: Error) => e instanceof AbortedError);
   });
 
   it('reports task errors with the task name', async () => {
-    await assert.rejects(runInWorker('no.such.task', {}), (e: Error) => e instanceof WorkerTaskError && /unknown task "no\.such\.task"/.test(e.message));
-    await assert.rejects(runInWorker('graph.run', { model: heavyModel(), feeds: {} }), /graph\.run: .*input "x" is missing/);
+    await assert.rejects(
+      runInWorker('no.such.task', {}),
+      (e: Error) => e instanceof WorkerTaskError && /unknown task "no\.such\.task"/.test(e.message),
+    );
+    await assert.rejects(
+      runInWorker('graph.run', { model: heavyModel(), feeds: {} }),
+      /graph\.run: .*input "x" is missing/,
+    );
   });
 });

@@ -19,7 +19,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     case 'providers':
-      for (const p of availableProviders()) process.stdout.write(`${p.name}${p.bundled ? '' : ' (needs its runtime files installed)'}\n`);
+      for (const p of availableProviders())
+        process.stdout.write(`${p.name}${p.bundled ? '' : ' (needs its runtime files installed)'}\n`);
       return 0;
     case 'demo':
       process.stderr.write(

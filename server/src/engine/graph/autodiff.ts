@@ -42,14 +42,16 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
   if (!isFloat(loss.dtype)) throw new Error(`gradients: the loss must be a float tensor, got ${loss}`);
   for (const w of wrt) {
     if (w.graph !== loss.graph) throw new Error(`gradients: ${w} belongs to another graph than the loss`);
-    if (!isFloat(w.dtype)) throw new Error(`gradients: cannot differentiate with respect to ${w} (not float)`);
+    if (!isFloat(w.dtype))
+      throw new Error(`gradients: cannot differentiate with respect to ${w} (not float)`);
   }
   const order = topologicalOrder([loss]);
   const targets = new Set(wrt.map((w) => w.id));
   // Only tensors downstream of some wrt tensor need a gradient; this prunes frozen branches.
   const relevant = new Set<number>();
   for (const t of order) {
-    if (targets.has(t.id) || (isFloat(t.dtype) && t.inputs.some((i) => relevant.has(i.id)))) relevant.add(t.id);
+    if (targets.has(t.id) || (isFloat(t.dtype) && t.inputs.some((i) => relevant.has(i.id))))
+      relevant.add(t.id);
   }
 
   const grads = new Map<number, Tensor>();
@@ -62,7 +64,10 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
     const needs = t.inputs.map((x) => relevant.has(x.id) && isFloat(x.dtype));
     if (!needs.some(Boolean)) continue;
     const rule = primitive(t.op).backward;
-    if (!rule) throw new Error(`gradients: ${t.op} has no backward rule, but ${t} lies between the loss and a wrt tensor`);
+    if (!rule)
+      throw new Error(
+        `gradients: ${t.op} has no backward rule, but ${t} lies between the loss and a wrt tensor`,
+      );
     const inputGrads = rule(t, g, needs);
     t.inputs.forEach((x, k) => {
       const gx = inputGrads[k];

@@ -107,14 +107,22 @@ export function serialize(outputs: Record<string, Tensor>, opts: SerializeOption
     },
     fresh: (hint) => claim(`${hint}_${fresh++}`),
     node(opType, ins, outs, attrs) {
-      const node = create(NodeProtoSchema, { opType, input: ins, output: outs, name: `${opType}_${nodes.length}` });
+      const node = create(NodeProtoSchema, {
+        opType,
+        input: ins,
+        output: outs,
+        name: `${opType}_${nodes.length}`,
+      });
       if (attrs) node.attribute = Object.entries(attrs).map(([k, v]) => toAttribute(k, v));
       nodes.push(node);
       return node;
     },
     constant(hint, dtype, dims, values) {
       const data = ArrayBuffer.isView(values) ? values : fromNumbers(dtype, values);
-      const key = data.length <= 16 ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number | bigint>).join(',')}` : null;
+      const key =
+        data.length <= 16
+          ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number | bigint>).join(',')}`
+          : null;
       const hit = key && constantCache.get(key);
       if (hit) return hit;
       const name = claim(`${hint}_${fresh++}`);
@@ -174,7 +182,9 @@ export function serialize(outputs: Record<string, Tensor>, opts: SerializeOption
     bytes: toBinary(ModelProtoSchema, model),
     inputs: inputSpecs,
     outputs: outputSpecs,
-    externalData: external.length ? [{ path: EXTERNAL_FILE, data: concatBytes(external, externalOffset) }] : [],
+    externalData: external.length
+      ? [{ path: EXTERNAL_FILE, data: concatBytes(external, externalOffset) }]
+      : [],
     nodeCount: nodes.length,
   };
 }
@@ -212,9 +222,11 @@ function valueInfo(spec: ValueSpec): ValueInfoProto {
 function toAttribute(name: string, v: EmitAttr): AttributeProto {
   const T = AttributeProto_AttributeType;
   if ('int' in v) return create(AttributeProtoSchema, { name, type: T.INT, i: BigInt(v.int) });
-  if ('ints' in v) return create(AttributeProtoSchema, { name, type: T.INTS, ints: v.ints.map((x) => BigInt(x)) });
+  if ('ints' in v)
+    return create(AttributeProtoSchema, { name, type: T.INTS, ints: v.ints.map((x) => BigInt(x)) });
   if ('float' in v) return create(AttributeProtoSchema, { name, type: T.FLOAT, f: v.float });
   if ('floats' in v) return create(AttributeProtoSchema, { name, type: T.FLOATS, floats: v.floats });
-  if ('string' in v) return create(AttributeProtoSchema, { name, type: T.STRING, s: new TextEncoder().encode(v.string) });
+  if ('string' in v)
+    return create(AttributeProtoSchema, { name, type: T.STRING, s: new TextEncoder().encode(v.string) });
   return create(AttributeProtoSchema, { name, type: T.TENSOR, t: v.tensor });
 }

@@ -25,7 +25,9 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[], op: string
     else if (da === 1) out.push(db);
     else if (db === 1) out.push(da);
     else if (typeof da === 'number' && typeof db === 'number') {
-      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i}: ${da} vs ${db})`);
+      throw new Error(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i}: ${da} vs ${db})`,
+      );
     } else out.push(typeof da === 'number' ? da : db);
   }
   return out;
@@ -49,9 +51,15 @@ export function isStatic(shape: readonly Dim[]): shape is number[] {
  * The axes along which a gradient of shape `grad` must be summed to give one of shape `target`
  * (the source of a broadcast): leading extra axes, and axes where the target has 1 and the gradient does not.
  */
-export function broadcastAxes(grad: readonly Dim[], target: readonly Dim[]): { lead: number; keep: number[] } {
+export function broadcastAxes(
+  grad: readonly Dim[],
+  target: readonly Dim[],
+): { lead: number; keep: number[] } {
   const lead = grad.length - target.length;
-  if (lead < 0) throw new Error(`broadcast gradient of rank ${grad.length} is smaller than its source's ${target.length}`);
+  if (lead < 0)
+    throw new Error(
+      `broadcast gradient of rank ${grad.length} is smaller than its source's ${target.length}`,
+    );
   const keep: number[] = [];
   for (let i = 0; i < target.length; i++) if (target[i] === 1 && grad[lead + i] !== 1) keep.push(lead + i);
   return { lead, keep };

@@ -43,7 +43,15 @@ export interface TensorInfo {
   file: string;
 }
 
-export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array | Int8Array | Int16Array;
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Int8Array
+  | Int16Array;
 
 export interface LoadedTensor {
   dtype: SafetensorsDType;
@@ -72,7 +80,10 @@ export class SafetensorsFile {
     try {
       fd = openSync(file, 'r');
     } catch (e) {
-      throw new SafetensorsError(file, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new SafetensorsError(
+        file,
+        `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     try {
       return new SafetensorsFile(file, fd, parseHeader(file, fd));
@@ -150,9 +161,11 @@ function parseHeader(file: string, fd: number): ParsedHeader {
   const lenBuf = Buffer.alloc(8);
   readSync(fd, lenBuf, 0, 8, 0);
   const headerLen = lenBuf.readBigUInt64LE(0);
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES))
+    fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const n = Number(headerLen);
-  if (8 + n > size) fail(`truncated: the header claims ${n} bytes but the file has ${size - 8} after the length`);
+  if (8 + n > size)
+    fail(`truncated: the header claims ${n} bytes but the file has ${size - 8} after the length`);
   const headerBuf = Buffer.alloc(n);
   readSync(fd, headerBuf, 0, n, 8);
   let json: unknown;
@@ -161,7 +174,8 @@ function parseHeader(file: string, fd: number): ParsedHeader {
   } catch (e) {
     fail(`the header is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('the header is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    fail('the header is not a JSON object');
   const dataStart = 8 + n;
   const dataLen = size - dataStart;
   const tensors: TensorInfo[] = [];
@@ -178,7 +192,9 @@ function parseHeader(file: string, fd: number): ParsedHeader {
     if (typeof raw !== 'object' || raw === null) fail(`${where}: entry is not an object`);
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) {
-      fail(`${where}: unknown dtype ${JSON.stringify(e.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      fail(
+        `${where}: unknown dtype ${JSON.stringify(e.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+      );
     }
     const dtype = e.dtype as SafetensorsDType;
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
@@ -186,12 +202,21 @@ function parseHeader(file: string, fd: number): ParsedHeader {
     }
     const shape = e.shape as number[];
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || off.some((o) => !Number.isSafeInteger(o) || (o as number) < 0)) {
-      fail(`${where}: data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(off)}`);
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      off.some((o) => !Number.isSafeInteger(o) || (o as number) < 0)
+    ) {
+      fail(
+        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(off)}`,
+      );
     }
     const [b, en] = off as [number, number];
     if (en < b) fail(`${where}: data_offsets [${b}, ${en}] end before they begin`);
-    if (en > dataLen) fail(`${where}: data_offsets [${b}, ${en}] run past the data (${dataLen} bytes): the file is truncated or corrupt`);
+    if (en > dataLen)
+      fail(
+        `${where}: data_offsets [${b}, ${en}] run past the data (${dataLen} bytes): the file is truncated or corrupt`,
+      );
     const elements = shape.reduce((p, d) => p * d, 1);
     const expected = elements * DTYPE_BYTES[dtype];
     if (en - b !== expected) {
@@ -202,7 +227,8 @@ function parseHeader(file: string, fd: number): ParsedHeader {
   // Overlapping tensors mean a corrupt or hostile file.
   const sorted = [...tensors].sort((a, c) => a.begin - c.begin);
   for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.begin < sorted[i - 1]!.end) fail(`tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap`);
+    if (sorted[i]!.begin < sorted[i - 1]!.end)
+      fail(`tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap`);
   }
   return { tensors, metadata };
 }
@@ -333,14 +359,21 @@ export class SafetensorsCheckpoint {
         }
         for (const [name, shard] of Object.entries(parsed.weight_map)) {
           if (typeof shard !== 'string' || shard.includes('..') || path.isAbsolute(shard)) {
-            throw new SafetensorsError(index, `weight_map["${name}"]: shard ${JSON.stringify(shard)} must be a file name inside the folder`);
+            throw new SafetensorsError(
+              index,
+              `weight_map["${name}"]: shard ${JSON.stringify(shard)} must be a file name inside the folder`,
+            );
           }
           let f = files.get(shard);
           if (!f) {
             f = SafetensorsFile.open(path.join(dir, shard));
             files.set(shard, f);
           }
-          if (!f.tensors.has(name)) throw new SafetensorsError(f.file, `the index lists "${name}" here, but the shard has no such tensor`);
+          if (!f.tensors.has(name))
+            throw new SafetensorsError(
+              f.file,
+              `the index lists "${name}" here, but the shard has no such tensor`,
+            );
           where.set(name, f);
         }
       } else if (existsSync(single)) {
@@ -348,7 +381,10 @@ export class SafetensorsCheckpoint {
         files.set(path.basename(single), f);
         for (const n of f.names()) where.set(n, f);
       } else {
-        throw new SafetensorsError(dir, `no ${prefix}.safetensors or ${prefix}.safetensors.index.json in this folder`);
+        throw new SafetensorsError(
+          dir,
+          `no ${prefix}.safetensors or ${prefix}.safetensors.index.json in this folder`,
+        );
       }
     } catch (e) {
       for (const f of files.values()) f.close();
@@ -400,7 +436,10 @@ export interface TensorToWrite {
 }
 
 /** Serializes tensors (sorted by name, 8-byte aligned header) to safetensors bytes. */
-export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) header['__metadata__'] = metadata;
@@ -409,7 +448,9 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
     const t = tensors[name]!;
     const expected = t.shape.reduce((p, d) => p * d, 1) * DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== expected) {
-      throw new Error(`safetensors: "${name}" ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`);
+      throw new Error(
+        `safetensors: "${name}" ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;
@@ -430,6 +471,10 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
 }
 
 /** Writes a safetensors file atomically: readers see the old file or the whole new one, never a part. */
-export function writeSafetensors(file: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }

@@ -29,7 +29,11 @@ export class AdamW {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0.01;
-    this.state = { step: 0, m: params.map((p) => new Float32Array(p.length)), v: params.map((p) => new Float32Array(p.length)) };
+    this.state = {
+      step: 0,
+      m: params.map((p) => new Float32Array(p.length)),
+      v: params.map((p) => new Float32Array(p.length)),
+    };
   }
 
   get stepCount(): number {
@@ -38,7 +42,8 @@ export class AdamW {
 
   /** One update with one gradient per parameter (same lengths). */
   step(grads: readonly Float32Array[], lr = this.lr): void {
-    if (grads.length !== this.params.length) throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} parameters`);
+    if (grads.length !== this.params.length)
+      throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} parameters`);
     const [b1, b2] = this.betas;
     const t = ++this.state.step;
     const c1 = 1 - b1 ** t;
@@ -46,7 +51,8 @@ export class AdamW {
     const decay = 1 - lr * this.weightDecay;
     this.params.forEach((p, k) => {
       const g = grads[k]!;
-      if (g.length !== p.length) throw new Error(`AdamW: gradient ${k} has ${g.length} values for ${p.length} parameters`);
+      if (g.length !== p.length)
+        throw new Error(`AdamW: gradient ${k} has ${g.length} values for ${p.length} parameters`);
       const m = this.state.m[k]!;
       const v = this.state.v[k]!;
       for (let i = 0; i < p.length; i++) {
@@ -60,7 +66,11 @@ export class AdamW {
 
   /** A copy of the moments and step count, to resume training later. */
   saveState(): AdamWState {
-    return { step: this.state.step, m: this.state.m.map((a) => a.slice()), v: this.state.v.map((a) => a.slice()) };
+    return {
+      step: this.state.step,
+      m: this.state.m.map((a) => a.slice()),
+      v: this.state.v.map((a) => a.slice()),
+    };
   }
 
   loadState(s: AdamWState): void {

@@ -11,7 +11,8 @@ export interface HostTensor {
 export function hostTensor(dtype: DType, shape: readonly number[], data?: TypedArray): HostTensor {
   const size = shape.reduce((p, d) => p * d, 1);
   const d = data ?? allocate(dtype, size);
-  if (d.length !== size) throw new Error(`hostTensor: ${d.length} values for shape [${shape.join(', ')}] (${size})`);
+  if (d.length !== size)
+    throw new Error(`hostTensor: ${d.length} values for shape [${shape.join(', ')}] (${size})`);
   return { dtype, shape: [...shape], data: d };
 }
 

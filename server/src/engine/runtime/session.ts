@@ -96,7 +96,11 @@ function toOrt(t: HostTensor): ort.Tensor {
 }
 
 function fromOrt(t: ort.Tensor): HostTensor {
-  return { dtype: t.type as HostTensor['dtype'], shape: t.dims.map(Number), data: t.data as HostTensor['data'] };
+  return {
+    dtype: t.type as HostTensor['dtype'],
+    shape: t.dims.map(Number),
+    data: t.data as HostTensor['data'],
+  };
 }
 
 /** Which providers this onnxruntime-node build can offer (CUDA only where its files were installed). */

@@ -15,11 +15,24 @@ port.on('message', (m: WorkerRequest) => {
   }
   const task = workerTasks[m.task];
   if (!task) {
-    send({ type: 'error', message: `unknown task "${m.task}" (known: ${Object.keys(workerTasks).join(', ')})`, aborted: false });
+    send({
+      type: 'error',
+      message: `unknown task "${m.task}" (known: ${Object.keys(workerTasks).join(', ')})`,
+      aborted: false,
+    });
     return;
   }
-  task(m.payload as never, { signal: abort.signal, progress: (p) => send({ type: 'progress', progress: p }) }).then(
+  task(m.payload as never, {
+    signal: abort.signal,
+    progress: (p) => send({ type: 'progress', progress: p }),
+  }).then(
     (result) => send({ type: 'result', result }),
-    (e: Error) => send({ type: 'error', message: e?.message ?? String(e), stack: e?.stack, aborted: abort.signal.aborted }),
+    (e: Error) =>
+      send({
+        type: 'error',
+        message: e?.message ?? String(e),
+        stack: e?.stack,
+        aborted: abort.signal.aborted,
+      }),
   );
 });

@@ -56,7 +56,10 @@ export function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOp
     };
     const onAbort = (): void => {
       worker.postMessage({ type: 'abort' } satisfies WorkerRequest);
-      killTimer = setTimeout(() => finish(() => reject(new AbortedError(`${task}: cancelled`))), opts.abortGraceMs ?? 2000);
+      killTimer = setTimeout(
+        () => finish(() => reject(new AbortedError(`${task}: cancelled`))),
+        opts.abortGraceMs ?? 2000,
+      );
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: WorkerMessage) => {
@@ -64,12 +67,20 @@ export function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOp
       else if (m.type === 'result') finish(() => resolve(m.result as R));
       else if (m.type === 'error') {
         finish(() =>
-          reject(m.aborted ? new AbortedError(`${task}: cancelled`) : new WorkerTaskError(`${task}: ${m.message}`, task, m.stack)),
+          reject(
+            m.aborted
+              ? new AbortedError(`${task}: cancelled`)
+              : new WorkerTaskError(`${task}: ${m.message}`, task, m.stack),
+          ),
         );
       }
     });
-    worker.on('error', (e) => finish(() => reject(new WorkerTaskError(`${task}: worker crashed: ${e.message}`, task, e.stack))));
-    worker.on('exit', (code) => finish(() => reject(new WorkerTaskError(`${task}: worker exited with code ${code}`, task))));
+    worker.on('error', (e) =>
+      finish(() => reject(new WorkerTaskError(`${task}: worker crashed: ${e.message}`, task, e.stack))),
+    );
+    worker.on('exit', (code) =>
+      finish(() => reject(new WorkerTaskError(`${task}: worker exited with code ${code}`, task))),
+    );
     worker.postMessage({ type: 'start', task, payload } satisfies WorkerRequest);
   });
 }

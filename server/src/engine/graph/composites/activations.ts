@@ -2,7 +2,12 @@
 import type { Tensor } from '../tensor';
 
 /** y = x Wᵀ + b with Hugging Face's [out, in] weight layout; `inOut` weights are already [in, out]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor, layout: 'outIn' | 'inOut' = 'outIn'): Tensor {
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor,
+  layout: 'outIn' | 'inOut' = 'outIn',
+): Tensor {
   const w = layout === 'outIn' ? weight.transpose([1, 0]) : weight;
   const inDim = w.shape[0]!;
   const outDim = w.shape[1]!;
@@ -18,13 +23,15 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number):
   const mean = x.mean(-1, true);
   const d = x.sub(mean);
   const variance = d.mul(d).mean(-1, true);
-  return d.div(variance.add(eps).sqrt()).mul(weight).add(bias);
+  return d.mul(variance.add(eps).sqrt().reciprocal()).mul(weight).add(bias);
 }
 
 /** LLaMA's RMSNorm: x / sqrt(mean(x²) + eps) · weight. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+  // Multiplying by the reciprocal of the small [.., 1] tensor costs fewer full-size ops in the backward
+  // pass than dividing by it.
   const ms = x.mul(x).mean(-1, true);
-  return x.div(ms.add(eps).sqrt()).mul(weight);
+  return x.mul(ms.add(eps).sqrt().reciprocal()).mul(weight);
 }
 
 /** Exact GELU: 0.5 · x · (1 + erf(x / √2)). */

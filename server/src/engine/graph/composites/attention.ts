@@ -27,7 +27,7 @@ export function attention({ q, k, v, mask, scale }: AttentionArgs): Tensor {
   const s = scale ?? 1 / Math.sqrt(hd);
   // Grouped heads: fold each group's r query heads into the row dim so the kv heads need no copies.
   const qg = r === 1 ? q : q.reshape([B, Hkv, -1, hd]);
-  let scores = qg.mul(s).matmul(k.transpose([0, 1, 3, 2]));
+  let scores = (s === 1 ? qg : qg.mul(s)).matmul(k.transpose([0, 1, 3, 2]));
   if (r !== 1) scores = scores.reshape([B, Hq, T, k.shape[2]!]);
   if (mask) scores = scores.add(mask);
   const probs = scores.softmax(-1);
@@ -45,7 +45,8 @@ export function causalMask(like: Tensor, T: Dim, S: Dim, past: Tensor | number =
   const scalarOf = (d: Dim): Tensor => g.dimTensor(d).reshape([]);
   const zero = g.scalar(0, 'int64');
   let rows = range(zero, scalarOf(T), T);
-  if (typeof past !== 'number' || past !== 0) rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
+  if (typeof past !== 'number' || past !== 0)
+    rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
   const cols = range(zero, scalarOf(S), S);
   const future = greater(cols.unsqueeze(0), rows.unsqueeze(1));
   return where(future, g.scalar(MASKED, like.dtype), g.scalar(0, like.dtype));

@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor';
  * With no labelled position the loss is 0, not NaN.
  */
 export function maskedCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100): Tensor {
-  if (labels.dtype !== 'int64') throw new Error(`maskedCrossEntropy: labels must be int64, got ${labels.dtype}`);
+  if (labels.dtype !== 'int64')
+    throw new Error(`maskedCrossEntropy: labels must be int64, got ${labels.dtype}`);
   const g = logits.graph;
   const V = logits.shape[logits.rank - 1]!;
   const logp = logits.logSoftmax(-1);

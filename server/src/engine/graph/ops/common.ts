@@ -5,7 +5,10 @@ import { broadcastAxes } from '../shape';
 import { apply, type Dim, type Graph, type Tensor } from '../tensor';
 
 /** An emitter for a primitive that maps 1:1 to an ONNX op with the given attributes. */
-export function emitAs(onnxOp: string, attrsOf?: (attrs: Readonly<Attrs>, out: Tensor) => Record<string, EmitAttr>) {
+export function emitAs(
+  onnxOp: string,
+  attrsOf?: (attrs: Readonly<Attrs>, out: Tensor) => Record<string, EmitAttr>,
+) {
   return (ctx: EmitContext, out: Tensor, inputs: string[]): void => {
     ctx.node(onnxOp, inputs, [ctx.nameOf(out.id)], attrsOf?.(out.attrs, out));
   };

@@ -9,7 +9,8 @@ import { emitAs, unbroadcast } from './common';
 function sameDtype(inputs: readonly Tensor[], op: string): DType {
   const d = inputs[0]!.dtype;
   for (const t of inputs) {
-    if (t.dtype !== d) throw new Error(`${op}: mixed dtypes ${inputs.map((x) => x.dtype).join(' and ')}; Cast first`);
+    if (t.dtype !== d)
+      throw new Error(`${op}: mixed dtypes ${inputs.map((x) => x.dtype).join(' and ')}; Cast first`);
   }
   return d;
 }
@@ -33,7 +34,10 @@ definePrimitive({
   name: 'Add',
   infer: binaryInfer('Add'),
   emit: emitAs('Add'),
-  backward: (out, g, needs) => [needs[0] ? unbroadcast(g, out.inputs[0]!) : null, needs[1] ? unbroadcast(g, out.inputs[1]!) : null],
+  backward: (out, g, needs) => [
+    needs[0] ? unbroadcast(g, out.inputs[0]!) : null,
+    needs[1] ? unbroadcast(g, out.inputs[1]!) : null,
+  ],
 });
 
 definePrimitive({
@@ -52,6 +56,8 @@ definePrimitive({
   emit: emitAs('Mul'),
   backward: (out, g, needs) => {
     const [a, b] = out.inputs as [Tensor, Tensor];
+    // x·x: one 2·g·x instead of two g·x that would then be summed.
+    if (a === b) return [unbroadcast(g.mul(a.mul(2)), a), null];
     return [needs[0] ? unbroadcast(g.mul(b), a) : null, needs[1] ? unbroadcast(g.mul(a), b) : null];
   },
 });
@@ -63,7 +69,10 @@ definePrimitive({
   backward: (out, g, needs) => {
     const [a, b] = out.inputs as [Tensor, Tensor];
     // d(a/b)/db = -a/b² = -out/b
-    return [needs[0] ? unbroadcast(g.div(b), a) : null, needs[1] ? unbroadcast(g.mul(out).div(b).neg(), b) : null];
+    return [
+      needs[0] ? unbroadcast(g.div(b), a) : null,
+      needs[1] ? unbroadcast(g.mul(out).div(b).neg(), b) : null,
+    ];
   },
 });
 
@@ -100,11 +109,21 @@ unary('Sqrt', (_x, y) => y.reciprocal().mul(0.5));
 unary('Reciprocal', (_x, y) => y.mul(y).neg());
 unary('Exp', (_x, y) => y);
 unary('Log', (x) => x.reciprocal());
-unary('Tanh', (_x, y) => y.mul(y).neg().add(1));
-unary('Sigmoid', (_x, y) => y.mul(y.neg().add(1)));
+unary('Tanh', (_x, y) => y.graph.scalar(1, y.dtype).sub(y.mul(y)));
+// σ' = σ − σ²: two full-size ops, and no Neg (ORT's Neg kernel is single-threaded).
+unary('Sigmoid', (_x, y) => y.sub(y.mul(y)));
 unary('Cos', (x) => x.sin().neg());
 unary('Sin', (x) => x.cos());
-unary('Erf', (x) => x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI)), emitErf);
+unary(
+  'Erf',
+  (x) =>
+    x
+      .mul(x)
+      .neg()
+      .exp()
+      .mul(2 / Math.sqrt(Math.PI)),
+  emitErf,
+);
 
 /**
  * ORT's CPU Erf kernel is float32-only. Float64 graphs (the gradient checks) get erf from the series
@@ -211,7 +230,8 @@ export function greater(a: Tensor, b: Tensor): Tensor {
 definePrimitive({
   name: 'Cast',
   infer: (inputs, attrs: Attrs) => ({ dtype: attrs['to'] as DType, shape: inputs[0]!.shape }),
-  emit: (ctx, out, inputs) => ctx.node('Cast', inputs, [ctx.nameOf(out.id)], { to: { int: ONNX_DTYPE[out.dtype] } }),
+  emit: (ctx, out, inputs) =>
+    ctx.node('Cast', inputs, [ctx.nameOf(out.id)], { to: { int: ONNX_DTYPE[out.dtype] } }),
   backward: (out, g) => {
     const x = out.inputs[0]!;
     return [isFloat(x.dtype) && isFloat(out.dtype) ? g.cast(x.dtype) : null];

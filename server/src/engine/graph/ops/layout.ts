@@ -22,7 +22,9 @@ definePrimitive({
     } else {
       const size = staticSize(dims);
       if (known !== null && size !== null && known !== size) {
-        throw new Error(`cannot reshape ${formatShape(x.shape)} (${known} elements) to ${formatShape(dims)} (${size})`);
+        throw new Error(
+          `cannot reshape ${formatShape(x.shape)} (${known} elements) to ${formatShape(dims)} (${size})`,
+        );
       }
     }
     return { dtype: x.dtype, shape: out };
@@ -89,7 +91,8 @@ definePrimitive({
     const x = inputs[0]!;
     const axes = listAttr(attrs, 'axes').map((a) => normalizeAxis(a, x.rank));
     for (const a of axes) {
-      if (x.shape[a] !== 1 && typeof x.shape[a] === 'number') throw new Error(`axis ${a} has size ${x.shape[a]}, not 1`);
+      if (x.shape[a] !== 1 && typeof x.shape[a] === 'number')
+        throw new Error(`axis ${a} has size ${x.shape[a]}, not 1`);
     }
     return { dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) };
   },
@@ -110,7 +113,10 @@ definePrimitive({
   },
   emit: emitAs('Shape', (a, out) => {
     const rank = out.inputs[0]!.rank;
-    return { start: { int: numAttr(a, 'start') }, end: { int: a['end'] === undefined ? rank : numAttr(a, 'end') } };
+    return {
+      start: { int: numAttr(a, 'start') },
+      end: { int: a['end'] === undefined ? rank : numAttr(a, 'end') },
+    };
   }),
 });
 

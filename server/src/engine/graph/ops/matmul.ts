@@ -17,11 +17,14 @@ definePrimitive({
   infer: (inputs) => {
     const [a, b] = inputs as [Tensor, Tensor];
     if (a.dtype !== b.dtype) throw new Error(`mixed dtypes ${a.dtype} and ${b.dtype}`);
-    if (a.rank < 2 || b.rank < 2) throw new Error('operands must have rank ≥ 2 (reshape vectors to matrices)');
+    if (a.rank < 2 || b.rank < 2)
+      throw new Error('operands must have rank ≥ 2 (reshape vectors to matrices)');
     const k1 = a.shape[a.rank - 1]!;
     const k2 = b.shape[b.rank - 2]!;
     if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
-      throw new Error(`inner dims differ: ${formatShape(a.shape)} × ${formatShape(b.shape)} (${k1} vs ${k2})`);
+      throw new Error(
+        `inner dims differ: ${formatShape(a.shape)} × ${formatShape(b.shape)} (${k1} vs ${k2})`,
+      );
     }
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
     return { dtype: a.dtype, shape: [...batch, a.shape[a.rank - 2]!, b.shape[b.rank - 1]!] };

@@ -19,8 +19,15 @@ function reduceInfer(inputs: readonly Tensor[], attrs: Attrs): InferredType {
 
 function reduceEmit(op: string) {
   return (ctx: import('../emit-context').EmitContext, out: Tensor, inputs: string[]): void => {
-    const axes = ctx.constant('axes', 'int64', [listAttr(out.attrs, 'axes').length], listAttr(out.attrs, 'axes'));
-    ctx.node(op, [inputs[0]!, axes], [ctx.nameOf(out.id)], { keepdims: { int: out.attrs['keepdims'] ? 1 : 0 } });
+    const axes = ctx.constant(
+      'axes',
+      'int64',
+      [listAttr(out.attrs, 'axes').length],
+      listAttr(out.attrs, 'axes'),
+    );
+    ctx.node(op, [inputs[0]!, axes], [ctx.nameOf(out.id)], {
+      keepdims: { int: out.attrs['keepdims'] ? 1 : 0 },
+    });
   };
 }
 
@@ -35,7 +42,10 @@ function spread(out: Tensor, g: Tensor): Tensor {
 function reducedCount(x: Tensor, axes: number[]): Tensor {
   const dims = axes.map((a) => x.shape[a]!);
   if (dims.every((d) => typeof d === 'number')) {
-    return x.graph.scalar((dims as number[]).reduce((p, d) => p * d, 1), x.dtype);
+    return x.graph.scalar(
+      (dims as number[]).reduce((p, d) => p * d, 1),
+      x.dtype,
+    );
   }
   let n = x.graph.dimTensor(dims[0]!);
   for (const d of dims.slice(1)) n = n.mul(x.graph.dimTensor(d));
@@ -53,7 +63,8 @@ definePrimitive({
   name: 'ReduceMean',
   infer: reduceInfer,
   emit: reduceEmit('ReduceMean'),
-  backward: (out, g) => [spread(out, g).div(reducedCount(out.inputs[0]!, listAttr(out.attrs, 'axes')))],
+  // Dividing the reduced gradient before spreading it touches fewer elements.
+  backward: (out, g) => [spread(out, g.div(reducedCount(out.inputs[0]!, listAttr(out.attrs, 'axes'))))],
 });
 
 definePrimitive({
@@ -74,7 +85,8 @@ definePrimitive({
 definePrimitive({
   name: 'Softmax',
   infer: (inputs) => ({ dtype: inputs[0]!.dtype, shape: inputs[0]!.shape }),
-  emit: (ctx, out, inputs) => ctx.node('Softmax', inputs, [ctx.nameOf(out.id)], { axis: { int: numAttr(out.attrs, 'axis') } }),
+  emit: (ctx, out, inputs) =>
+    ctx.node('Softmax', inputs, [ctx.nameOf(out.id)], { axis: { int: numAttr(out.attrs, 'axis') } }),
   backward: (out, g) => {
     const axis = numAttr(out.attrs, 'axis');
     return [out.mul(g.sub(g.mul(out).sum(axis, true)))];

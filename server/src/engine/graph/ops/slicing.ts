@@ -4,7 +4,11 @@ import { formatShape, normalizeAxis, UNKNOWN } from '../shape';
 import { apply, decodeDims, type Dim, type Tensor } from '../tensor';
 import { addInt, constantInt, dimValue, emitAs, intVector, numAttr, subInt } from './common';
 
-function sliceBounds(dim: Dim, start: number | null, end: number | null): { from: number; to: number } | null {
+function sliceBounds(
+  dim: Dim,
+  start: number | null,
+  end: number | null,
+): { from: number; to: number } | null {
   if (typeof dim !== 'number' || start === null || end === null) return null;
   const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
   const from = clamp(start);
@@ -27,9 +31,11 @@ definePrimitive({
   },
   emit: (ctx, out, inputs) => {
     const axis = numAttr(out.attrs, 'axis');
-    ctx.node('Slice', [inputs[0]!, inputs[1]!, inputs[2]!, ctx.constant('axes', 'int64', [1], [axis])], [
-      ctx.nameOf(out.id),
-    ]);
+    ctx.node(
+      'Slice',
+      [inputs[0]!, inputs[1]!, inputs[2]!, ctx.constant('axes', 'int64', [1], [axis])],
+      [ctx.nameOf(out.id)],
+    );
   },
   backward: (out, g) => {
     // Pad the gradient with zeros back to the input's extent along the sliced axis.
@@ -62,9 +68,14 @@ definePrimitive({
       throw new Error(`pads must be int64 [${2 * x.rank}], got ${pads.dtype} ${formatShape(pads.shape)}`);
     }
     if (attrs['dims'] !== undefined) return { dtype: x.dtype, shape: decodeDims(attrs['dims']) };
-    const values = pads.op === 'Constant' && pads.data ? Array.from(pads.data as BigInt64Array, Number) : null;
+    const values =
+      pads.op === 'Constant' && pads.data ? Array.from(pads.data as BigInt64Array, Number) : null;
     const shape = x.shape.map((d, i) =>
-      values && typeof d === 'number' ? d + values[i]! + values[x.rank + i]! : values && !values[i] && !values[x.rank + i] ? d : UNKNOWN,
+      values && typeof d === 'number'
+        ? d + values[i]! + values[x.rank + i]!
+        : values && !values[i] && !values[x.rank + i]
+          ? d
+          : UNKNOWN,
     );
     return { dtype: x.dtype, shape };
   },
@@ -72,7 +83,8 @@ definePrimitive({
   backward: (out, g) => {
     const [x, pads] = out.inputs as [Tensor, Tensor];
     const graph = x.graph;
-    const values = pads.op === 'Constant' && pads.data ? Array.from(pads.data as BigInt64Array, Number) : null;
+    const values =
+      pads.op === 'Constant' && pads.data ? Array.from(pads.data as BigInt64Array, Number) : null;
     let r = g;
     for (let i = 0; i < x.rank; i++) {
       if (values && values[i] === 0 && values[x.rank + i] === 0) continue;
@@ -92,7 +104,8 @@ definePrimitive({
     let total: Dim = 0;
     for (const t of inputs) {
       if (t.dtype !== first.dtype) throw new Error(`mixed dtypes ${first.dtype} and ${t.dtype}`);
-      if (t.rank !== first.rank) throw new Error(`ranks differ: ${formatShape(first.shape)} and ${formatShape(t.shape)}`);
+      if (t.rank !== first.rank)
+        throw new Error(`ranks differ: ${formatShape(first.shape)} and ${formatShape(t.shape)}`);
       t.shape.forEach((d, i) => {
         const f = first.shape[i]!;
         if (i !== axis && typeof d === 'number' && typeof f === 'number' && d !== f) {

@@ -52,10 +52,20 @@ export function decoderLayer(
 ): Tensor {
   const layout = s.layout ?? 'outIn';
   const n = rmsNorm(x, w.inputNorm, s.rmsEps);
-  const q = applyRotary(splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim), rope.cos, rope.sin);
-  const k = applyRotary(splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim), rope.cos, rope.sin);
+  // The 1/√hd score scale rides on q's small rotary tables instead of a full-size multiply.
+  const scale = 1 / Math.sqrt(s.headDim);
+  const q = applyRotary(
+    splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim),
+    rope.cos.mul(scale),
+    rope.sin.mul(scale),
+  );
+  const k = applyRotary(
+    splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim),
+    rope.cos,
+    rope.sin,
+  );
   const v = splitHeads(linear(n, w.v, w.vBias, layout), s.kvHeads, s.headDim);
-  const a = mergeHeads(attention({ q, k, v, mask }));
+  const a = mergeHeads(attention({ q, k, v, mask, scale: 1 }));
   const h = x.add(linear(a, w.o, undefined, layout));
   const m = rmsNorm(h, w.postNorm, s.rmsEps);
   const ff = silu(linear(m, w.gate, undefined, layout)).mul(linear(m, w.up, undefined, layout));
@@ -66,7 +76,12 @@ export function decoderLayer(
  * The whole stack over `x` [B, T, hidden] at positions 0…T-1, with a causal mask, ending in the final norm
  * (none when `finalNorm` is null).
  */
-export function decoderStack(x: Tensor, layers: DecoderLayerWeights[], finalNorm: Tensor | null, s: DecoderShape): Tensor {
+export function decoderStack(
+  x: Tensor,
+  layers: DecoderLayerWeights[],
+  finalNorm: Tensor | null,
+  s: DecoderShape,
+): Tensor {
   const g = x.graph;
   const T = x.shape[1] as Dim;
   const positions = range(g.scalar(0, 'int64'), g.dimTensor(T).reshape([]), T);

@@ -1,0 +1,28 @@
+// npm run bench -- <suite...> [--json]. Prints figures; never asserts timings (these machines are noisy).
+import { runEngineBench } from './engine';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const suites = args.filter((a) => !a.startsWith('--'));
+const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>> = {
+  engine: runEngineBench,
+};
+
+async function main(): Promise<void> {
+  const chosen = suites.length ? suites : Object.keys(known);
+  const unknown = chosen.filter((s) => !known[s]);
+  if (unknown.length) {
+    process.stderr.write(
+      `bench: unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(known).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  const results: Record<string, unknown> = {};
+  for (const s of chosen) results[s] = await known[s]!(json);
+  if (json) process.stdout.write(`${JSON.stringify(chosen.length === 1 ? results[chosen[0]!] : results)}\n`);
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});
