@@ -38,16 +38,15 @@ export function attention({ q, k, v, mask, scale }: AttentionArgs): Tensor {
 
 /**
  * [T, S] additive causal mask for T queries at positions past…past+T-1 over S = past+T keys.
- * `past` is a 1-element int64 tensor or a number.
+ * `S` is a dim, or an int64 scalar tensor computed at run time; `past` is a 1-element int64 tensor or a number.
  */
-export function causalMask(like: Tensor, T: Dim, S: Dim, past: Tensor | number = 0): Tensor {
+export function causalMask(like: Tensor, T: Dim, S: Dim | Tensor, past: Tensor | number = 0): Tensor {
   const g = like.graph;
   const scalarOf = (d: Dim): Tensor => g.dimTensor(d).reshape([]);
   const zero = g.scalar(0, 'int64');
   let rows = range(zero, scalarOf(T), T);
-  if (typeof past !== 'number' || past !== 0)
-    rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
-  const cols = range(zero, scalarOf(S), S);
+  if (typeof past !== 'number' || past !== 0) rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
+  const cols = typeof S === 'object' ? range(zero, S) : range(zero, scalarOf(S), S);
   const future = greater(cols.unsqueeze(0), rows.unsqueeze(1));
   return where(future, g.scalar(MASKED, like.dtype), g.scalar(0, like.dtype));
 }

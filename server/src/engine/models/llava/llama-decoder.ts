@@ -3,6 +3,7 @@
 import {
   applyRotary,
   attention,
+  concat,
   causalMask,
   linear,
   mergeHeads,
@@ -42,34 +43,41 @@ export interface DecoderLayerWeights {
   down: Tensor;
 }
 
-/** One pre-norm layer: h = x + o(attn(norm(x))); out = h + down(silu(gate(n)) · up(n)), n = norm(h). */
+export interface LayerCache {
+  /** [B, Hkv, past, hd] keys and values of earlier positions. */
+  k: Tensor;
+  v: Tensor;
+}
+
+/**
+ * One pre-norm layer: h = x + o(attn(norm(x))); out = h + down(silu(gate(n)) · up(n)), n = norm(h).
+ * With `past`, attention also reads the cached keys and values; the layer's full keys/values are returned
+ * so that a decoding step can hand them to the next one.
+ */
 export function decoderLayer(
   x: Tensor,
   w: DecoderLayerWeights,
   s: DecoderShape,
   rope: { cos: Tensor; sin: Tensor },
   mask: Tensor,
-): Tensor {
+  past?: LayerCache,
+): { out: Tensor; k: Tensor; v: Tensor } {
   const layout = s.layout ?? 'outIn';
   const n = rmsNorm(x, w.inputNorm, s.rmsEps);
   // The 1/√hd score scale rides on q's small rotary tables instead of a full-size multiply.
   const scale = 1 / Math.sqrt(s.headDim);
-  const q = applyRotary(
-    splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim),
-    rope.cos.mul(scale),
-    rope.sin.mul(scale),
-  );
-  const k = applyRotary(
-    splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim),
-    rope.cos,
-    rope.sin,
-  );
-  const v = splitHeads(linear(n, w.v, w.vBias, layout), s.kvHeads, s.headDim);
+  const q = applyRotary(splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim), rope.cos.mul(scale), rope.sin.mul(scale));
+  let k = applyRotary(splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim), rope.cos, rope.sin);
+  let v = splitHeads(linear(n, w.v, w.vBias, layout), s.kvHeads, s.headDim);
+  if (past) {
+    k = concat([past.k, k], 2);
+    v = concat([past.v, v], 2);
+  }
   const a = mergeHeads(attention({ q, k, v, mask, scale: 1 }));
   const h = x.add(linear(a, w.o, undefined, layout));
   const m = rmsNorm(h, w.postNorm, s.rmsEps);
   const ff = silu(linear(m, w.gate, undefined, layout)).mul(linear(m, w.up, undefined, layout));
-  return h.add(linear(ff, w.down, undefined, layout));
+  return { out: h.add(linear(ff, w.down, undefined, layout)), k, v };
 }
 
 /**
@@ -88,6 +96,6 @@ export function decoderStack(
   const rope = rotaryTables(positions, s.headDim, s.ropeTheta);
   const mask = causalMask(x, T, T);
   let h = x;
-  for (const w of layers) h = decoderLayer(h, w, s, rope, mask);
+  for (const w of layers) h = decoderLayer(h, w, s, rope, mask).out;
   return finalNorm ? rmsNorm(h, finalNorm, s.rmsEps) : h;
 }

@@ -1,0 +1,203 @@
+// Hugging Face LLaVA config.json → the engine's typed view. Only what the config says is used; missing
+// optional keys take the defaults that transformers' config classes give them.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export class ModelConfigError extends Error {
+  override name = 'ModelConfigError';
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${file}: ${field ? `${field}: ` : ''}${message}`);
+  }
+}
+
+export interface VisionConfig {
+  kind: 'clip' | 'siglip';
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  imageSize: number;
+  patchSize: number;
+  channels: number;
+  act: 'quick_gelu' | 'gelu' | 'gelu_pytorch_tanh';
+  layerNormEps: number;
+}
+
+export interface TextConfig {
+  kind: 'llama' | 'qwen2';
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  rmsEps: number;
+  ropeTheta: number;
+  /** q/k/v projections carry biases (Qwen2). */
+  qkvBias: boolean;
+  tieEmbeddings: boolean;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  maxPositions: number;
+}
+
+export interface LlavaConfig {
+  vision: VisionConfig;
+  text: TextConfig;
+  projectorAct: 'gelu' | 'gelu_pytorch_tanh' | 'quick_gelu' | 'silu';
+  imageTokenIndex: number;
+  /** Index (or indices, concatenated) into the vision tower's hidden states (L+1 entries; negatives count from the end). */
+  featureLayers: number[];
+  selectStrategy: 'default' | 'full';
+  /** Number of image tokens one image becomes in the language model's input. */
+  imageTokens: number;
+  padTokenId: number | null;
+  raw: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+export function readLlavaConfig(dir: string): LlavaConfig {
+  const file = path.join(dir, 'config.json');
+  if (!existsSync(dir)) throw new ModelConfigError(dir, '', 'the model folder does not exist');
+  if (!existsSync(file)) throw new ModelConfigError(file, '', 'not found: a Hugging Face model folder needs config.json');
+  let raw: Json;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (e) {
+    throw new ModelConfigError(file, '', `not valid JSON: ${(e as Error).message}`);
+  }
+  return parseLlavaConfig(raw, file);
+}
+
+export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
+  const r = new Reader(raw, file, '');
+  const modelType = r.str('model_type');
+  if (modelType !== 'llava') {
+    throw new ModelConfigError(file, 'model_type', `"${modelType}" is not supported (supported: llava)`);
+  }
+  const vision = parseVision(r.obj('vision_config'));
+  const text = parseText(r.obj('text_config'), raw);
+  const layerRaw = raw['vision_feature_layer'] ?? -2;
+  const featureLayers = Array.isArray(layerRaw) ? layerRaw.map(Number) : [Number(layerRaw)];
+  const total = vision.layers + 1;
+  for (const l of featureLayers) {
+    if (!Number.isInteger(l) || l < -total || l >= total) {
+      throw new ModelConfigError(file, 'vision_feature_layer', `${l} is outside the ${total} hidden states of a ${vision.layers}-layer vision tower`);
+    }
+  }
+  const selectStrategy = r.optStr('vision_feature_select_strategy', 'default');
+  if (selectStrategy !== 'default' && selectStrategy !== 'full') {
+    throw new ModelConfigError(file, 'vision_feature_select_strategy', `"${selectStrategy}" is not one of default, full`);
+  }
+  const projectorAct = r.optStr('projector_hidden_act', 'gelu');
+  if (!['gelu', 'gelu_pytorch_tanh', 'quick_gelu', 'silu'].includes(projectorAct)) {
+    throw new ModelConfigError(file, 'projector_hidden_act', `"${projectorAct}" is not supported`);
+  }
+  // "default" drops the first token (CLIP's CLS; transformers drops it for SigLIP too), "full" keeps all.
+  const tokensPerLayer = (vision.imageSize / vision.patchSize) ** 2 + (vision.kind === 'clip' ? 1 : 0) - (selectStrategy === 'default' ? 1 : 0);
+  const imageTokens = tokensPerLayer;
+  const imageTokenIndex = r.optNum('image_token_index', r.optNum('image_token_id', 32000));
+  return {
+    vision,
+    text,
+    projectorAct: projectorAct as LlavaConfig['projectorAct'],
+    imageTokenIndex,
+    featureLayers,
+    selectStrategy,
+    imageTokens,
+    padTokenId: typeof raw['pad_token_id'] === 'number' ? (raw['pad_token_id'] as number) : null,
+    raw,
+  };
+}
+
+function parseVision(r: Reader): VisionConfig {
+  const type = r.optStr('model_type', 'clip_vision_model');
+  const kind = type === 'clip_vision_model' ? 'clip' : type === 'siglip_vision_model' ? 'siglip' : null;
+  if (!kind) throw r.error('model_type', `"${type}" is not supported (supported: clip_vision_model, siglip_vision_model)`);
+  const act = r.optStr('hidden_act', kind === 'clip' ? 'quick_gelu' : 'gelu_pytorch_tanh');
+  if (!['quick_gelu', 'gelu', 'gelu_pytorch_tanh'].includes(act)) throw r.error('hidden_act', `"${act}" is not supported`);
+  const v: VisionConfig = {
+    kind,
+    hidden: r.optNum('hidden_size', 768),
+    intermediate: r.optNum('intermediate_size', 3072),
+    layers: r.optNum('num_hidden_layers', 12),
+    heads: r.optNum('num_attention_heads', 12),
+    imageSize: r.optNum('image_size', 224),
+    patchSize: r.optNum('patch_size', 32),
+    channels: r.optNum('num_channels', 3),
+    act: act as VisionConfig['act'],
+    layerNormEps: r.optNum('layer_norm_eps', kind === 'clip' ? 1e-5 : 1e-6),
+  };
+  if (v.imageSize % v.patchSize !== 0) throw r.error('image_size', `${v.imageSize} is not a multiple of patch_size ${v.patchSize}`);
+  if (v.hidden % v.heads !== 0) throw r.error('hidden_size', `${v.hidden} does not split over ${v.heads} heads`);
+  return v;
+}
+
+function parseText(r: Reader, top: Json): TextConfig {
+  const type = r.optStr('model_type', 'llama');
+  if (type !== 'llama' && type !== 'qwen2') throw r.error('model_type', `"${type}" is not supported (supported: llama, qwen2)`);
+  const hidden = r.optNum('hidden_size', 4096);
+  const heads = r.optNum('num_attention_heads', 32);
+  const headDim = r.optNum('head_dim', hidden / heads);
+  const kvHeads = r.optNum('num_key_value_heads', heads);
+  if (heads % kvHeads !== 0) throw r.error('num_key_value_heads', `${heads} attention heads do not group over ${kvHeads} kv heads`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw r.error('head_dim', `${headDim} must be an even integer`);
+  const scaling = r.raw['rope_scaling'];
+  if (scaling && typeof scaling === 'object' && (scaling as Json)['rope_type'] !== 'default' && (scaling as Json)['type'] !== 'default') {
+    throw r.error('rope_scaling', `${JSON.stringify(scaling)} is not supported yet (only default rotary embeddings)`);
+  }
+  const eos = r.raw['eos_token_id'] ?? top['eos_token_id'];
+  return {
+    kind: type,
+    hidden,
+    intermediate: r.optNum('intermediate_size', 11008),
+    layers: r.optNum('num_hidden_layers', 32),
+    heads,
+    kvHeads,
+    headDim,
+    vocab: r.optNum('vocab_size', 32000),
+    rmsEps: r.optNum('rms_norm_eps', 1e-6),
+    ropeTheta: r.optNum('rope_theta', 10000),
+    qkvBias: type === 'qwen2' ? true : Boolean(r.raw['attention_bias']),
+    tieEmbeddings: Boolean(r.raw['tie_word_embeddings'] ?? false),
+    bosTokenId: typeof r.raw['bos_token_id'] === 'number' ? (r.raw['bos_token_id'] as number) : null,
+    eosTokenIds: Array.isArray(eos) ? eos.map(Number) : typeof eos === 'number' ? [eos] : [],
+    maxPositions: r.optNum('max_position_embeddings', 4096),
+  };
+}
+
+class Reader {
+  constructor(
+    readonly raw: Json,
+    readonly file: string,
+    readonly prefix: string,
+  ) {}
+  error(field: string, message: string): ModelConfigError {
+    return new ModelConfigError(this.file, this.prefix + field, message);
+  }
+  str(field: string): string {
+    const v = this.raw[field];
+    if (typeof v !== 'string') throw this.error(field, v === undefined ? 'missing' : `expected a string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  optStr(field: string, dflt: string): string {
+    return this.raw[field] === undefined || this.raw[field] === null ? dflt : this.str(field);
+  }
+  optNum(field: string, dflt: number): number {
+    const v = this.raw[field];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw this.error(field, `expected a number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  obj(field: string): Reader {
+    const v = this.raw[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw this.error(field, v === undefined ? 'missing' : 'expected an object');
+    return new Reader(v as Json, this.file, `${this.prefix}${field}.`);
+  }
+}

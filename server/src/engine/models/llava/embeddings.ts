@@ -1,0 +1,73 @@
+// Host-side embedding lookup: token ids → rows of embed_tokens, or of the extra rows of learned tokens
+// (ids ≥ vocab), with image-token rows replaced by the projector's features.
+
+export interface EmbeddingTable {
+  /** embed_tokens, [vocab, hidden] row-major. */
+  table: Float32Array;
+  vocab: number;
+  hidden: number;
+  /** Rows for ids vocab, vocab+1, … (new tokens), [extra, hidden]. */
+  extra?: Float32Array;
+}
+
+export function embedTokens(ids: readonly number[], t: EmbeddingTable): Float32Array {
+  const D = t.hidden;
+  const out = new Float32Array(ids.length * D);
+  const extraRows = t.extra ? t.extra.length / D : 0;
+  ids.forEach((id, i) => {
+    if (id >= 0 && id < t.vocab) out.set(t.table.subarray(id * D, (id + 1) * D), i * D);
+    else if (id >= t.vocab && id < t.vocab + extraRows) out.set(t.extra!.subarray((id - t.vocab) * D, (id - t.vocab + 1) * D), i * D);
+    else throw new Error(`token id ${id} is outside the vocabulary (${t.vocab}) and the ${extraRows} added rows`);
+  });
+  return out;
+}
+
+/**
+ * Writes image features over the image-token rows, in order: image k's N rows go to the k-th run of N
+ * image tokens. `features` holds one [N, hidden] block per image.
+ */
+export function mergeImageFeatures(ids: readonly number[], embeds: Float32Array, features: readonly Float32Array[], imageTokenIndex: number, hidden: number): void {
+  const slots = ids.flatMap((id, i) => (id === imageTokenIndex ? [i] : []));
+  const perImage = features.length ? features[0]!.length / hidden : 0;
+  if (slots.length !== perImage * features.length) {
+    throw new Error(`the prompt has ${slots.length} image tokens, but ${features.length} image(s) give ${perImage * features.length} feature rows`);
+  }
+  slots.forEach((pos, j) => {
+    const img = features[Math.floor(j / perImage)]!;
+    const row = j % perImage;
+    embeds.set(img.subarray(row * hidden, (row + 1) * hidden), pos * hidden);
+  });
+}
+
+/** The legacy convention (one image token per image) expanded to the model's N tokens per image. */
+export function expandImageTokens(ids: readonly number[], imageTokenIndex: number, perImage: number): number[] {
+  const runs = countRuns(ids, imageTokenIndex);
+  if (runs.every((r) => r === perImage)) return [...ids];
+  return ids.flatMap((id) => (id === imageTokenIndex ? new Array<number>(perImage).fill(id) : [id]));
+}
+
+function countRuns(ids: readonly number[], token: number): number[] {
+  const runs: number[] = [];
+  let n = 0;
+  for (const id of ids) {
+    if (id === token) n++;
+    else if (n) {
+      runs.push(n);
+      n = 0;
+    }
+  }
+  if (n) runs.push(n);
+  return runs;
+}
+
+/** Hugging Face labels (same length as ids, −100 = ignore) → the positions whose logits predict them. */
+export function labelTargets(labels: readonly number[], batchOffset = 0): { positions: number[]; ids: number[] } {
+  const positions: number[] = [];
+  const ids: number[] = [];
+  for (let t = 1; t < labels.length; t++) {
+    if (labels[t] === -100) continue;
+    positions.push(batchOffset + t - 1);
+    ids.push(labels[t]!);
+  }
+  return { positions, ids };
+}

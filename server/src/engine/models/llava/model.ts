@@ -1,0 +1,225 @@
+// A loaded LLaVA model: config, one host copy of the weights, and lazily created sessions for the vision
+// tower, the language model's forward and train graphs, and KV-cache decoding.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Graph, serialize } from '../../graph/index';
+import { f32, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
+import { GraphSession, type ProviderSetting } from '../../runtime/session';
+import { readLlavaConfig, type LlavaConfig } from './config';
+import { embedTokens, mergeImageFeatures, type EmbeddingTable } from './embeddings';
+import { buildDecodeGraph, buildForwardGraph, buildTrainGraph } from './language-model';
+import { visionTower } from './vision-tower';
+import { WeightInputs } from './weight-inputs';
+import { loadLlavaWeights, type WeightMap } from './weights';
+
+export interface LoadOptions {
+  provider?: ProviderSetting;
+  threads?: number;
+}
+
+type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'decode';
+
+export interface VisionResult {
+  /** [B, N, hidden_text] */
+  features: HostTensor;
+  /** [B, N, vision feature dim] */
+  selected: HostTensor;
+  /** [B, vision feature dim], L2-normalized */
+  pooled: HostTensor;
+}
+
+export interface TrainBatch {
+  /** [B, T, D] merged embeddings (row-major). */
+  embeds: Float32Array;
+  batch: number;
+  seq: number;
+  /** Flat positions (b·T + t) whose logits predict `labelIds`. */
+  labelPositions: number[];
+  labelIds: number[];
+  /** [E, D] output-head rows of added tokens (ids vocab…vocab+E-1). */
+  extraHead: Float32Array;
+  /** [B, T] 1 = real token, 0 = right padding. Default: all 1. */
+  keyMask?: number[];
+}
+
+export interface TrainResult {
+  loss: number;
+  gradEmbeds: Float32Array;
+  gradExtraHead: Float32Array;
+  gradLmHead?: Float32Array;
+}
+
+export class LlavaModel {
+  private readonly sessions = new Map<GraphKind, { session: GraphSession; weights: Record<string, HostTensor> }>();
+  private readonly pending = new Map<GraphKind, Promise<{ session: GraphSession; weights: Record<string, HostTensor> }>>();
+  private fingerprintCache?: string;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: LlavaConfig,
+    readonly weights: WeightMap,
+    readonly options: LoadOptions,
+  ) {}
+
+  static load(dir: string, options: LoadOptions = {}): LlavaModel {
+    const config = readLlavaConfig(dir);
+    return new LlavaModel(dir, config, loadLlavaWeights(dir, config), options);
+  }
+
+  get hidden(): number {
+    return this.config.text.hidden;
+  }
+
+  get vocab(): number {
+    return this.config.text.vocab;
+  }
+
+  /** Parameter count of the loaded tensors. */
+  parameterCount(): number {
+    let n = 0;
+    for (const t of this.weights.values()) n += t.data.length;
+    return n;
+  }
+
+  /**
+   * A hash of config.json and every weight's name, shape and bytes: concept artifacts record it, and refuse
+   * to load on a model whose fingerprint differs.
+   */
+  fingerprint(): string {
+    if (!this.fingerprintCache) {
+      const h = createHash('sha256');
+      h.update(readFileSync(path.join(this.dir, 'config.json')));
+      for (const name of [...this.weights.keys()].sort()) {
+        const t = this.weights.get(name)!;
+        h.update(`${name}:${t.shape.join('x')};`);
+        h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      }
+      this.fingerprintCache = h.digest('hex').slice(0, 32);
+    }
+    return this.fingerprintCache;
+  }
+
+  embeddingTable(extra?: Float32Array): EmbeddingTable {
+    return { table: this.weights.get('lm.embed_tokens.weight')!.data as Float32Array, vocab: this.vocab, hidden: this.hidden, extra };
+  }
+
+  /** ids → merged embeddings [T, D], with one [N, D] feature block per image replacing its image tokens. */
+  embed(ids: readonly number[], imageFeatures: readonly Float32Array[] = [], extraRows?: Float32Array): Float32Array {
+    const e = embedTokens(ids, this.embeddingTable(extraRows));
+    if (imageFeatures.length || ids.includes(this.config.imageTokenIndex)) {
+      mergeImageFeatures(ids, e, imageFeatures, this.config.imageTokenIndex, this.hidden);
+    }
+    return e;
+  }
+
+  async encodeImages(pixels: HostTensor): Promise<VisionResult> {
+    const { session, weights } = await this.session('vision');
+    const out = await session.run({ ...weights, pixel_values: pixels });
+    return { features: out['features']!, selected: out['selected']!, pooled: out['pooled']! };
+  }
+
+  /** Logits [P, V + E] at flat positions of the [B, T, D] embeddings. */
+  async logits(embeds: Float32Array, batch: number, seq: number, positions: number[], extraHead?: Float32Array, keyMask?: number[]): Promise<Float32Array> {
+    const { session, weights } = await this.session('forward');
+    const out = await session.run({
+      ...weights,
+      inputs_embeds: f32([batch, seq, this.hidden], embeds),
+      logit_positions: i64([positions.length], positions),
+      extra_head: this.extraTensor(extraHead),
+      key_mask: i64([batch, seq], keyMask ?? new Array<number>(batch * seq).fill(1)),
+    });
+    return out['logits']!.data as Float32Array;
+  }
+
+  async trainStep(b: TrainBatch, opts: { lmHeadGradient?: boolean } = {}): Promise<TrainResult> {
+    const { session, weights } = await this.session(opts.lmHeadGradient ? 'trainHead' : 'train');
+    const out = await session.run({
+      ...weights,
+      inputs_embeds: f32([b.batch, b.seq, this.hidden], b.embeds),
+      label_positions: i64([b.labelPositions.length], b.labelPositions),
+      label_ids: i64([b.labelIds.length], b.labelIds),
+      extra_head: this.extraTensor(b.extraHead),
+      key_mask: i64([b.batch, b.seq], b.keyMask ?? new Array<number>(b.batch * b.seq).fill(1)),
+    });
+    return {
+      loss: (out['loss']!.data as Float32Array)[0]!,
+      gradEmbeds: out['grad_inputs_embeds']!.data as Float32Array,
+      gradExtraHead: out['grad_extra_head']!.data as Float32Array,
+      gradLmHead: out['grad_lm_head']?.data as Float32Array | undefined,
+    };
+  }
+
+  /** One KV-cache step: new embeddings [1, T, D] after the cache → last position's logits and the new cache. */
+  async decodeStep(embeds: Float32Array, cache: KvCache, extraHead?: Float32Array): Promise<{ logits: Float32Array; cache: KvCache }> {
+    const { session, weights } = await this.session('decode');
+    const t = this.config.text;
+    const T = embeds.length / this.hidden;
+    const feeds: Record<string, HostTensor> = { ...weights, inputs_embeds: f32([1, T, this.hidden], embeds), extra_head: this.extraTensor(extraHead) };
+    for (let l = 0; l < t.layers; l++) {
+      feeds[`past_k_${l}`] = cache.k[l] ?? hostTensor('float32', [1, t.kvHeads, 0, t.headDim]);
+      feeds[`past_v_${l}`] = cache.v[l] ?? hostTensor('float32', [1, t.kvHeads, 0, t.headDim]);
+    }
+    const out = await session.run(feeds);
+    const next: KvCache = { k: [], v: [], length: cache.length + T };
+    for (let l = 0; l < t.layers; l++) {
+      next.k.push(out[`present_k_${l}`]!);
+      next.v.push(out[`present_v_${l}`]!);
+    }
+    return { logits: out['logits']!.data as Float32Array, cache: next };
+  }
+
+  async release(): Promise<void> {
+    for (const { session } of this.sessions.values()) await session.release();
+    this.sessions.clear();
+    this.pending.clear();
+  }
+
+  private extraTensor(extra?: Float32Array): HostTensor {
+    const rows = extra ? extra.length / this.hidden : 0;
+    return f32([rows, this.hidden], extra ?? new Float32Array(0));
+  }
+
+  private session(kind: GraphKind): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
+    const ready = this.sessions.get(kind);
+    if (ready) return Promise.resolve(ready);
+    let p = this.pending.get(kind);
+    if (!p) {
+      p = this.createSession(kind).then((s) => {
+        this.sessions.set(kind, s);
+        return s;
+      });
+      this.pending.set(kind, p);
+    }
+    return p;
+  }
+
+  private async createSession(kind: GraphKind): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
+    const g = new Graph(`llava-${kind}`);
+    const w = new WeightInputs(g, this.weights);
+    let outputs;
+    if (kind === 'vision') {
+      const v = this.config.vision;
+      const pixels = g.input('pixel_values', 'float32', ['images', v.channels, v.imageSize, v.imageSize]);
+      outputs = { ...visionTower(pixels, this.config, w) };
+    } else if (kind === 'forward') outputs = buildForwardGraph(g, this.config, w);
+    else if (kind === 'decode') outputs = buildDecodeGraph(g, this.config, w);
+    else outputs = buildTrainGraph(g, this.config, w, { lmHeadGradient: kind === 'trainHead' });
+    const session = await GraphSession.create(serialize(outputs), { provider: this.options.provider ?? 'cpu', threads: this.options.threads, name: `llava ${kind} graph` });
+    return { session, weights: w.feeds() };
+  }
+}
+
+export interface KvCache {
+  k: HostTensor[];
+  v: HostTensor[];
+  length: number;
+}
+
+export function emptyCache(): KvCache {
+  return { k: [], v: [], length: 0 };
+}
+
+export function hasTokenizer(dir: string): boolean {
+  return existsSync(path.join(dir, 'tokenizer.json'));
+}

@@ -1,0 +1,37 @@
+// Frozen weights enter every graph as inputs fed from one host copy, so that all sessions of a model share
+// a single copy of the weights in memory.
+import type { Graph, Tensor } from '../../graph/index';
+import type { HostTensor } from '../../runtime/host-tensor';
+import type { WeightMap } from './weights';
+
+export class WeightInputs {
+  private readonly used = new Map<string, Tensor>();
+
+  constructor(
+    readonly graph: Graph,
+    private readonly weights: WeightMap,
+  ) {}
+
+  /** The graph input for weight `name` (created on first use). */
+  get(name: string, reshape?: number[]): Tensor {
+    let t = this.used.get(name);
+    if (!t) {
+      const w = this.weights.get(name);
+      if (!w) throw new Error(`weight "${name}" is not loaded`);
+      t = this.graph.input(name, 'float32', w.shape);
+      this.used.set(name, t);
+    }
+    return reshape ? t.reshape(reshape) : t;
+  }
+
+  has(name: string): boolean {
+    return this.weights.has(name);
+  }
+
+  /** The weights this graph reads, ready to merge into a run's feeds. */
+  feeds(): Record<string, HostTensor> {
+    const out: Record<string, HostTensor> = {};
+    for (const name of this.used.keys()) out[name] = this.weights.get(name)!;
+    return out;
+  }
+}
