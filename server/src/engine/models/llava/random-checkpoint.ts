@@ -164,3 +164,48 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
   );
   return raw;
 }
+
+/** The words of the generated tokenizers' vocabularies (after the specials); the rest are w<i>. */
+const BASE_WORDS = (
+  'yes no is a an the this that it in on of and with photo image picture there what who where color colour ' +
+  'red green blue yellow black white dog cat mug toy person . , ? ! : USER ASSISTANT'
+).split(' ');
+
+/**
+ * A word-level tokenizer (tokenizer.json + tokenizer_config.json with a LLaVA-1.5-style chat template) of
+ * `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words, and <image> as the last id.
+ */
+export function writeTinyTokenizer(dir: string, vocab: number): void {
+  const words = ['<unk>', '<s>', '</s>', ...BASE_WORDS];
+  for (let i = words.length; i < vocab - 1; i++) words.push(`w${i}`);
+  words.length = vocab - 1;
+  const table: Record<string, number> = {};
+  words.forEach((w, i) => (table[w] = i));
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const tokenizer = {
+    version: '1.0',
+    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>'), special(vocab - 1, '<image>')],
+    normalizer: null,
+    pre_tokenizer: { type: 'Whitespace' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordLevel', vocab: table, unk_token: '<unk>' },
+  };
+  const chatTemplate =
+    "{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'][0]['text'] + ' ' }}{% else %}" +
+    "{{ m['role'].upper() + ': ' }}{% for c in m['content'] %}{% if c['type'] == 'image' %}{{ '<image>\\n' }}{% endif %}{% endfor %}" +
+    "{% for c in m['content'] %}{% if c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}" +
+    "{% if m['role'] == 'assistant' %}{{ eos_token }}{% else %}{{ ' ' }}{% endif %}{% endif %}{% endfor %}" +
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', chat_template: chatTemplate }, null, 2),
+  );
+}

@@ -1,0 +1,94 @@
+// preprocessor_config.json applied with sharp: RGB, resize the shortest edge (bicubic), center-crop,
+// rescale, normalize, as CHW float32. Optionally pad to a square with the mean colour first, as the
+// original LLaVA training code does (image_aspect_ratio "pad"); transformers' processor does not.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { ModelConfigError } from './config';
+
+export interface ImageProcessorConfig {
+  size: number;
+  crop: { height: number; width: number };
+  doResize: boolean;
+  doCenterCrop: boolean;
+  rescale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export class ImageError extends Error {
+  override name = 'ImageError';
+}
+
+const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+
+export function readImageProcessorConfig(dir: string, imageSize: number): ImageProcessorConfig {
+  const file = path.join(dir, 'preprocessor_config.json');
+  const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const sizeRaw = raw['size'];
+  const size = typeof sizeRaw === 'number' ? sizeRaw : ((sizeRaw as { shortest_edge?: number; height?: number } | undefined)?.shortest_edge ?? (sizeRaw as { height?: number } | undefined)?.height ?? imageSize);
+  const cropRaw = raw['crop_size'] as { height?: number; width?: number } | number | undefined;
+  const crop = typeof cropRaw === 'number' ? { height: cropRaw, width: cropRaw } : { height: cropRaw?.height ?? imageSize, width: cropRaw?.width ?? imageSize };
+  if (crop.height !== imageSize || crop.width !== imageSize) {
+    throw new ModelConfigError(file, 'crop_size', `${crop.height}×${crop.width} differs from the vision tower's image_size ${imageSize}`);
+  }
+  return {
+    size,
+    crop,
+    doResize: raw['do_resize'] !== false,
+    doCenterCrop: raw['do_center_crop'] !== false,
+    rescale: typeof raw['rescale_factor'] === 'number' ? (raw['rescale_factor'] as number) : 1 / 255,
+    mean: (raw['image_mean'] as [number, number, number]) ?? CLIP_MEAN,
+    std: (raw['image_std'] as [number, number, number]) ?? CLIP_STD,
+  };
+}
+
+/** One image file or buffer → pixel values [3, crop.height, crop.width], normalized. */
+export async function preprocessImage(input: string | Buffer, cfg: ImageProcessorConfig, opts: { padToSquare?: boolean; flip?: boolean } = {}): Promise<Float32Array> {
+  const where = typeof input === 'string' ? input : 'image';
+  let img: Sharp;
+  let meta: Metadata;
+  try {
+    img = sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+    meta = await img.metadata();
+  } catch (e) {
+    throw new ImageError(`${where}: cannot decode image: ${(e as Error).message}`);
+  }
+  let w = meta.autoOrient?.width ?? meta.width!;
+  let h = meta.autoOrient?.height ?? meta.height!;
+  if (!w || !h) throw new ImageError(`${where}: the image has no size`);
+  if (opts.padToSquare && w !== h) {
+    const side = Math.max(w, h);
+    const bg = { r: Math.round(cfg.mean[0] * 255), g: Math.round(cfg.mean[1] * 255), b: Math.round(cfg.mean[2] * 255) };
+    const left = Math.floor((side - w) / 2);
+    const top = Math.floor((side - h) / 2);
+    img = sharp(await img.toBuffer()).extend({ left, right: side - w - left, top, bottom: side - h - top, background: bg });
+    w = h = side;
+  }
+  if (cfg.doResize) {
+    // transformers: the short side becomes `size`, the long side int(size · long / short).
+    const [nw, nh] = w <= h ? [cfg.size, Math.floor((cfg.size * h) / w)] : [Math.floor((cfg.size * w) / h), cfg.size];
+    img = sharp(await img.toBuffer()).resize(nw, nh, { kernel: 'cubic', fit: 'fill' });
+    w = nw;
+    h = nh;
+  }
+  const { height: ch, width: cw } = cfg.crop;
+  if (cfg.doCenterCrop) {
+    if (w < cw || h < ch) throw new ImageError(`${where}: ${w}×${h} is smaller than the ${cw}×${ch} crop`);
+    img = sharp(await img.toBuffer()).extract({ left: Math.floor((w - cw) / 2), top: Math.floor((h - ch) / 2), width: cw, height: ch });
+  }
+  if (opts.flip) img = img.flop();
+  let raw: Buffer;
+  try {
+    raw = await img.raw().toBuffer();
+  } catch (e) {
+    throw new ImageError(`${where}: cannot decode image: ${(e as Error).message}`);
+  }
+  const out = new Float32Array(3 * ch * cw);
+  const plane = ch * cw;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) out[c * plane + i] = (raw[i * 3 + c]! * cfg.rescale - cfg.mean[c]!) / cfg.std[c]!;
+  }
+  return out;
+}

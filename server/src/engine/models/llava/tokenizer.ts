@@ -1,0 +1,123 @@
+// tokenizer.json + tokenizer_config.json through @huggingface/tokenizers, with extra added tokens (the
+// concept tokens <bo>, <token0>…) given ids after the model's vocabulary.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelConfigError } from './config';
+
+type Json = Record<string, unknown>;
+
+export class LlavaTokenizer {
+  private constructor(
+    private readonly tok: Tokenizer,
+    readonly config: Json,
+    /** Added tokens (text → id) beyond those the checkpoint had. */
+    readonly extra: ReadonlyMap<string, number>,
+  ) {}
+
+  /**
+   * Loads the folder's tokenizer. `extraTokens` are added as special tokens with ids firstExtraId, +1, …
+   * (default: the vocabulary size given), so that "<bo>" encodes to one id whatever the base tokenizer.
+   */
+  static load(dir: string, opts: { extraTokens?: string[]; firstExtraId?: number } = {}): LlavaTokenizer {
+    const file = path.join(dir, 'tokenizer.json');
+    if (!existsSync(file)) throw new ModelConfigError(file, '', 'not found: the model folder has no tokenizer.json');
+    const json = readJson(file);
+    const cfgFile = path.join(dir, 'tokenizer_config.json');
+    const config = existsSync(cfgFile) ? readJson(cfgFile) : {};
+    const added = Array.isArray(json['added_tokens']) ? [...(json['added_tokens'] as Json[])] : [];
+    const extra = new Map<string, number>();
+    let next = opts.firstExtraId ?? maxId(json) + 1;
+    for (const content of opts.extraTokens ?? []) {
+      const existing = added.find((t) => t['content'] === content);
+      if (existing) {
+        extra.set(content, existing['id'] as number);
+        continue;
+      }
+      // Not "special": decoding with skip_special_tokens must still show <bo> in answers.
+      added.push({ id: next, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false });
+      extra.set(content, next++);
+    }
+    let tok: Tokenizer;
+    try {
+      tok = new Tokenizer({ ...json, added_tokens: added }, config);
+    } catch (e) {
+      throw new ModelConfigError(file, '', `cannot be loaded: ${(e as Error).message}`);
+    }
+    return new LlavaTokenizer(tok, config, extra);
+  }
+
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens = false): string {
+    return this.tok.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  idOf(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+
+  /** Whether `word` is a single entry of the vocabulary (a concept name may not collide with one). */
+  hasToken(word: string): boolean {
+    return this.tok.token_to_id(word) !== undefined;
+  }
+
+  get bosToken(): string | undefined {
+    return tokenText(this.config['bos_token']);
+  }
+
+  get eosToken(): string | undefined {
+    return tokenText(this.config['eos_token']);
+  }
+}
+
+function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as Json)['content'] === 'string') return (v as Json)['content'] as string;
+  return undefined;
+}
+
+function readJson(file: string): Json {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (e) {
+    throw new ModelConfigError(file, '', `not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function maxId(json: Json): number {
+  const model = json['model'] as Json | undefined;
+  const vocab = model?.['vocab'];
+  let max = -1;
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) for (const id of Object.values(vocab as Record<string, number>)) max = Math.max(max, id);
+  else if (Array.isArray(vocab)) max = vocab.length - 1;
+  for (const t of (json['added_tokens'] as Json[] | undefined) ?? []) max = Math.max(max, t['id'] as number);
+  return max;
+}
+
+/**
+ * Incremental detokenization for streaming: decodes the whole sequence each time and emits the new
+ * suffix, so that multi-token characters and leading-space markers come out right.
+ */
+export class TextStreamer {
+  private ids: number[] = [];
+  private emitted = '';
+
+  constructor(private readonly tok: LlavaTokenizer) {}
+
+  push(id: number): string {
+    this.ids.push(id);
+    const text = this.tok.decode(this.ids, true);
+    // Hold back a trailing replacement character: the next token may complete it.
+    if (text.endsWith('\uFFFD')) return '';
+    const delta = text.startsWith(this.emitted) ? text.slice(this.emitted.length) : text;
+    this.emitted = text;
+    return delta;
+  }
+
+  get text(): string {
+    return this.emitted;
+  }
+}
