@@ -1,11 +1,16 @@
 // npm run bench -- <suite...> [--json]. Prints figures; never asserts timings (these machines are noisy).
 import { runEngineBench } from './engine';
+import { runModelBench } from './model';
+import type { ProviderSetting } from '../server/src/engine/runtime/session';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const suites = args.filter((a) => !a.startsWith('--'));
+const suites = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--provider');
+const providerAt = args.indexOf('--provider');
+const provider = (providerAt >= 0 ? args[providerAt + 1] : 'cpu') as ProviderSetting;
 const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>> = {
   engine: runEngineBench,
+  model: (j) => runModelBench(j, provider),
 };
 
 async function main(): Promise<void> {

@@ -35,16 +35,28 @@ function tinyModel(spec: TinyLlavaSpec): LlavaModel {
 function randomPixels(model: LlavaModel, images: number, seed: number) {
   const v = model.config.vision;
   const rng = new Rng(seed);
-  return f32([images, 3, v.imageSize, v.imageSize], Array.from({ length: images * 3 * v.imageSize ** 2 }, () => rng.normal()));
+  return f32(
+    [images, 3, v.imageSize, v.imageSize],
+    Array.from({ length: images * 3 * v.imageSize ** 2 }, () => rng.normal()),
+  );
 }
 
 /** Forward logits at every position vs. a KV-cache prefill of the first part and single-token steps after. */
-async function checkCacheMatchesForward(model: LlavaModel, ids: number[], features: Float32Array[]): Promise<number> {
+async function checkCacheMatchesForward(
+  model: LlavaModel,
+  ids: number[],
+  features: Float32Array[],
+): Promise<number> {
   const embeds = model.embed(ids, features);
   const T = ids.length;
   const D = model.hidden;
   const V = model.vocab;
-  const full = await model.logits(embeds, 1, T, Array.from({ length: T }, (_, i) => i));
+  const full = await model.logits(
+    embeds,
+    1,
+    T,
+    Array.from({ length: T }, (_, i) => i),
+  );
   const split = T - 4;
   let step = await model.decodeStep(embeds.subarray(0, split * D), emptyCache());
   let worst = 0;
@@ -69,6 +81,7 @@ describe('generated checkpoints: configs other than the golden one', () => {
     ['another rope_theta', { text: { ropeTheta: 500 } }, 25],
     ['another image size', { vision: { imageSize: 24, patchSize: 8 } }, 9],
     ['several feature layers, concatenated', { featureLayer: [-2, -1] }, 25],
+    ['a qwen2 language model (q/k/v biases)', { text: { modelType: 'qwen2' } }, 25],
   ];
   for (const [name, spec, tokens] of variants) {
     it(`${name}: ${tokens} image tokens, and the KV cache reproduces the forward logits`, async () => {
@@ -77,10 +90,29 @@ describe('generated checkpoints: configs other than the golden one', () => {
         assert.equal(model.config.imageTokens, tokens);
         const vision = await model.encodeImages(randomPixels(model, 2, 5));
         assert.deepEqual(vision.features.shape, [2, tokens, model.hidden]);
-        const norms = [0, 1].map((b) => Math.hypot(...Array.from(vision.pooled.data as Float32Array).slice(b * vision.pooled.shape[1]!, (b + 1) * vision.pooled.shape[1]!)));
+        const norms = [0, 1].map((b) =>
+          Math.hypot(
+            ...Array.from(vision.pooled.data as Float32Array).slice(
+              b * vision.pooled.shape[1]!,
+              (b + 1) * vision.pooled.shape[1]!,
+            ),
+          ),
+        );
         norms.forEach((n) => assert.ok(Math.abs(n - 1) < 1e-5, `pooled embedding norm ${n}`));
         const img = (vision.features.data as Float32Array).slice(0, tokens * model.hidden);
-        const ids = [1, 5, 9, ...new Array<number>(tokens).fill(model.config.imageTokenIndex), 17, 33, 8, 60, 42, 11, 7];
+        const ids = [
+          1,
+          5,
+          9,
+          ...new Array<number>(tokens).fill(model.config.imageTokenIndex),
+          17,
+          33,
+          8,
+          60,
+          42,
+          11,
+          7,
+        ];
         const worst = await checkCacheMatchesForward(model, ids, [img]);
         assert.ok(worst < 1e-4, `KV-cache logits differ from the forward pass by ${worst}`);
       } finally {
@@ -97,11 +129,17 @@ describe('generated checkpoints: configs other than the golden one', () => {
       const ids = [1, 4, 8, 15, 16, 23, 42];
       const a = await base.logits(base.embed(ids), 1, ids.length, [6]);
       const b = await rope.logits(rope.embed(ids), 1, ids.length, [6]);
-      assert.ok(a.some((v, i) => Math.abs(v - b[i]!) > 1e-3), 'rope_theta had no effect');
+      assert.ok(
+        a.some((v, i) => Math.abs(v - b[i]!) > 1e-3),
+        'rope_theta had no effect',
+      );
       const px = randomPixels(base, 1, 8);
       const fa = (await base.encodeImages(px)).selected.data as Float32Array;
       const fb = (await layer.encodeImages(px)).selected.data as Float32Array;
-      assert.ok(fa.some((v, i) => Math.abs(v - fb[i]!) > 1e-3), 'vision_feature_layer had no effect');
+      assert.ok(
+        fa.some((v, i) => Math.abs(v - fb[i]!) > 1e-3),
+        'vision_feature_layer had no effect',
+      );
     } finally {
       await Promise.all([base.release(), rope.release(), layer.release()]);
     }
@@ -140,7 +178,14 @@ describe('generated checkpoints: configs other than the golden one', () => {
       const ids = [1, 10, 20, 30, 40, 50];
       const extra = Float32Array.from({ length: 2 * D }, () => rng.normal() * 0.3);
       const embeds = model.embed(ids);
-      const batch = { embeds, batch: 1, seq: ids.length, labelPositions: [2, 3, 4], labelIds: [V, 31, V + 1], extraHead: extra };
+      const batch = {
+        embeds,
+        batch: 1,
+        seq: ids.length,
+        labelPositions: [2, 3, 4],
+        labelIds: [V, 31, V + 1],
+        extraHead: extra,
+      };
       const r = await model.trainStep(batch);
       assert.equal(r.gradExtraHead.length, 2 * D);
       const h = 1e-2;
@@ -152,7 +197,10 @@ describe('generated checkpoints: configs other than the golden one', () => {
         const lp = (await model.trainStep({ ...batch, extraHead: plus })).loss;
         const lm = (await model.trainStep({ ...batch, extraHead: minus })).loss;
         const numeric = (lp - lm) / (2 * h);
-        assert.ok(Math.abs(numeric - r.gradExtraHead[k]!) < 2e-3 * Math.max(1, Math.abs(numeric)), `row grad ${k}: ${r.gradExtraHead[k]} vs ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - r.gradExtraHead[k]!) < 2e-3 * Math.max(1, Math.abs(numeric)),
+          `row grad ${k}: ${r.gradExtraHead[k]} vs ${numeric}`,
+        );
       }
     } finally {
       await model.release();
@@ -164,12 +212,20 @@ describe('generated checkpoints: configs other than the golden one', () => {
     try {
       const prompt = model.embed([1, 3, 5, 7]);
       const greedy: number[] = [];
-      for await (const id of generateTokens(model, prompt, { maxNewTokens: 6, eosTokenIds: [] })) greedy.push(id);
+      for await (const id of generateTokens(model, prompt, { maxNewTokens: 6, eosTokenIds: [] }))
+        greedy.push(id);
       assert.equal(greedy.length, 6);
       const sample = async (seed: number): Promise<number[]> => {
         const rng = new Rng(seed);
         const out: number[] = [];
-        for await (const id of generateTokens(model, prompt, { maxNewTokens: 6, eosTokenIds: [], temperature: 1, topP: 0.9, random: () => rng.next() })) out.push(id);
+        for await (const id of generateTokens(model, prompt, {
+          maxNewTokens: 6,
+          eosTokenIds: [],
+          temperature: 1,
+          topP: 0.9,
+          random: () => rng.next(),
+        }))
+          out.push(id);
         return out;
       };
       assert.deepEqual(await sample(1), await sample(1));
@@ -179,17 +235,42 @@ describe('generated checkpoints: configs other than the golden one', () => {
   });
 });
 
+describe('model fingerprint', () => {
+  it('is stable for the same folder and changes when one weight changes', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'yollava-fp-'));
+    writeTinyLlava(dir, { seed: 1 });
+    const a = LlavaModel.load(dir).fingerprint();
+    assert.equal(LlavaModel.load(dir).fingerprint(), a);
+    const other = mkdtempSync(path.join(tmpdir(), 'yollava-fp-'));
+    writeTinyLlava(other, { seed: 2 });
+    assert.notEqual(LlavaModel.load(other).fingerprint(), a);
+  });
+});
+
 describe('loading errors name the file and field', () => {
   it('missing folder, missing config, unsupported model type, truncated weights', () => {
-    assert.throws(() => LlavaModel.load('/no/such/model'), /\/no\/such\/model: the model folder does not exist/);
+    assert.throws(
+      () => LlavaModel.load('/no/such/model'),
+      /\/no\/such\/model: the model folder does not exist/,
+    );
     const dir = mkdtempSync(path.join(tmpdir(), 'yollava-bad-'));
     assert.throws(() => LlavaModel.load(dir), /config\.json: not found/);
     writeTinyLlava(dir, {});
     const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'blip' }));
-    assert.throws(() => LlavaModel.load(dir), (e: Error) => e instanceof ModelConfigError && /config\.json: model_type: "blip" is not supported/.test(e.message));
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, text_config: { ...cfg.text_config, model_type: 'mistral' } }));
-    assert.throws(() => LlavaModel.load(dir), /text_config\.model_type: "mistral" is not supported \(supported: llama, qwen2\)/);
+    assert.throws(
+      () => LlavaModel.load(dir),
+      (e: Error) =>
+        e instanceof ModelConfigError && /config\.json: model_type: "blip" is not supported/.test(e.message),
+    );
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ ...cfg, text_config: { ...cfg.text_config, model_type: 'mistral' } }),
+    );
+    assert.throws(
+      () => LlavaModel.load(dir),
+      /text_config\.model_type: "mistral" is not supported \(supported: llama, qwen2\)/,
+    );
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
     const st = readFileSync(path.join(dir, 'model.safetensors'));
     writeFileSync(path.join(dir, 'model.safetensors'), st.subarray(0, st.length - 100));

@@ -31,7 +31,8 @@ function parseFlags(args: string[]): Flags {
     if (a === '--json') flags.json = true;
     else if (a === '--provider') {
       const p = args[++i];
-      if (!p || !PROVIDER_SETTINGS.includes(p as ProviderSetting)) throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
+      if (!p || !PROVIDER_SETTINGS.includes(p as ProviderSetting))
+        throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
       flags.provider = p as ProviderSetting;
     } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else flags.positional.push(a);
@@ -57,16 +58,23 @@ async function main(argv: string[]): Promise<number> {
       out(USAGE);
       return 0;
     case 'providers':
-      for (const p of availableProviders()) out(`${p.name}${p.bundled ? '' : ' (needs its runtime files installed)'}\n`);
+      for (const p of availableProviders())
+        out(`${p.name}${p.bundled ? '' : ' (needs its runtime files installed)'}\n`);
       return 0;
     case 'inspect': {
       const dir = requireArg(flags, 'inspect <model-dir>');
       const s = inspectModel(dir);
       if (flags.json) out(`${JSON.stringify(s)}\n`);
       else {
-        out(`${s.dir}\n  architecture  ${s.architecture}\n  vision        ${s.vision}\n  text          ${s.text}\n`);
-        out(`  image tokens  ${s.imageTokens} per image\n  parameters    ${s.parameters.toLocaleString('en-US')}\n`);
-        out(`  on disk       ${gib(s.storedBytes)}\n  float32       ${gib(s.weightBytesF32)} of weights in memory\n  estimate      ${gib(s.estimatedInferenceBytes)} to run (weights + 2048-token KV cache + activations)\n`);
+        out(
+          `${s.dir}\n  architecture  ${s.architecture}\n  vision        ${s.vision}\n  text          ${s.text}\n`,
+        );
+        out(
+          `  image tokens  ${s.imageTokens} per image\n  parameters    ${s.parameters.toLocaleString('en-US')}\n`,
+        );
+        out(
+          `  on disk       ${gib(s.storedBytes)}\n  float32       ${gib(s.weightBytesF32)} of weights in memory\n  estimate      ${gib(s.estimatedInferenceBytes)} to run (weights + 2048-token KV cache + activations)\n`,
+        );
       }
       return 0;
     }
@@ -79,12 +87,20 @@ async function main(argv: string[]): Promise<number> {
         reports.push(r);
         ok &&= r.ok;
         if (!flags.json) {
-          out(`\n${dir} — image tokens ${convention === 'expanded' ? 'expanded in input_ids' : 'legacy (one per image)'}\n`);
-          out(`  ${'quantity'.padEnd(34)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)} ${'tolerance'.padStart(10)}\n`);
+          out(
+            `\n${dir} — image tokens ${convention === 'expanded' ? 'expanded in input_ids' : 'legacy (one per image)'}\n`,
+          );
+          out(
+            `  ${'quantity'.padEnd(34)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)} ${'tolerance'.padStart(10)}\n`,
+          );
           for (const c of r.comparisons) {
-            out(`  ${c.name.padEnd(34)} ${c.maxAbs.toExponential(2).padStart(10)} ${c.maxRel.toExponential(2).padStart(10)} ${c.tolerance.toExponential(0).padStart(10)}  ${c.ok ? 'ok' : 'FAIL'}\n`);
+            out(
+              `  ${c.name.padEnd(34)} ${c.maxAbs.toExponential(2).padStart(10)} ${c.maxRel.toExponential(2).padStart(10)} ${c.tolerance.toExponential(0).padStart(10)}  ${c.ok ? 'ok' : 'FAIL'}\n`,
+            );
           }
-          out(`  ${'greedy tokens'.padEnd(34)} expected [${r.tokens.expected.join(', ')}], got [${r.tokens.actual.join(', ')}]  ${r.tokens.ok ? 'ok' : 'FAIL'}\n`);
+          out(
+            `  ${'greedy tokens'.padEnd(34)} expected [${r.tokens.expected.join(', ')}], got [${r.tokens.actual.join(', ')}]  ${r.tokens.ok ? 'ok' : 'FAIL'}\n`,
+          );
         }
       }
       if (flags.json) out(`${JSON.stringify({ ok, reports })}\n`);
@@ -111,7 +127,9 @@ function requireArg(flags: Flags, usage: string): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
-    process.stderr.write(e instanceof UsageError ? `yollava: ${e.message}\n\n${USAGE}` : `yollava: ${e.message}\n`);
+    process.stderr.write(
+      e instanceof UsageError ? `yollava: ${e.message}\n\n${USAGE}` : `yollava: ${e.message}\n`,
+    );
     process.exit(e instanceof UsageError ? 2 : 1);
   },
 );

@@ -15,7 +15,11 @@ export interface GenerateOptions extends SamplingOptions {
 }
 
 /** Yields new token ids after the prompt given as merged embeddings [T, D]. */
-export async function* generateTokens(model: LlavaModel, promptEmbeds: Float32Array, opts: GenerateOptions = {}): AsyncGenerator<number> {
+export async function* generateTokens(
+  model: LlavaModel,
+  promptEmbeds: Float32Array,
+  opts: GenerateOptions = {},
+): AsyncGenerator<number> {
   const eos = new Set(opts.eosTokenIds ?? model.config.text.eosTokenIds);
   const max = opts.maxNewTokens ?? 64;
   let step = await model.decodeStep(promptEmbeds, emptyCache(), opts.extraHead);

@@ -45,7 +45,8 @@ export function causalMask(like: Tensor, T: Dim, S: Dim | Tensor, past: Tensor |
   const scalarOf = (d: Dim): Tensor => g.dimTensor(d).reshape([]);
   const zero = g.scalar(0, 'int64');
   let rows = range(zero, scalarOf(T), T);
-  if (typeof past !== 'number' || past !== 0) rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
+  if (typeof past !== 'number' || past !== 0)
+    rows = rows.add(typeof past === 'number' ? g.scalar(past, 'int64') : past);
   const cols = typeof S === 'object' ? range(zero, S) : range(zero, scalarOf(S), S);
   const future = greater(cols.unsqueeze(0), rows.unsqueeze(1));
   return where(future, g.scalar(MASKED, like.dtype), g.scalar(0, like.dtype));

@@ -65,7 +65,8 @@ type Json = Record<string, unknown>;
 export function readLlavaConfig(dir: string): LlavaConfig {
   const file = path.join(dir, 'config.json');
   if (!existsSync(dir)) throw new ModelConfigError(dir, '', 'the model folder does not exist');
-  if (!existsSync(file)) throw new ModelConfigError(file, '', 'not found: a Hugging Face model folder needs config.json');
+  if (!existsSync(file))
+    throw new ModelConfigError(file, '', 'not found: a Hugging Face model folder needs config.json');
   let raw: Json;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
@@ -88,19 +89,30 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   const total = vision.layers + 1;
   for (const l of featureLayers) {
     if (!Number.isInteger(l) || l < -total || l >= total) {
-      throw new ModelConfigError(file, 'vision_feature_layer', `${l} is outside the ${total} hidden states of a ${vision.layers}-layer vision tower`);
+      throw new ModelConfigError(
+        file,
+        'vision_feature_layer',
+        `${l} is outside the ${total} hidden states of a ${vision.layers}-layer vision tower`,
+      );
     }
   }
   const selectStrategy = r.optStr('vision_feature_select_strategy', 'default');
   if (selectStrategy !== 'default' && selectStrategy !== 'full') {
-    throw new ModelConfigError(file, 'vision_feature_select_strategy', `"${selectStrategy}" is not one of default, full`);
+    throw new ModelConfigError(
+      file,
+      'vision_feature_select_strategy',
+      `"${selectStrategy}" is not one of default, full`,
+    );
   }
   const projectorAct = r.optStr('projector_hidden_act', 'gelu');
   if (!['gelu', 'gelu_pytorch_tanh', 'quick_gelu', 'silu'].includes(projectorAct)) {
     throw new ModelConfigError(file, 'projector_hidden_act', `"${projectorAct}" is not supported`);
   }
   // "default" drops the first token (CLIP's CLS; transformers drops it for SigLIP too), "full" keeps all.
-  const tokensPerLayer = (vision.imageSize / vision.patchSize) ** 2 + (vision.kind === 'clip' ? 1 : 0) - (selectStrategy === 'default' ? 1 : 0);
+  const tokensPerLayer =
+    (vision.imageSize / vision.patchSize) ** 2 +
+    (vision.kind === 'clip' ? 1 : 0) -
+    (selectStrategy === 'default' ? 1 : 0);
   const imageTokens = tokensPerLayer;
   const imageTokenIndex = r.optNum('image_token_index', r.optNum('image_token_id', 32000));
   return {
@@ -119,9 +131,14 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
 function parseVision(r: Reader): VisionConfig {
   const type = r.optStr('model_type', 'clip_vision_model');
   const kind = type === 'clip_vision_model' ? 'clip' : type === 'siglip_vision_model' ? 'siglip' : null;
-  if (!kind) throw r.error('model_type', `"${type}" is not supported (supported: clip_vision_model, siglip_vision_model)`);
+  if (!kind)
+    throw r.error(
+      'model_type',
+      `"${type}" is not supported (supported: clip_vision_model, siglip_vision_model)`,
+    );
   const act = r.optStr('hidden_act', kind === 'clip' ? 'quick_gelu' : 'gelu_pytorch_tanh');
-  if (!['quick_gelu', 'gelu', 'gelu_pytorch_tanh'].includes(act)) throw r.error('hidden_act', `"${act}" is not supported`);
+  if (!['quick_gelu', 'gelu', 'gelu_pytorch_tanh'].includes(act))
+    throw r.error('hidden_act', `"${act}" is not supported`);
   const v: VisionConfig = {
     kind,
     hidden: r.optNum('hidden_size', 768),
@@ -134,23 +151,36 @@ function parseVision(r: Reader): VisionConfig {
     act: act as VisionConfig['act'],
     layerNormEps: r.optNum('layer_norm_eps', kind === 'clip' ? 1e-5 : 1e-6),
   };
-  if (v.imageSize % v.patchSize !== 0) throw r.error('image_size', `${v.imageSize} is not a multiple of patch_size ${v.patchSize}`);
-  if (v.hidden % v.heads !== 0) throw r.error('hidden_size', `${v.hidden} does not split over ${v.heads} heads`);
+  if (v.imageSize % v.patchSize !== 0)
+    throw r.error('image_size', `${v.imageSize} is not a multiple of patch_size ${v.patchSize}`);
+  if (v.hidden % v.heads !== 0)
+    throw r.error('hidden_size', `${v.hidden} does not split over ${v.heads} heads`);
   return v;
 }
 
 function parseText(r: Reader, top: Json): TextConfig {
   const type = r.optStr('model_type', 'llama');
-  if (type !== 'llama' && type !== 'qwen2') throw r.error('model_type', `"${type}" is not supported (supported: llama, qwen2)`);
+  if (type !== 'llama' && type !== 'qwen2')
+    throw r.error('model_type', `"${type}" is not supported (supported: llama, qwen2)`);
   const hidden = r.optNum('hidden_size', 4096);
   const heads = r.optNum('num_attention_heads', 32);
   const headDim = r.optNum('head_dim', hidden / heads);
   const kvHeads = r.optNum('num_key_value_heads', heads);
-  if (heads % kvHeads !== 0) throw r.error('num_key_value_heads', `${heads} attention heads do not group over ${kvHeads} kv heads`);
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw r.error('head_dim', `${headDim} must be an even integer`);
+  if (heads % kvHeads !== 0)
+    throw r.error('num_key_value_heads', `${heads} attention heads do not group over ${kvHeads} kv heads`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    throw r.error('head_dim', `${headDim} must be an even integer`);
   const scaling = r.raw['rope_scaling'];
-  if (scaling && typeof scaling === 'object' && (scaling as Json)['rope_type'] !== 'default' && (scaling as Json)['type'] !== 'default') {
-    throw r.error('rope_scaling', `${JSON.stringify(scaling)} is not supported yet (only default rotary embeddings)`);
+  if (
+    scaling &&
+    typeof scaling === 'object' &&
+    (scaling as Json)['rope_type'] !== 'default' &&
+    (scaling as Json)['type'] !== 'default'
+  ) {
+    throw r.error(
+      'rope_scaling',
+      `${JSON.stringify(scaling)} is not supported yet (only default rotary embeddings)`,
+    );
   }
   const eos = r.raw['eos_token_id'] ?? top['eos_token_id'];
   return {
@@ -183,7 +213,8 @@ class Reader {
   }
   str(field: string): string {
     const v = this.raw[field];
-    if (typeof v !== 'string') throw this.error(field, v === undefined ? 'missing' : `expected a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string')
+      throw this.error(field, v === undefined ? 'missing' : `expected a string, got ${JSON.stringify(v)}`);
     return v;
   }
   optStr(field: string, dflt: string): string {
@@ -192,12 +223,14 @@ class Reader {
   optNum(field: string, dflt: number): number {
     const v = this.raw[field];
     if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw this.error(field, `expected a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw this.error(field, `expected a number, got ${JSON.stringify(v)}`);
     return v;
   }
   obj(field: string): Reader {
     const v = this.raw[field];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw this.error(field, v === undefined ? 'missing' : 'expected an object');
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw this.error(field, v === undefined ? 'missing' : 'expected an object');
     return new Reader(v as Json, this.file, `${this.prefix}${field}.`);
   }
 }

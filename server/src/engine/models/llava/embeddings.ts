@@ -16,8 +16,12 @@ export function embedTokens(ids: readonly number[], t: EmbeddingTable): Float32A
   const extraRows = t.extra ? t.extra.length / D : 0;
   ids.forEach((id, i) => {
     if (id >= 0 && id < t.vocab) out.set(t.table.subarray(id * D, (id + 1) * D), i * D);
-    else if (id >= t.vocab && id < t.vocab + extraRows) out.set(t.extra!.subarray((id - t.vocab) * D, (id - t.vocab + 1) * D), i * D);
-    else throw new Error(`token id ${id} is outside the vocabulary (${t.vocab}) and the ${extraRows} added rows`);
+    else if (id >= t.vocab && id < t.vocab + extraRows)
+      out.set(t.extra!.subarray((id - t.vocab) * D, (id - t.vocab + 1) * D), i * D);
+    else
+      throw new Error(
+        `token id ${id} is outside the vocabulary (${t.vocab}) and the ${extraRows} added rows`,
+      );
   });
   return out;
 }
@@ -26,11 +30,19 @@ export function embedTokens(ids: readonly number[], t: EmbeddingTable): Float32A
  * Writes image features over the image-token rows, in order: image k's N rows go to the k-th run of N
  * image tokens. `features` holds one [N, hidden] block per image.
  */
-export function mergeImageFeatures(ids: readonly number[], embeds: Float32Array, features: readonly Float32Array[], imageTokenIndex: number, hidden: number): void {
+export function mergeImageFeatures(
+  ids: readonly number[],
+  embeds: Float32Array,
+  features: readonly Float32Array[],
+  imageTokenIndex: number,
+  hidden: number,
+): void {
   const slots = ids.flatMap((id, i) => (id === imageTokenIndex ? [i] : []));
   const perImage = features.length ? features[0]!.length / hidden : 0;
   if (slots.length !== perImage * features.length) {
-    throw new Error(`the prompt has ${slots.length} image tokens, but ${features.length} image(s) give ${perImage * features.length} feature rows`);
+    throw new Error(
+      `the prompt has ${slots.length} image tokens, but ${features.length} image(s) give ${perImage * features.length} feature rows`,
+    );
   }
   slots.forEach((pos, j) => {
     const img = features[Math.floor(j / perImage)]!;
@@ -40,7 +52,11 @@ export function mergeImageFeatures(ids: readonly number[], embeds: Float32Array,
 }
 
 /** The legacy convention (one image token per image) expanded to the model's N tokens per image. */
-export function expandImageTokens(ids: readonly number[], imageTokenIndex: number, perImage: number): number[] {
+export function expandImageTokens(
+  ids: readonly number[],
+  imageTokenIndex: number,
+  perImage: number,
+): number[] {
   const runs = countRuns(ids, imageTokenIndex);
   if (runs.every((r) => r === perImage)) return [...ids];
   return ids.flatMap((id) => (id === imageTokenIndex ? new Array<number>(perImage).fill(id) : [id]));
@@ -61,7 +77,10 @@ function countRuns(ids: readonly number[], token: number): number[] {
 }
 
 /** Hugging Face labels (same length as ids, −100 = ignore) → the positions whose logits predict them. */
-export function labelTargets(labels: readonly number[], batchOffset = 0): { positions: number[]; ids: number[] } {
+export function labelTargets(
+  labels: readonly number[],
+  batchOffset = 0,
+): { positions: number[]; ids: number[] } {
   const positions: number[] = [];
   const ids: number[] = [];
   for (let t = 1; t < labels.length; t++) {

@@ -27,8 +27,14 @@ export interface GoldenReport {
 export const FORWARD_TOLERANCE = 1e-4;
 export const GRADIENT_TOLERANCE = 1e-3;
 
-function compare(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): Comparison {
-  if (actual.length !== expected.length) return { name, maxAbs: Infinity, maxRel: Infinity, tolerance, ok: false };
+function compare(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+): Comparison {
+  if (actual.length !== expected.length)
+    return { name, maxAbs: Infinity, maxRel: Infinity, tolerance, ok: false };
   let maxAbs = 0;
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -47,7 +53,11 @@ interface GoldenJson {
   generation: { new_token_ids: number[] };
 }
 
-export async function runGoldenCheck(dir: string, convention: 'expanded' | 'legacy' = 'expanded', opts: LoadOptions = {}): Promise<GoldenReport> {
+export async function runGoldenCheck(
+  dir: string,
+  convention: 'expanded' | 'legacy' = 'expanded',
+  opts: LoadOptions = {},
+): Promise<GoldenReport> {
   const golden = JSON.parse(readFileSync(path.join(dir, 'golden.json'), 'utf8')) as GoldenJson;
   const ref = SafetensorsFile.open(path.join(dir, 'golden.safetensors'));
   const model = LlavaModel.load(dir, opts);
@@ -56,9 +66,27 @@ export async function runGoldenCheck(dir: string, convention: 'expanded' | 'lega
     const D = model.hidden;
     const comparisons: Comparison[] = [];
     const pixels = ref.read('pixel_values');
-    const vision = await model.encodeImages({ dtype: 'float32', shape: pixels.shape, data: ref.readFloat32('pixel_values') });
-    comparisons.push(compare('vision_selected_features', vision.selected.data as Float32Array, ref.readFloat32('vision_selected_features'), FORWARD_TOLERANCE));
-    comparisons.push(compare('image_features', vision.features.data as Float32Array, ref.readFloat32('image_features'), FORWARD_TOLERANCE));
+    const vision = await model.encodeImages({
+      dtype: 'float32',
+      shape: pixels.shape,
+      data: ref.readFloat32('pixel_values'),
+    });
+    comparisons.push(
+      compare(
+        'vision_selected_features',
+        vision.selected.data as Float32Array,
+        ref.readFloat32('vision_selected_features'),
+        FORWARD_TOLERANCE,
+      ),
+    );
+    comparisons.push(
+      compare(
+        'image_features',
+        vision.features.data as Float32Array,
+        ref.readFloat32('image_features'),
+        FORWARD_TOLERANCE,
+      ),
+    );
 
     let ids = golden.input_ids;
     let labels = golden.labels;
@@ -72,24 +100,59 @@ export async function runGoldenCheck(dir: string, convention: 'expanded' | 'lega
     const embeds = model.embed(ids, [vision.features.data as Float32Array]);
     comparisons.push(compare('inputs_embeds', embeds, ref.readFloat32('inputs_embeds'), FORWARD_TOLERANCE));
 
-    const logits = await model.logits(embeds, 1, T, Array.from({ length: T }, (_, i) => i));
+    const logits = await model.logits(
+      embeds,
+      1,
+      T,
+      Array.from({ length: T }, (_, i) => i),
+    );
     comparisons.push(compare('logits', logits, ref.readFloat32('logits'), FORWARD_TOLERANCE));
 
     const targets = labelTargets(labels);
     const train = await model.trainStep(
-      { embeds, batch: 1, seq: T, labelPositions: targets.positions, labelIds: targets.ids, extraHead: new Float32Array(0) },
+      {
+        embeds,
+        batch: 1,
+        seq: T,
+        labelPositions: targets.positions,
+        labelIds: targets.ids,
+        extraHead: new Float32Array(0),
+      },
       { lmHeadGradient: true },
     );
     comparisons.push(compare('loss', [train.loss], ref.readFloat32('loss'), FORWARD_TOLERANCE));
-    comparisons.push(compare('grad_inputs_embeds', train.gradEmbeds, ref.readFloat32('grad_inputs_embeds'), GRADIENT_TOLERANCE));
+    comparisons.push(
+      compare(
+        'grad_inputs_embeds',
+        train.gradEmbeds,
+        ref.readFloat32('grad_inputs_embeds'),
+        GRADIENT_TOLERANCE,
+      ),
+    );
     const rows = train.gradLmHead!.subarray(120 * D, 126 * D);
-    comparisons.push(compare('grad_lm_head_weight_rows_120_125', rows, ref.readFloat32('grad_lm_head_weight_rows_120_125'), GRADIENT_TOLERANCE));
+    comparisons.push(
+      compare(
+        'grad_lm_head_weight_rows_120_125',
+        rows,
+        ref.readFloat32('grad_lm_head_weight_rows_120_125'),
+        GRADIENT_TOLERANCE,
+      ),
+    );
 
     const expected = golden.generation.new_token_ids;
     const actual: number[] = [];
-    for await (const id of generateTokens(model, embeds, { maxNewTokens: expected.length, eosTokenIds: c.text.eosTokenIds })) actual.push(id);
+    for await (const id of generateTokens(model, embeds, {
+      maxNewTokens: expected.length,
+      eosTokenIds: c.text.eosTokenIds,
+    }))
+      actual.push(id);
     const tokensOk = actual.join() === expected.join();
-    return { convention, comparisons, tokens: { expected, actual, ok: tokensOk }, ok: tokensOk && comparisons.every((x) => x.ok) };
+    return {
+      convention,
+      comparisons,
+      tokens: { expected, actual, ok: tokensOk },
+      ok: tokensOk && comparisons.every((x) => x.ok),
+    };
   } finally {
     ref.close();
     await model.release();

@@ -27,11 +27,23 @@ export function readImageProcessorConfig(dir: string, imageSize: number): ImageP
   const file = path.join(dir, 'preprocessor_config.json');
   const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   const sizeRaw = raw['size'];
-  const size = typeof sizeRaw === 'number' ? sizeRaw : ((sizeRaw as { shortest_edge?: number; height?: number } | undefined)?.shortest_edge ?? (sizeRaw as { height?: number } | undefined)?.height ?? imageSize);
+  const size =
+    typeof sizeRaw === 'number'
+      ? sizeRaw
+      : ((sizeRaw as { shortest_edge?: number; height?: number } | undefined)?.shortest_edge ??
+        (sizeRaw as { height?: number } | undefined)?.height ??
+        imageSize);
   const cropRaw = raw['crop_size'] as { height?: number; width?: number } | number | undefined;
-  const crop = typeof cropRaw === 'number' ? { height: cropRaw, width: cropRaw } : { height: cropRaw?.height ?? imageSize, width: cropRaw?.width ?? imageSize };
+  const crop =
+    typeof cropRaw === 'number'
+      ? { height: cropRaw, width: cropRaw }
+      : { height: cropRaw?.height ?? imageSize, width: cropRaw?.width ?? imageSize };
   if (crop.height !== imageSize || crop.width !== imageSize) {
-    throw new ModelConfigError(file, 'crop_size', `${crop.height}×${crop.width} differs from the vision tower's image_size ${imageSize}`);
+    throw new ModelConfigError(
+      file,
+      'crop_size',
+      `${crop.height}×${crop.width} differs from the vision tower's image_size ${imageSize}`,
+    );
   }
   return {
     size,
@@ -45,12 +57,19 @@ export function readImageProcessorConfig(dir: string, imageSize: number): ImageP
 }
 
 /** One image file or buffer → pixel values [3, crop.height, crop.width], normalized. */
-export async function preprocessImage(input: string | Buffer, cfg: ImageProcessorConfig, opts: { padToSquare?: boolean; flip?: boolean } = {}): Promise<Float32Array> {
+export async function preprocessImage(
+  input: string | Buffer,
+  cfg: ImageProcessorConfig,
+  opts: { padToSquare?: boolean; flip?: boolean } = {},
+): Promise<Float32Array> {
   const where = typeof input === 'string' ? input : 'image';
   let img: Sharp;
   let meta: Metadata;
   try {
-    img = sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+    img = sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb');
     meta = await img.metadata();
   } catch (e) {
     throw new ImageError(`${where}: cannot decode image: ${(e as Error).message}`);
@@ -60,15 +79,26 @@ export async function preprocessImage(input: string | Buffer, cfg: ImageProcesso
   if (!w || !h) throw new ImageError(`${where}: the image has no size`);
   if (opts.padToSquare && w !== h) {
     const side = Math.max(w, h);
-    const bg = { r: Math.round(cfg.mean[0] * 255), g: Math.round(cfg.mean[1] * 255), b: Math.round(cfg.mean[2] * 255) };
+    const bg = {
+      r: Math.round(cfg.mean[0] * 255),
+      g: Math.round(cfg.mean[1] * 255),
+      b: Math.round(cfg.mean[2] * 255),
+    };
     const left = Math.floor((side - w) / 2);
     const top = Math.floor((side - h) / 2);
-    img = sharp(await img.toBuffer()).extend({ left, right: side - w - left, top, bottom: side - h - top, background: bg });
+    img = sharp(await img.toBuffer()).extend({
+      left,
+      right: side - w - left,
+      top,
+      bottom: side - h - top,
+      background: bg,
+    });
     w = h = side;
   }
   if (cfg.doResize) {
     // transformers: the short side becomes `size`, the long side int(size · long / short).
-    const [nw, nh] = w <= h ? [cfg.size, Math.floor((cfg.size * h) / w)] : [Math.floor((cfg.size * w) / h), cfg.size];
+    const [nw, nh] =
+      w <= h ? [cfg.size, Math.floor((cfg.size * h) / w)] : [Math.floor((cfg.size * w) / h), cfg.size];
     img = sharp(await img.toBuffer()).resize(nw, nh, { kernel: 'cubic', fit: 'fill' });
     w = nw;
     h = nh;
@@ -76,7 +106,12 @@ export async function preprocessImage(input: string | Buffer, cfg: ImageProcesso
   const { height: ch, width: cw } = cfg.crop;
   if (cfg.doCenterCrop) {
     if (w < cw || h < ch) throw new ImageError(`${where}: ${w}×${h} is smaller than the ${cw}×${ch} crop`);
-    img = sharp(await img.toBuffer()).extract({ left: Math.floor((w - cw) / 2), top: Math.floor((h - ch) / 2), width: cw, height: ch });
+    img = sharp(await img.toBuffer()).extract({
+      left: Math.floor((w - cw) / 2),
+      top: Math.floor((h - ch) / 2),
+      width: cw,
+      height: ch,
+    });
   }
   if (opts.flip) img = img.flop();
   let raw: Buffer;
@@ -88,7 +123,8 @@ export async function preprocessImage(input: string | Buffer, cfg: ImageProcesso
   const out = new Float32Array(3 * ch * cw);
   const plane = ch * cw;
   for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[c * plane + i] = (raw[i * 3 + c]! * cfg.rescale - cfg.mean[c]!) / cfg.std[c]!;
+    for (let c = 0; c < 3; c++)
+      out[c * plane + i] = (raw[i * 3 + c]! * cfg.rescale - cfg.mean[c]!) / cfg.std[c]!;
   }
   return out;
 }

@@ -22,12 +22,21 @@ import type { WeightInputs } from './weight-inputs';
 
 export function decoderShape(c: LlavaConfig): DecoderShape {
   const t = c.text;
-  return { hidden: t.hidden, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim, intermediate: t.intermediate, rmsEps: t.rmsEps, ropeTheta: t.ropeTheta };
+  return {
+    hidden: t.hidden,
+    heads: t.heads,
+    kvHeads: t.kvHeads,
+    headDim: t.headDim,
+    intermediate: t.intermediate,
+    rmsEps: t.rmsEps,
+    ropeTheta: t.ropeTheta,
+  };
 }
 
 function layerWeights(w: WeightInputs, l: number, c: LlavaConfig): DecoderLayerWeights {
   const p = `lm.layers.${l}.`;
-  const bias = (m: string): Tensor | undefined => (c.text.qkvBias ? w.get(`${p}self_attn.${m}.bias`) : undefined);
+  const bias = (m: string): Tensor | undefined =>
+    c.text.qkvBias ? w.get(`${p}self_attn.${m}.bias`) : undefined;
   return {
     inputNorm: w.get(`${p}input_layernorm.weight`),
     q: w.get(`${p}self_attn.q_proj.weight`),
@@ -54,7 +63,13 @@ export interface DecoderRun {
  * Runs the decoder over `embeds` [B, T, D] that follow `past` cached positions (none: a fresh sequence).
  * `keyMask` [B, S] int64 (1 = attend, 0 = padding) over all S = past + T keys is optional.
  */
-export function runDecoder(embeds: Tensor, c: LlavaConfig, w: WeightInputs, past?: LayerCache[], keyMask?: Tensor): DecoderRun {
+export function runDecoder(
+  embeds: Tensor,
+  c: LlavaConfig,
+  w: WeightInputs,
+  past?: LayerCache[],
+  keyMask?: Tensor,
+): DecoderRun {
   const g = embeds.graph;
   const s = decoderShape(c);
   const T = embeds.shape[1] as Dim;
@@ -66,7 +81,11 @@ export function runDecoder(embeds: Tensor, c: LlavaConfig, w: WeightInputs, past
   const S = past ? pastScalar.add(Tscalar) : T;
   let mask = causalMask(embeds, T, S, past ? g.dimTensor(pastLen) : 0);
   if (keyMask) {
-    const pad = where(equal(keyMask, g.scalar(0, 'int64')), g.scalar(-1e30, embeds.dtype), g.scalar(0, embeds.dtype));
+    const pad = where(
+      equal(keyMask, g.scalar(0, 'int64')),
+      g.scalar(-1e30, embeds.dtype),
+      g.scalar(0, embeds.dtype),
+    );
     mask = mask.add(pad.unsqueeze([1, 2])); // [B, 1, T, S]
   }
   let h = embeds;
@@ -102,7 +121,12 @@ export interface TrainGraphOptions {
  * logits predict a label); label_ids int64 [P] (−100 ignored); extra_head [E, D]; key_mask int64 [B, T].
  * Outputs: loss, grad_inputs_embeds, grad_extra_head (and grad_lm_head when asked).
  */
-export function buildTrainGraph(g: Graph, c: LlavaConfig, w: WeightInputs, opts: TrainGraphOptions = {}): Record<string, Tensor> {
+export function buildTrainGraph(
+  g: Graph,
+  c: LlavaConfig,
+  w: WeightInputs,
+  opts: TrainGraphOptions = {},
+): Record<string, Tensor> {
   const D = c.text.hidden;
   const embeds = g.input('inputs_embeds', 'float32', ['batch', 'seq', D]);
   const positions = g.input('label_positions', 'int64', ['labels']);

@@ -66,7 +66,11 @@ export function decoderLayer(
   const n = rmsNorm(x, w.inputNorm, s.rmsEps);
   // The 1/√hd score scale rides on q's small rotary tables instead of a full-size multiply.
   const scale = 1 / Math.sqrt(s.headDim);
-  const q = applyRotary(splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim), rope.cos.mul(scale), rope.sin.mul(scale));
+  const q = applyRotary(
+    splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim),
+    rope.cos.mul(scale),
+    rope.sin.mul(scale),
+  );
   let k = applyRotary(splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim), rope.cos, rope.sin);
   let v = splitHeads(linear(n, w.v, w.vBias, layout), s.kvHeads, s.headDim);
   if (past) {

@@ -51,8 +51,14 @@ export interface TrainResult {
 }
 
 export class LlavaModel {
-  private readonly sessions = new Map<GraphKind, { session: GraphSession; weights: Record<string, HostTensor> }>();
-  private readonly pending = new Map<GraphKind, Promise<{ session: GraphSession; weights: Record<string, HostTensor> }>>();
+  private readonly sessions = new Map<
+    GraphKind,
+    { session: GraphSession; weights: Record<string, HostTensor> }
+  >();
+  private readonly pending = new Map<
+    GraphKind,
+    Promise<{ session: GraphSession; weights: Record<string, HostTensor> }>
+  >();
   private fingerprintCache?: string;
 
   private constructor(
@@ -101,11 +107,20 @@ export class LlavaModel {
   }
 
   embeddingTable(extra?: Float32Array): EmbeddingTable {
-    return { table: this.weights.get('lm.embed_tokens.weight')!.data as Float32Array, vocab: this.vocab, hidden: this.hidden, extra };
+    return {
+      table: this.weights.get('lm.embed_tokens.weight')!.data as Float32Array,
+      vocab: this.vocab,
+      hidden: this.hidden,
+      extra,
+    };
   }
 
   /** ids → merged embeddings [T, D], with one [N, D] feature block per image replacing its image tokens. */
-  embed(ids: readonly number[], imageFeatures: readonly Float32Array[] = [], extraRows?: Float32Array): Float32Array {
+  embed(
+    ids: readonly number[],
+    imageFeatures: readonly Float32Array[] = [],
+    extraRows?: Float32Array,
+  ): Float32Array {
     const e = embedTokens(ids, this.embeddingTable(extraRows));
     if (imageFeatures.length || ids.includes(this.config.imageTokenIndex)) {
       mergeImageFeatures(ids, e, imageFeatures, this.config.imageTokenIndex, this.hidden);
@@ -120,7 +135,14 @@ export class LlavaModel {
   }
 
   /** Logits [P, V + E] at flat positions of the [B, T, D] embeddings. */
-  async logits(embeds: Float32Array, batch: number, seq: number, positions: number[], extraHead?: Float32Array, keyMask?: number[]): Promise<Float32Array> {
+  async logits(
+    embeds: Float32Array,
+    batch: number,
+    seq: number,
+    positions: number[],
+    extraHead?: Float32Array,
+    keyMask?: number[],
+  ): Promise<Float32Array> {
     const { session, weights } = await this.session('forward');
     const out = await session.run({
       ...weights,
@@ -151,11 +173,19 @@ export class LlavaModel {
   }
 
   /** One KV-cache step: new embeddings [1, T, D] after the cache → last position's logits and the new cache. */
-  async decodeStep(embeds: Float32Array, cache: KvCache, extraHead?: Float32Array): Promise<{ logits: Float32Array; cache: KvCache }> {
+  async decodeStep(
+    embeds: Float32Array,
+    cache: KvCache,
+    extraHead?: Float32Array,
+  ): Promise<{ logits: Float32Array; cache: KvCache }> {
     const { session, weights } = await this.session('decode');
     const t = this.config.text;
     const T = embeds.length / this.hidden;
-    const feeds: Record<string, HostTensor> = { ...weights, inputs_embeds: f32([1, T, this.hidden], embeds), extra_head: this.extraTensor(extraHead) };
+    const feeds: Record<string, HostTensor> = {
+      ...weights,
+      inputs_embeds: f32([1, T, this.hidden], embeds),
+      extra_head: this.extraTensor(extraHead),
+    };
     for (let l = 0; l < t.layers; l++) {
       feeds[`past_k_${l}`] = cache.k[l] ?? hostTensor('float32', [1, t.kvHeads, 0, t.headDim]);
       feeds[`past_v_${l}`] = cache.v[l] ?? hostTensor('float32', [1, t.kvHeads, 0, t.headDim]);
@@ -194,7 +224,9 @@ export class LlavaModel {
     return p;
   }
 
-  private async createSession(kind: GraphKind): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
+  private async createSession(
+    kind: GraphKind,
+  ): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
     const g = new Graph(`llava-${kind}`);
     const w = new WeightInputs(g, this.weights);
     let outputs;
@@ -205,7 +237,11 @@ export class LlavaModel {
     } else if (kind === 'forward') outputs = buildForwardGraph(g, this.config, w);
     else if (kind === 'decode') outputs = buildDecodeGraph(g, this.config, w);
     else outputs = buildTrainGraph(g, this.config, w, { lmHeadGradient: kind === 'trainHead' });
-    const session = await GraphSession.create(serialize(outputs), { provider: this.options.provider ?? 'cpu', threads: this.options.threads, name: `llava ${kind} graph` });
+    const session = await GraphSession.create(serialize(outputs), {
+      provider: this.options.provider ?? 'cpu',
+      threads: this.options.threads,
+      name: `llava ${kind} graph`,
+    });
     return { session, weights: w.feeds() };
   }
 }

@@ -8,8 +8,24 @@ import { parseLlavaConfig } from './config';
 import { requiredWeights } from './weights';
 
 export interface TinyLlavaSpec {
-  vision?: { hidden?: number; intermediate?: number; layers?: number; heads?: number; imageSize?: number; patchSize?: number };
-  text?: { hidden?: number; intermediate?: number; layers?: number; heads?: number; kvHeads?: number; vocab?: number; ropeTheta?: number };
+  vision?: {
+    hidden?: number;
+    intermediate?: number;
+    layers?: number;
+    heads?: number;
+    imageSize?: number;
+    patchSize?: number;
+  };
+  text?: {
+    hidden?: number;
+    intermediate?: number;
+    layers?: number;
+    heads?: number;
+    kvHeads?: number;
+    vocab?: number;
+    ropeTheta?: number;
+    modelType?: 'llama' | 'qwen2';
+  };
   featureLayer?: number | number[];
   selectStrategy?: 'default' | 'full';
   seed?: number;
@@ -24,8 +40,26 @@ const HF_PREFIX: [string, string][] = [
 ];
 
 export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknown> {
-  const v = { hidden: 32, intermediate: 37, layers: 2, heads: 4, imageSize: 30, patchSize: 6, ...spec.vision };
-  const t = { hidden: 32, intermediate: 64, layers: 2, heads: 4, kvHeads: 2, vocab: 128, ropeTheta: 10000, ...spec.text };
+  const v = {
+    hidden: 32,
+    intermediate: 37,
+    layers: 2,
+    heads: 4,
+    imageSize: 30,
+    patchSize: 6,
+    ...spec.vision,
+  };
+  const t = {
+    hidden: 32,
+    intermediate: 64,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    vocab: 128,
+    ropeTheta: 10000,
+    modelType: 'llama',
+    ...spec.text,
+  };
   return {
     model_type: 'llava',
     architectures: ['LlavaForConditionalGeneration'],
@@ -48,7 +82,7 @@ export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknow
       projection_dim: v.hidden,
     },
     text_config: {
-      model_type: 'llama',
+      model_type: t.modelType,
       hidden_size: t.hidden,
       intermediate_size: t.intermediate,
       num_hidden_layers: t.layers,
@@ -86,7 +120,10 @@ function shapeOf(name: string, c: ReturnType<typeof parseLlavaConfig>, projector
     [/^vision\.embeddings\.class_embedding$/, [vin]],
     [/^vision\.embeddings\.patch_embedding\.weight$/, [vin, v.channels, v.patchSize, v.patchSize]],
     [/^vision\.embeddings\.patch_embedding\.bias$/, [vin]],
-    [/^vision\.embeddings\.position_embedding\.weight$/, [(v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0), vin]],
+    [
+      /^vision\.embeddings\.position_embedding\.weight$/,
+      [(v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0), vin],
+    ],
     [/^vision\.(pre_layrnorm|post_layernorm)\.(weight|bias)$/, [vin]],
     [/^vision\..*self_attn\.(q|k|v|out)_proj\.weight$/, [vin, vin]],
     [/^vision\..*self_attn\.(q|k|v|out)_proj\.bias$/, [vin]],
@@ -133,9 +170,13 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
     const fanIn = shape.slice(1).reduce((p, d) => p * d, 1);
     for (let i = 0; i < n; i++) {
       const z = normal();
-      data[i] = isNorm && !isBias ? 1 + 0.1 * z : isBias ? 0.1 * z : isEmbedding ? 0.5 * z : z / Math.sqrt(fanIn);
+      data[i] =
+        isNorm && !isBias ? 1 + 0.1 * z : isBias ? 0.1 * z : isEmbedding ? 0.5 * z : z / Math.sqrt(fanIn);
     }
-    const hf = HF_PREFIX.reduce((s, [canon, pre]) => (s.startsWith(canon) ? pre + s.slice(canon.length) : s), name);
+    const hf = HF_PREFIX.reduce(
+      (s, [canon, pre]) => (s.startsWith(canon) ? pre + s.slice(canon.length) : s),
+      name,
+    );
     tensors[hf] = { dtype: 'F32', shape, data };
   }
   mkdirSync(dir, { recursive: true });
@@ -181,7 +222,15 @@ export function writeTinyTokenizer(dir: string, vocab: number): void {
   words.length = vocab - 1;
   const table: Record<string, number> = {};
   words.forEach((w, i) => (table[w] = i));
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tokenizer = {
     version: '1.0',
     added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>'), special(vocab - 1, '<image>')],
@@ -190,7 +239,11 @@ export function writeTinyTokenizer(dir: string, vocab: number): void {
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 0 } },
+      ],
       special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -206,6 +259,16 @@ export function writeTinyTokenizer(dir: string, vocab: number): void {
   writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
   writeFileSync(
     path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', chat_template: chatTemplate }, null, 2),
+    JSON.stringify(
+      {
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        bos_token: '<s>',
+        eos_token: '</s>',
+        unk_token: '<unk>',
+        chat_template: chatTemplate,
+      },
+      null,
+      2,
+    ),
   );
 }

@@ -21,7 +21,8 @@ export class LlavaTokenizer {
    */
   static load(dir: string, opts: { extraTokens?: string[]; firstExtraId?: number } = {}): LlavaTokenizer {
     const file = path.join(dir, 'tokenizer.json');
-    if (!existsSync(file)) throw new ModelConfigError(file, '', 'not found: the model folder has no tokenizer.json');
+    if (!existsSync(file))
+      throw new ModelConfigError(file, '', 'not found: the model folder has no tokenizer.json');
     const json = readJson(file);
     const cfgFile = path.join(dir, 'tokenizer_config.json');
     const config = existsSync(cfgFile) ? readJson(cfgFile) : {};
@@ -35,7 +36,15 @@ export class LlavaTokenizer {
         continue;
       }
       // Not "special": decoding with skip_special_tokens must still show <bo> in answers.
-      added.push({ id: next, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false });
+      added.push({
+        id: next,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: false,
+      });
       extra.set(content, next++);
     }
     let tok: Tokenizer;
@@ -75,7 +84,8 @@ export class LlavaTokenizer {
 
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as Json)['content'] === 'string') return (v as Json)['content'] as string;
+  if (v && typeof v === 'object' && typeof (v as Json)['content'] === 'string')
+    return (v as Json)['content'] as string;
   return undefined;
 }
 
@@ -91,7 +101,8 @@ function maxId(json: Json): number {
   const model = json['model'] as Json | undefined;
   const vocab = model?.['vocab'];
   let max = -1;
-  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) for (const id of Object.values(vocab as Record<string, number>)) max = Math.max(max, id);
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab))
+    for (const id of Object.values(vocab as Record<string, number>)) max = Math.max(max, id);
   else if (Array.isArray(vocab)) max = vocab.length - 1;
   for (const t of (json['added_tokens'] as Json[] | undefined) ?? []) max = Math.max(max, t['id'] as number);
   return max;

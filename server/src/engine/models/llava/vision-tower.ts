@@ -1,6 +1,18 @@
 // The vision tower (CLIP or SigLIP encoder) and the multimodal projector, as one graph:
 // pixel_values [B, C, H, W] → image features [B, N, text hidden] and a pooled retrieval embedding.
-import { concat, gelu, geluTanh, layerNorm, linear, quickGelu, silu, attention, splitHeads, mergeHeads, type Tensor } from '../../graph/index';
+import {
+  concat,
+  gelu,
+  geluTanh,
+  layerNorm,
+  linear,
+  quickGelu,
+  silu,
+  attention,
+  splitHeads,
+  mergeHeads,
+  type Tensor,
+} from '../../graph/index';
 import type { LlavaConfig } from './config';
 import type { WeightInputs } from './weight-inputs';
 import { visionLayersUsed } from './weights';
@@ -43,14 +55,18 @@ export function visionTower(pixels: Tensor, c: LlavaConfig, w: WeightInputs): Vi
     .reshape([B!, v.channels, grid, p, grid, p])
     .transpose([0, 2, 4, 1, 3, 5])
     .reshape([B!, grid * grid, v.channels * p * p]);
-  let x = linear(patches, w.get('vision.embeddings.patch_embedding.weight', [v.hidden, v.channels * p * p]),
-    v.kind === 'siglip' ? w.get('vision.embeddings.patch_embedding.bias') : undefined);
+  let x = linear(
+    patches,
+    w.get('vision.embeddings.patch_embedding.weight', [v.hidden, v.channels * p * p]),
+    v.kind === 'siglip' ? w.get('vision.embeddings.patch_embedding.bias') : undefined,
+  );
   if (v.kind === 'clip') {
     const cls = w.get('vision.embeddings.class_embedding', [1, 1, v.hidden]).expand([B!, 1, v.hidden]);
     x = concat([cls, x], 1);
   }
   x = x.add(w.get('vision.embeddings.position_embedding.weight'));
-  if (v.kind === 'clip') x = layerNorm(x, w.get('vision.pre_layrnorm.weight'), w.get('vision.pre_layrnorm.bias'), v.layerNormEps);
+  if (v.kind === 'clip')
+    x = layerNorm(x, w.get('vision.pre_layrnorm.weight'), w.get('vision.pre_layrnorm.bias'), v.layerNormEps);
 
   const hidden: Tensor[] = [x];
   const hd = v.hidden / v.heads;
@@ -71,7 +87,11 @@ export function visionTower(pixels: Tensor, c: LlavaConfig, w: WeightInputs): Vi
   let selected = concat(chosen, -1);
   if (c.selectStrategy === 'default') selected = selected.slice(1, 1);
   const h1 = linear(selected, w.get('projector.linear_1.weight'), w.get('projector.linear_1.bias'));
-  const features = linear(activation(c.projectorAct, h1), w.get('projector.linear_2.weight'), w.get('projector.linear_2.bias'));
+  const features = linear(
+    activation(c.projectorAct, h1),
+    w.get('projector.linear_2.weight'),
+    w.get('projector.linear_2.bias'),
+  );
   const mean = selected.mean(1);
   const pooled = mean.mul(mean.mul(mean).sum(-1, true).add(1e-12).sqrt().reciprocal());
   return { selected, features, pooled };

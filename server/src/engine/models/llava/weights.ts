@@ -31,9 +31,15 @@ export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
       if (c) byCanon.set(c, n);
     }
     const needed = requiredWeights(config);
-    const missing = needed.filter((n) => !byCanon.has(n) && !(n === 'lm_head.weight' && config.text.tieEmbeddings));
+    const missing = needed.filter(
+      (n) => !byCanon.has(n) && !(n === 'lm_head.weight' && config.text.tieEmbeddings),
+    );
     if (missing.length) {
-      throw new ModelConfigError(dir, '', `the checkpoint lacks ${missing.length} tensor(s) the config needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+      throw new ModelConfigError(
+        dir,
+        '',
+        `the checkpoint lacks ${missing.length} tensor(s) the config needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      );
     }
     const out: WeightMap = new Map();
     for (const name of needed) {
@@ -51,20 +57,43 @@ export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
 export function requiredWeights(c: LlavaConfig): string[] {
   const v = c.vision;
   const names: string[] = [];
-  if (v.kind === 'clip') names.push('vision.embeddings.class_embedding', 'vision.pre_layrnorm.weight', 'vision.pre_layrnorm.bias');
+  if (v.kind === 'clip')
+    names.push('vision.embeddings.class_embedding', 'vision.pre_layrnorm.weight', 'vision.pre_layrnorm.bias');
   names.push('vision.embeddings.patch_embedding.weight', 'vision.embeddings.position_embedding.weight');
   if (v.kind === 'siglip') names.push('vision.embeddings.patch_embedding.bias');
   for (let l = 0; l < visionLayersUsed(c); l++) {
     const p = `vision.encoder.layers.${l}.`;
-    for (const m of ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.out_proj', 'mlp.fc1', 'mlp.fc2', 'layer_norm1', 'layer_norm2']) {
+    for (const m of [
+      'self_attn.q_proj',
+      'self_attn.k_proj',
+      'self_attn.v_proj',
+      'self_attn.out_proj',
+      'mlp.fc1',
+      'mlp.fc2',
+      'layer_norm1',
+      'layer_norm2',
+    ]) {
       names.push(`${p}${m}.weight`, `${p}${m}.bias`);
     }
   }
-  names.push('projector.linear_1.weight', 'projector.linear_1.bias', 'projector.linear_2.weight', 'projector.linear_2.bias');
+  names.push(
+    'projector.linear_1.weight',
+    'projector.linear_1.bias',
+    'projector.linear_2.weight',
+    'projector.linear_2.bias',
+  );
   names.push('lm.embed_tokens.weight', 'lm.norm.weight', 'lm_head.weight');
   for (let l = 0; l < c.text.layers; l++) {
     const p = `lm.layers.${l}.`;
-    for (const m of ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj']) {
+    for (const m of [
+      'self_attn.q_proj',
+      'self_attn.k_proj',
+      'self_attn.v_proj',
+      'self_attn.o_proj',
+      'mlp.gate_proj',
+      'mlp.up_proj',
+      'mlp.down_proj',
+    ]) {
       names.push(`${p}${m}.weight`);
     }
     if (c.text.qkvBias) for (const m of ['q_proj', 'k_proj', 'v_proj']) names.push(`${p}self_attn.${m}.bias`);
@@ -83,13 +112,20 @@ function checkShapes(w: WeightMap, c: LlavaConfig, dir: string): void {
   const expect = (name: string, shape: number[]): void => {
     const t = w.get(name)!;
     if (t.shape.join() !== shape.join()) {
-      throw new ModelConfigError(dir, name, `has shape [${t.shape.join(', ')}], the config implies [${shape.join(', ')}]`);
+      throw new ModelConfigError(
+        dir,
+        name,
+        `has shape [${t.shape.join(', ')}], the config implies [${shape.join(', ')}]`,
+      );
     }
   };
   const v = c.vision;
   const t = c.text;
   expect('vision.embeddings.patch_embedding.weight', [v.hidden, v.channels, v.patchSize, v.patchSize]);
-  expect('vision.embeddings.position_embedding.weight', [(v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0), v.hidden]);
+  expect('vision.embeddings.position_embedding.weight', [
+    (v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0),
+    v.hidden,
+  ]);
   expect('lm.embed_tokens.weight', [t.vocab, t.hidden]);
   expect('lm_head.weight', [t.vocab, t.hidden]);
   if (t.layers > 0) {
