@@ -1,0 +1,86 @@
+// Concept files: YAML syntax and schema errors at exact places, with messages that say what to do.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatDiagnostic, parseSubject } from '../../server/src/subject/parse-subject';
+
+const GOOD = `name: bo
+category: pet
+description: my golden retriever
+images:
+  train: photos/train
+  test: [photos/test]
+negatives:
+  pools: [../negatives]
+  hard: 100
+training:
+  epochs: 15
+  headRows: all
+`;
+
+function at(text: string, d: { start: number; end: number }): string {
+  return text.slice(d.start, d.end);
+}
+
+describe('parseSubject', () => {
+  it('a valid file has no diagnostics and gives its value', () => {
+    const p = parseSubject(GOOD);
+    assert.deepEqual(p.diagnostics, []);
+    assert.equal(p.value!.name, 'bo');
+    assert.deepEqual(p.value!.images!.test, ['photos/test']);
+  });
+
+  it('a YAML syntax error is reported where it is, and nothing else', () => {
+    const text = 'name: bo\ncategory: [pet\nimages:\n  train: x\n';
+    const p = parseSubject(text);
+    assert.ok(p.diagnostics.length >= 1);
+    assert.ok(p.diagnostics.every((d) => d.severity === 'error' && d.message.startsWith('YAML: ')));
+    assert.equal(p.value, null);
+    assert.match(
+      formatDiagnostic('bo.subject.yaml', p, p.diagnostics[0]!),
+      /^bo\.subject\.yaml:\d+:\d+: error: YAML: /,
+    );
+  });
+
+  it('a wrong enum value is marked on the value, with the allowed values', () => {
+    const text = GOOD.replace('category: pet', 'category: dog');
+    const [d] = parseSubject(text).diagnostics;
+    assert.equal(at(text, d!), 'dog');
+    assert.match(d!.message, /^category: must be one of "person", "pet", "object", "landmark", "fiction"$/);
+    assert.equal(
+      formatDiagnostic('bo.subject.yaml', parseSubject(text), d!),
+      'bo.subject.yaml:2:11: error: ' + d!.message,
+    );
+  });
+
+  it('a typo in a key is marked on the key, with a suggestion', () => {
+    const text = GOOD.replace('  epochs: 15', '  epocs: 15');
+    const [d] = parseSubject(text).diagnostics;
+    assert.equal(at(text, d!), 'epocs');
+    assert.equal(d!.message, 'training.epocs: unknown field (did you mean "epochs"?)');
+  });
+
+  it('a missing required field is reported; a bad name says what a name may be', () => {
+    const p = parseSubject('name: "my dog"\ncategory: pet\n');
+    const msgs = p.diagnostics.map((d) => d.message);
+    assert.ok(msgs.includes('the file: missing required field "images"'));
+    assert.ok(msgs.some((m) => m.startsWith('name: use letters, digits')));
+    const nameDiag = p.diagnostics.find((d) => d.field === 'name')!;
+    assert.equal(at(p.text, nameDiag), '"my dog"');
+  });
+
+  it('wrong types: a number where a folder goes, a negative count', () => {
+    const text = GOOD.replace('train: photos/train', 'train: 5').replace('hard: 100', 'hard: -3');
+    const ds = parseSubject(text).diagnostics;
+    const train = ds.find((d) => d.field === 'images.train')!;
+    assert.equal(at(text, train), '5');
+    assert.equal(train.message, 'images.train: must be a folder or glob, or a list of them');
+    const hard = ds.find((d) => d.field === 'negatives.hard')!;
+    assert.equal(at(text, hard), '-3');
+  });
+
+  it('an empty file and a duplicate key are errors, not crashes', () => {
+    assert.match(parseSubject('').diagnostics[0]!.message, /the file is empty/);
+    const dup = parseSubject('name: bo\nname: bo2\ncategory: pet\nimages: {train: x}\n');
+    assert.ok(dup.diagnostics.some((d) => /YAML: .*unique|duplicate/i.test(d.message)));
+  });
+});
