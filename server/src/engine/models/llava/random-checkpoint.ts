@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { parseLlavaConfig } from './config';
 import { requiredWeights } from './weights';
+import { templateWords } from '../../personalize/templates';
 
 export interface TinyLlavaSpec {
   vision?: {
@@ -214,10 +215,11 @@ const BASE_WORDS = (
 
 /**
  * A word-level tokenizer (tokenizer.json + tokenizer_config.json with a LLaVA-1.5-style chat template) of
- * `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words, and <image> as the last id.
+ * `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words (covering the personalization templates when vocab allows),
+ * and <image> as the last id.
  */
 export function writeTinyTokenizer(dir: string, vocab: number): void {
-  const words = ['<unk>', '<s>', '</s>', ...BASE_WORDS];
+  const words = [...new Set(['<unk>', '<s>', '</s>', ...BASE_WORDS, ...templateWords()])];
   for (let i = words.length; i < vocab - 1; i++) words.push(`w${i}`);
   words.length = vocab - 1;
   const table: Record<string, number> = {};

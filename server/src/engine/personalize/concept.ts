@@ -1,0 +1,179 @@
+// A learned concept: its tokens and trainable rows (input embeddings of <name> and the latent tokens, and
+// their output-head rows), and the artifact on disk: .yollava/<name>/concept.json + weights. The JSON is
+// the commit point: weights go to a content-named file first, then concept.json is replaced atomically,
+// so a crash or cancel at any moment leaves the previous good artifact loadable.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write';
+import { encodeSafetensors, SafetensorsFile } from '../io/safetensors';
+import type { LlavaModel } from '../models/llava/model';
+import { Rng } from '../util/rng';
+import { conceptTokens, type ConceptTokens } from './prompts';
+
+export type HeadRows = 'all' | 'name';
+export type ConceptInit = 'vocab-mean' | 'image-mean';
+
+export interface ConceptMetrics {
+  [key: string]: number | string | undefined;
+}
+
+export interface ConceptMeta {
+  format: 'yollava-concept/1';
+  name: string;
+  tokens: string[];
+  k: number;
+  headRows: HeadRows;
+  init: ConceptInit;
+  baseModel: { fingerprint: string; dir: string };
+  dataHash: string;
+  weightsFile: string;
+  weightsSha256: string;
+  /** Recognition threshold on logit(Yes) − logit(No), calibrated on the training data. */
+  threshold: number;
+  bestEpoch: number;
+  metrics: ConceptMetrics;
+  createdAt: string;
+}
+
+export class ConceptError extends Error {
+  override name = 'ConceptError';
+}
+
+export class Concept {
+  constructor(
+    readonly tokens: ConceptTokens,
+    /** [(k+1), D] input embeddings of <name>, <token0>, … */
+    readonly embeddings: Float32Array,
+    /** [(k+1), D] output-head rows; with headRows "name" only row 0 trains. */
+    readonly head: Float32Array,
+    readonly headRows: HeadRows,
+    public threshold = 0,
+  ) {}
+
+  get k(): number {
+    return this.tokens.latentTokens.length;
+  }
+
+  /** New rows: mean of the vocabulary's rows plus small noise, or (image-mean) the mean projected feature of the training photos. */
+  static initialize(model: LlavaModel, name: string, k: number, headRows: HeadRows, init: ConceptInit, seed: number, imageFeatures: Float32Array[] = []): Concept {
+    const D = model.hidden;
+    const V = model.vocab;
+    const rng = new Rng(seed);
+    const table = model.weights.get('lm.embed_tokens.weight')!.data as Float32Array;
+    const lmHead = model.weights.get('lm_head.weight')!.data as Float32Array;
+    const meanRows = (m: Float32Array, rows: number): Float32Array => {
+      const out = new Float32Array(D);
+      for (let r = 0; r < rows; r++) for (let d = 0; d < D; d++) out[d] += m[r * D + d]! / rows;
+      return out;
+    };
+    const std = (m: Float32Array, mean: Float32Array): number => {
+      let s = 0;
+      for (let i = 0; i < m.length; i++) s += (m[i]! - mean[i % D]!) ** 2;
+      return Math.sqrt(s / m.length);
+    };
+    const embMean = meanRows(table, V);
+    let base = embMean;
+    if (init === 'image-mean' && imageFeatures.length) {
+      base = new Float32Array(D);
+      let n = 0;
+      for (const f of imageFeatures) {
+        const rows = f.length / D;
+        for (let r = 0; r < rows; r++, n++) for (let d = 0; d < D; d++) base[d] += f[r * D + d]!;
+      }
+      for (let d = 0; d < D; d++) base[d] /= n;
+    }
+    const embStd = std(table, embMean);
+    const headMean = meanRows(lmHead, V);
+    const headStd = std(lmHead, headMean);
+    const embeddings = new Float32Array((k + 1) * D);
+    const head = new Float32Array((k + 1) * D);
+    for (let r = 0; r <= k; r++) {
+      for (let d = 0; d < D; d++) {
+        embeddings[r * D + d] = base[d]! + 0.1 * embStd * rng.normal();
+        head[r * D + d] = headMean[d]! + 0.1 * headStd * rng.normal();
+      }
+    }
+    return new Concept(conceptTokens(name, k, V), embeddings, head, headRows);
+  }
+
+  clone(): Concept {
+    return new Concept(this.tokens, this.embeddings.slice(), this.head.slice(), this.headRows, this.threshold);
+  }
+
+  copyFrom(other: Concept): void {
+    this.embeddings.set(other.embeddings);
+    this.head.set(other.head);
+    this.threshold = other.threshold;
+  }
+}
+
+export function artifactDir(workspaceDir: string, name: string): string {
+  return path.join(workspaceDir, '.yollava', name);
+}
+
+/** Writes weights (content-named) then concept.json (atomic); removes weight files no JSON refers to. */
+export function saveConcept(dir: string, concept: Concept, meta: Omit<ConceptMeta, 'format' | 'name' | 'tokens' | 'k' | 'headRows' | 'weightsFile' | 'weightsSha256' | 'threshold'>): ConceptMeta {
+  const D = concept.embeddings.length / (concept.k + 1);
+  const bytes = encodeSafetensors(
+    {
+      embeddings: { dtype: 'F32', shape: [concept.k + 1, D], data: concept.embeddings },
+      head: { dtype: 'F32', shape: [concept.k + 1, D], data: concept.head },
+    },
+    { format: 'yollava-concept/1', name: concept.tokens.name },
+  );
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const weightsFile = `concept-${sha.slice(0, 16)}.safetensors`;
+  writeFileAtomic(path.join(dir, weightsFile), bytes);
+  const full: ConceptMeta = {
+    format: 'yollava-concept/1',
+    name: concept.tokens.name,
+    tokens: [concept.tokens.nameToken, ...concept.tokens.latentTokens],
+    k: concept.k,
+    headRows: concept.headRows,
+    weightsFile,
+    weightsSha256: sha,
+    threshold: concept.threshold,
+    ...meta,
+  };
+  writeFileAtomic(path.join(dir, 'concept.json'), `${JSON.stringify(full, null, 2)}\n`);
+  for (const f of readdirSync(dir)) {
+    if (/^concept-[0-9a-f]+\.safetensors$/.test(f) && f !== weightsFile) rmSync(path.join(dir, f), { force: true });
+  }
+  return full;
+}
+
+export function readConceptMeta(dir: string): ConceptMeta | null {
+  const file = path.join(dir, 'concept.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ConceptMeta;
+  } catch (e) {
+    throw new ConceptError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Loads an artifact for `model`; refuses one trained on a different base model. */
+export function loadConcept(dir: string, model: LlavaModel): { concept: Concept; meta: ConceptMeta } {
+  const meta = readConceptMeta(dir);
+  if (!meta) throw new ConceptError(`${dir}: no trained concept here (concept.json is missing); train the subject first`);
+  if (meta.baseModel.fingerprint !== model.fingerprint()) {
+    throw new ConceptError(
+      `${path.join(dir, 'concept.json')}: trained on base model ${meta.baseModel.fingerprint} (${meta.baseModel.dir}), but the model in use is ${model.fingerprint()} (${model.dir}); retrain the subject for this model`,
+    );
+  }
+  const wfile = path.join(dir, meta.weightsFile);
+  const bytes = existsSync(wfile) ? readFileSync(wfile) : null;
+  if (!bytes || createHash('sha256').update(bytes).digest('hex') !== meta.weightsSha256) {
+    throw new ConceptError(`${wfile}: missing or does not match concept.json (sha256); retrain the subject`);
+  }
+  const f = SafetensorsFile.open(wfile);
+  try {
+    const embeddings = f.readFloat32('embeddings').slice();
+    const head = f.readFloat32('head').slice();
+    const tokens = conceptTokens(meta.name, meta.k, model.vocab);
+    return { concept: new Concept(tokens, embeddings, head, meta.headRows, meta.threshold), meta };
+  } finally {
+    f.close();
+  }
+}
