@@ -56,7 +56,15 @@ export class Concept {
   }
 
   /** New rows: mean of the vocabulary's rows plus small noise, or (image-mean) the mean projected feature of the training photos. */
-  static initialize(model: LlavaModel, name: string, k: number, headRows: HeadRows, init: ConceptInit, seed: number, imageFeatures: Float32Array[] = []): Concept {
+  static initialize(
+    model: LlavaModel,
+    name: string,
+    k: number,
+    headRows: HeadRows,
+    init: ConceptInit,
+    seed: number,
+    imageFeatures: Float32Array[] = [],
+  ): Concept {
     const D = model.hidden;
     const V = model.vocab;
     const rng = new Rng(seed);
@@ -98,7 +106,13 @@ export class Concept {
   }
 
   clone(): Concept {
-    return new Concept(this.tokens, this.embeddings.slice(), this.head.slice(), this.headRows, this.threshold);
+    return new Concept(
+      this.tokens,
+      this.embeddings.slice(),
+      this.head.slice(),
+      this.headRows,
+      this.threshold,
+    );
   }
 
   copyFrom(other: Concept): void {
@@ -113,7 +127,14 @@ export function artifactDir(workspaceDir: string, name: string): string {
 }
 
 /** Writes weights (content-named) then concept.json (atomic); removes weight files no JSON refers to. */
-export function saveConcept(dir: string, concept: Concept, meta: Omit<ConceptMeta, 'format' | 'name' | 'tokens' | 'k' | 'headRows' | 'weightsFile' | 'weightsSha256' | 'threshold'>): ConceptMeta {
+export function saveConcept(
+  dir: string,
+  concept: Concept,
+  meta: Omit<
+    ConceptMeta,
+    'format' | 'name' | 'tokens' | 'k' | 'headRows' | 'weightsFile' | 'weightsSha256' | 'threshold'
+  >,
+): ConceptMeta {
   const D = concept.embeddings.length / (concept.k + 1);
   const bytes = encodeSafetensors(
     {
@@ -138,7 +159,8 @@ export function saveConcept(dir: string, concept: Concept, meta: Omit<ConceptMet
   };
   writeFileAtomic(path.join(dir, 'concept.json'), `${JSON.stringify(full, null, 2)}\n`);
   for (const f of readdirSync(dir)) {
-    if (/^concept-[0-9a-f]+\.safetensors$/.test(f) && f !== weightsFile) rmSync(path.join(dir, f), { force: true });
+    if (/^concept-[0-9a-f]+\.safetensors$/.test(f) && f !== weightsFile)
+      rmSync(path.join(dir, f), { force: true });
   }
   return full;
 }
@@ -156,7 +178,10 @@ export function readConceptMeta(dir: string): ConceptMeta | null {
 /** Loads an artifact for `model`; refuses one trained on a different base model. */
 export function loadConcept(dir: string, model: LlavaModel): { concept: Concept; meta: ConceptMeta } {
   const meta = readConceptMeta(dir);
-  if (!meta) throw new ConceptError(`${dir}: no trained concept here (concept.json is missing); train the subject first`);
+  if (!meta)
+    throw new ConceptError(
+      `${dir}: no trained concept here (concept.json is missing); train the subject first`,
+    );
   if (meta.baseModel.fingerprint !== model.fingerprint()) {
     throw new ConceptError(
       `${path.join(dir, 'concept.json')}: trained on base model ${meta.baseModel.fingerprint} (${meta.baseModel.dir}), but the model in use is ${model.fingerprint()} (${model.dir}); retrain the subject for this model`,

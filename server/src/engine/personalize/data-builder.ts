@@ -8,7 +8,15 @@ import { streamText } from '../generate/stream-text';
 import type { Rng } from '../util/rng';
 import { contentHash } from './image-files';
 import type { ImageFeatureStore } from './image-features';
-import { fillName, promptIds, softPrompt, trainingSample, type ConceptTokens, type PromptContext, type Sample } from './prompts';
+import {
+  fillName,
+  promptIds,
+  softPrompt,
+  trainingSample,
+  type ConceptTokens,
+  type PromptContext,
+  type Sample,
+} from './prompts';
 import { retrieveHardNegatives, type RetrievalResult } from './retrieval';
 import {
   conversationQuestions,
@@ -55,13 +63,20 @@ export async function buildTrainingData(
   concept: ConceptTokens,
   plan: DataPlan,
   rng: Rng,
-  hooks: { signal?: AbortSignal; progress?: (p: { phase: string; done: number; total: number }) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    progress?: (p: { phase: string; done: number; total: number }) => void;
+  } = {},
 ): Promise<TrainingData> {
   const t0 = Date.now();
   const trainEmb = await store.pooled(plan.train);
   hooks.progress?.({ phase: 'embed', done: plan.train.length, total: plan.train.length + plan.pool.length });
   const poolEmb = await store.pooled(plan.pool);
-  hooks.progress?.({ phase: 'embed', done: plan.train.length + plan.pool.length, total: plan.train.length + plan.pool.length });
+  hooks.progress?.({
+    phase: 'embed',
+    done: plan.train.length + plan.pool.length,
+    total: plan.train.length + plan.pool.length,
+  });
   const retrieval: RetrievalResult = retrieveHardNegatives(
     plan.train.map((f, i) => ({ embedding: trainEmb[i]!, hash: contentHash(f) })),
     plan.pool.map((f, i) => ({ embedding: poolEmb[i]!, hash: contentHash(f) })),
@@ -76,7 +91,10 @@ export async function buildTrainingData(
   ];
   // Projector features for training: computed now, once per image and per flip.
   await store.projected([...plan.train, ...negatives.map((n) => n.file)]);
-  await store.projected([...plan.train, ...negatives.map((n) => n.file)], new Array(plan.train.length + negatives.length).fill(true));
+  await store.projected(
+    [...plan.train, ...negatives.map((n) => n.file)],
+    new Array(plan.train.length + negatives.length).fill(true),
+  );
   const embedSeconds = (Date.now() - t0) / 1000;
 
   const prefix = softPrompt(concept);
@@ -84,13 +102,19 @@ export async function buildTrainingData(
   const perPhoto = plan.questionsPerPhoto ?? 15;
   for (const image of plan.train) {
     for (let q = 0; q < perPhoto; q++) {
-      const question = fillName(RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!, concept.nameToken);
+      const question = fillName(
+        RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!,
+        concept.nameToken,
+      );
       const answer = fillName(POSITIVE_ANSWERS[rng.int(POSITIVE_ANSWERS.length)]!, concept.nameToken);
       samples.push({ kind: 'positive', image, ...trainingSample(ctx, prefix, question, answer, 1) });
     }
   }
   for (const n of negatives) {
-    const question = fillName(RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!, concept.nameToken);
+    const question = fillName(
+      RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!,
+      concept.nameToken,
+    );
     const answer = fillName(NEGATIVE_ANSWERS[rng.int(NEGATIVE_ANSWERS.length)]!, concept.nameToken);
     samples.push({ kind: 'negative', image: n.file, ...trainingSample(ctx, prefix, question, answer, 1) });
   }
@@ -107,7 +131,10 @@ export async function buildTrainingData(
       // The base model (no concept tokens) looks at the photo and answers about "the pet", "the person", ….
       const ids = promptIds(ctx, '', q.replace('<subject>', phrase), 1);
       let answer = '';
-      for await (const d of streamText(model, tokenizer, model.embed(ids, [features[i]!]), { maxNewTokens: plan.conversationTokens ?? 24 })) answer += d;
+      for await (const d of streamText(model, tokenizer, model.embed(ids, [features[i]!]), {
+        maxNewTokens: plan.conversationTokens ?? 24,
+      }))
+        answer += d;
       answer = rewriteMentions(answer.trim(), plan.category, concept.nameToken);
       hooks.progress?.({ phase: 'conversations', done: ++done, total: plan.train.length * questions.length });
       if (!answer) continue;
@@ -126,7 +153,12 @@ export async function buildTrainingData(
     samples,
     positives: plan.train,
     negatives,
-    contamination: retrieval.contamination.map((c) => ({ file: plan.pool[c.pool]!, duplicateOf: plan.train[c.train]!, similarity: c.similarity, exact: c.exact })),
+    contamination: retrieval.contamination.map((c) => ({
+      file: plan.pool[c.pool]!,
+      duplicateOf: plan.train[c.train]!,
+      similarity: c.similarity,
+      exact: c.exact,
+    })),
     conversations,
     dataHash: h.digest('hex').slice(0, 32),
     seconds: { embed: embedSeconds, conversations: conversationSeconds },

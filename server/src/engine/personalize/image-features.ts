@@ -4,7 +4,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
-import { preprocessImage, readImageProcessorConfig, type ImageProcessorConfig } from '../models/llava/image-processor';
+import {
+  preprocessImage,
+  readImageProcessorConfig,
+  type ImageProcessorConfig,
+} from '../models/llava/image-processor';
 import type { LlavaModel } from '../models/llava/model';
 import { f32 } from '../runtime/host-tensor';
 import { contentHash } from './image-files';
@@ -64,20 +68,33 @@ export class ImageFeatureStore {
       out[missing[j]!.i] = r.pooled;
       if (dir) {
         mkdirSync(dir, { recursive: true });
-        writeFileAtomic(path.join(dir, `${contentHash(missing[j]!.file)}.f32`), new Uint8Array(r.pooled.buffer));
+        writeFileAtomic(
+          path.join(dir, `${contentHash(missing[j]!.file)}.f32`),
+          new Uint8Array(r.pooled.buffer),
+        );
       }
     });
     return out as Float32Array[];
   }
 
-  private async run(items: { file: string; flip: boolean }[], done: (j: number, r: { features: Float32Array; pooled: Float32Array }) => void): Promise<void> {
+  private async run(
+    items: { file: string; flip: boolean }[],
+    done: (j: number, r: { features: Float32Array; pooled: Float32Array }) => void,
+  ): Promise<void> {
     const v = this.model.config.vision;
     const per = 3 * v.imageSize * v.imageSize;
     const batch = this.opts.batch ?? 8;
     for (let s = 0; s < items.length; s += batch) {
       const chunk = items.slice(s, s + batch);
       const px = new Float32Array(chunk.length * per);
-      for (const [j, it] of chunk.entries()) px.set(await preprocessImage(it.file, this.processor, { padToSquare: this.opts.padToSquare, flip: it.flip }), j * per);
+      for (const [j, it] of chunk.entries())
+        px.set(
+          await preprocessImage(it.file, this.processor, {
+            padToSquare: this.opts.padToSquare,
+            flip: it.flip,
+          }),
+          j * per,
+        );
       const r = await this.model.encodeImages(f32([chunk.length, 3, v.imageSize, v.imageSize], px));
       const fN = (r.features.data as Float32Array).length / chunk.length;
       const pN = (r.pooled.data as Float32Array).length / chunk.length;

@@ -4,7 +4,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
 
 export class DatasetError extends Error {
   override name = 'DatasetError';
@@ -62,7 +72,11 @@ function walk(dir: string, depth: number, out: string[], seen: Set<string>): voi
 }
 
 /** Image files named by `sources` (folders: their direct images; globs: matches), sorted and unique. */
-export function resolveImages(baseDir: string, sources: string | string[] | undefined, field: string): string[] {
+export function resolveImages(
+  baseDir: string,
+  sources: string | string[] | undefined,
+  field: string,
+): string[] {
   const list = sources === undefined ? [] : Array.isArray(sources) ? sources : [sources];
   const out = new Set<string>();
   for (const src of list) {

@@ -17,7 +17,12 @@ export interface ConceptTokens {
 
 export function conceptTokens(name: string, k: number, firstId: number): ConceptTokens {
   const latentTokens = Array.from({ length: k }, (_, i) => `<token${i}>`);
-  return { name, nameToken: `<${name}>`, latentTokens, ids: Array.from({ length: k + 1 }, (_, i) => firstId + i) };
+  return {
+    name,
+    nameToken: `<${name}>`,
+    latentTokens,
+    ids: Array.from({ length: k + 1 }, (_, i) => firstId + i),
+  };
 }
 
 /** "<bo> is <token0><token1>…." — empty when the concept is absent (the base-model baseline). */
@@ -56,9 +61,21 @@ export function promptIds(ctx: PromptContext, prefix: string, question: string, 
 }
 
 /** A supervised sample: prompt + answer, labels on the answer tokens (and EOS). */
-export function trainingSample(ctx: PromptContext, prefix: string, question: string, answer: string, images: number): Sample {
+export function trainingSample(
+  ctx: PromptContext,
+  prefix: string,
+  question: string,
+  answer: string,
+  images: number,
+): Sample {
   const promptText = ctx.template.render([{ role: 'user', text: userText(prefix, question), images }], true);
-  const fullText = ctx.template.render([{ role: 'user', text: userText(prefix, question), images }, { role: 'assistant', text: answer }], false);
+  const fullText = ctx.template.render(
+    [
+      { role: 'user', text: userText(prefix, question), images },
+      { role: 'assistant', text: answer },
+    ],
+    false,
+  );
   const prompt = ctx.tokenizer.encode(promptText);
   let full = ctx.tokenizer.encode(fullText);
   if (full.length <= prompt.length || prompt.some((id, i) => full[i] !== id)) {
@@ -68,7 +85,12 @@ export function trainingSample(ctx: PromptContext, prefix: string, question: str
   if (ctx.eosTokenId !== null && full[full.length - 1] !== ctx.eosTokenId) full.push(ctx.eosTokenId);
   const labels = full.map((id, i) => (i < prompt.length ? -100 : id));
   const ids = expandImageTokens(full, ctx.imageTokenIndex, ctx.imageTokens);
-  const expandedLabels = ids.length === full.length ? labels : full.flatMap((id, i) => (id === ctx.imageTokenIndex ? new Array<number>(ctx.imageTokens).fill(-100) : [labels[i]!]));
+  const expandedLabels =
+    ids.length === full.length
+      ? labels
+      : full.flatMap((id, i) =>
+          id === ctx.imageTokenIndex ? new Array<number>(ctx.imageTokens).fill(-100) : [labels[i]!],
+        );
   return { ids, labels: expandedLabels };
 }
 
@@ -80,6 +102,9 @@ export function yesNoIds(ctx: PromptContext): { yes: number; no: number } {
   };
   const yes = first('Yes.');
   const no = first('No.');
-  if (yes === no) throw new Error('the tokenizer gives "Yes" and "No" the same first token; recognition cannot read them apart');
+  if (yes === no)
+    throw new Error(
+      'the tokenizer gives "Yes" and "No" the same first token; recognition cannot read them apart',
+    );
   return { yes, no };
 }

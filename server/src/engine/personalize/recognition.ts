@@ -36,7 +36,13 @@ export async function recognitionScores(
     const chunk = features.slice(s, s + batch);
     const embeds = new Float32Array(chunk.length * T * D);
     chunk.forEach((f, b) => embeds.set(model.embed(ids, [f], extraEmb), b * T * D));
-    const logits = await model.logits(embeds, chunk.length, T, chunk.map((_, b) => b * T + T - 1), extraHead);
+    const logits = await model.logits(
+      embeds,
+      chunk.length,
+      T,
+      chunk.map((_, b) => b * T + T - 1),
+      extraHead,
+    );
     chunk.forEach((_, b) => scores.push(logits[b * (V + E) + yesNo.yes]! - logits[b * (V + E) + yesNo.no]!));
   }
   return scores;
@@ -57,7 +63,11 @@ export function accuracy(pos: number[], neg: number[], threshold: number): Recog
 /** The threshold that maximizes weighted accuracy on these scores (ties: the one closest to 0). */
 export function calibrateThreshold(pos: number[], neg: number[]): number {
   const all = [...pos, ...neg].sort((a, b) => a - b);
-  const candidates = [0, all[0]! - 1, ...all.map((v, i) => (i + 1 < all.length ? (v + all[i + 1]!) / 2 : v + 1))];
+  const candidates = [
+    0,
+    all[0]! - 1,
+    ...all.map((v, i) => (i + 1 < all.length ? (v + all[i + 1]!) / 2 : v + 1)),
+  ];
   let best = 0;
   let bestAcc = -1;
   for (const t of candidates) {

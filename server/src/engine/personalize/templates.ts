@@ -156,9 +156,17 @@ export function rewriteMentions(text: string, category: Category, token: string)
 
 /** Every word the templates use, for building small vocabularies that cover them. */
 export function templateWords(): string[] {
-  const all = [...RECOGNITION_QUESTIONS, ...POSITIVE_ANSWERS, ...NEGATIVE_ANSWERS, ...CONVERSATION_QUESTIONS.person, ...CONVERSATION_QUESTIONS.thing];
+  const all = [
+    ...RECOGNITION_QUESTIONS,
+    ...POSITIVE_ANSWERS,
+    ...NEGATIVE_ANSWERS,
+    ...CONVERSATION_QUESTIONS.person,
+    ...CONVERSATION_QUESTIONS.thing,
+  ];
   const words = new Set<string>();
-  for (const s of all) for (const w of s.replace(/<name>|<subject>/g, ' ').split(/[\s.,?!:]+/)) if (w) words.add(w);
-  for (const p of Object.values(SUBJECT_PHRASES)) for (const m of [p.ask, ...p.mentions]) for (const w of m.split(' ')) words.add(w);
+  for (const s of all)
+    for (const w of s.replace(/<name>|<subject>/g, ' ').split(/[\s.,?!:]+/)) if (w) words.add(w);
+  for (const p of Object.values(SUBJECT_PHRASES))
+    for (const m of [p.ask, ...p.mentions]) for (const w of m.split(' ')) words.add(w);
   return [...words];
 }

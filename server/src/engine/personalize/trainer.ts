@@ -68,7 +68,10 @@ export async function trainConcept(
   const D = model.hidden;
   const V = model.vocab;
   const rows = concept.k + 1;
-  const opt = new AdamW([concept.embeddings, concept.head], { lr: o.learningRate, weightDecay: o.weightDecay });
+  const opt = new AdamW([concept.embeddings, concept.head], {
+    lr: o.learningRate,
+    weightDecay: o.weightDecay,
+  });
   const rng = new Rng(o.seed);
   const best = concept.clone();
   let bestEpoch = 0;
@@ -128,37 +131,86 @@ export async function trainConcept(
       lossSum += batchLoss / batch.length;
       stepsDone++;
       const elapsed = (Date.now() - started) / 1000;
-      o.onProgress?.({ phase: 'train', epoch, epochs: o.epochs, step: s + 1, steps, loss: batchLoss / batch.length, etaSeconds: (elapsed / stepsDone) * (totalSteps - stepsDone) });
+      o.onProgress?.({
+        phase: 'train',
+        epoch,
+        epochs: o.epochs,
+        step: s + 1,
+        steps,
+        loss: batchLoss / batch.length,
+        etaSeconds: (elapsed / stepsDone) * (totalSteps - stepsDone),
+      });
     }
     // Model selection: recognition on the training photos and the negatives, like the paper.
     const { pos, neg } = await trainingScores(model, ctx, yesNo, store, data, concept);
     const threshold = calibrateThreshold(pos, neg);
     const rec = accuracy(pos, neg, threshold);
     history.push({ epoch, meanLoss: lossSum / steps, recognition: rec, threshold });
-    o.onProgress?.({ phase: 'select', epoch, epochs: o.epochs, step: steps, steps, loss: lossSum / steps, etaSeconds: 0 });
+    o.onProgress?.({
+      phase: 'select',
+      epoch,
+      epochs: o.epochs,
+      step: steps,
+      steps,
+      loss: lossSum / steps,
+      etaSeconds: 0,
+    });
     if (rec.weighted >= bestScore) {
       bestScore = rec.weighted;
       bestEpoch = epoch;
       best.copyFrom(concept);
       best.threshold = threshold;
     }
-    if (ckpt) writeCheckpoint(ckpt, { epoch, bestEpoch, bestScore, history, rng: rng.snapshot(), dataHash: data.dataHash }, concept, best, opt);
+    if (ckpt)
+      writeCheckpoint(
+        ckpt,
+        { epoch, bestEpoch, bestScore, history, rng: rng.snapshot(), dataHash: data.dataHash },
+        concept,
+        best,
+        opt,
+      );
   }
   if (ckpt) rmSync(ckpt, { recursive: true, force: true });
   return { best, bestEpoch, history, resumedFromEpoch: startEpoch - 1 };
 }
 
-async function sampleGradients(model: LlavaModel, store: ImageFeatureStore, s: TrainingSample, c: Concept, flip: boolean) {
+async function sampleGradients(
+  model: LlavaModel,
+  store: ImageFeatureStore,
+  s: TrainingSample,
+  c: Concept,
+  flip: boolean,
+) {
   const features = s.image ? await store.projected([s.image], [flip]) : [];
   const embeds = model.embed(s.ids, features, c.embeddings);
   const t = labelTargets(s.labels);
-  return model.trainStep({ embeds, batch: 1, seq: s.ids.length, labelPositions: t.positions, labelIds: t.ids, extraHead: c.head });
+  return model.trainStep({
+    embeds,
+    batch: 1,
+    seq: s.ids.length,
+    labelPositions: t.positions,
+    labelIds: t.ids,
+    extraHead: c.head,
+  });
 }
 
-export async function trainingScores(model: LlavaModel, ctx: PromptContext, yesNo: { yes: number; no: number }, store: ImageFeatureStore, data: TrainingData, c: Concept): Promise<{ pos: number[]; neg: number[] }> {
+export async function trainingScores(
+  model: LlavaModel,
+  ctx: PromptContext,
+  yesNo: { yes: number; no: number },
+  store: ImageFeatureStore,
+  data: TrainingData,
+  c: Concept,
+): Promise<{ pos: number[]; neg: number[] }> {
   const prompt = { concept: c, nameText: c.tokens.nameToken };
   const pos = await recognitionScores(model, ctx, yesNo, prompt, await store.projected(data.positives));
-  const neg = await recognitionScores(model, ctx, yesNo, prompt, await store.projected(data.negatives.map((n) => n.file)));
+  const neg = await recognitionScores(
+    model,
+    ctx,
+    yesNo,
+    prompt,
+    await store.projected(data.negatives.map((n) => n.file)),
+  );
   return { pos, neg };
 }
 
@@ -178,17 +230,38 @@ function writeCheckpoint(dir: string, state: CheckpointState, c: Concept, best: 
   const t = (data: Float32Array) => ({ dtype: 'F32' as const, shape: [data.length / D, D], data });
   writeFileAtomic(
     path.join(dir, 'state.safetensors'),
-    encodeSafetensors({ emb: t(c.embeddings), head: t(c.head), best_emb: t(best.embeddings), best_head: t(best.head), m0: t(s.m[0]!), m1: t(s.m[1]!), v0: t(s.v[0]!), v1: t(s.v[1]!) }),
+    encodeSafetensors({
+      emb: t(c.embeddings),
+      head: t(c.head),
+      best_emb: t(best.embeddings),
+      best_head: t(best.head),
+      m0: t(s.m[0]!),
+      m1: t(s.m[1]!),
+      v0: t(s.v[0]!),
+      v1: t(s.v[1]!),
+    }),
   );
-  writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify({ ...state, adamStep: s.step, bestThreshold: best.threshold }));
+  writeFileAtomic(
+    path.join(dir, 'state.json'),
+    JSON.stringify({ ...state, adamStep: s.step, bestThreshold: best.threshold }),
+  );
 }
 
-function readCheckpoint(dir: string, dataHash: string, c: Concept, best: Concept, opt: AdamW): CheckpointState | null {
+function readCheckpoint(
+  dir: string,
+  dataHash: string,
+  c: Concept,
+  best: Concept,
+  opt: AdamW,
+): CheckpointState | null {
   const jf = path.join(dir, 'state.json');
   const sf = path.join(dir, 'state.safetensors');
   if (!existsSync(jf) || !existsSync(sf)) return null;
   try {
-    const state = JSON.parse(readFileSync(jf, 'utf8')) as CheckpointState & { adamStep: number; bestThreshold: number };
+    const state = JSON.parse(readFileSync(jf, 'utf8')) as CheckpointState & {
+      adamStep: number;
+      bestThreshold: number;
+    };
     if (state.dataHash !== dataHash) return null;
     const f = SafetensorsFile.open(sf);
     try {
@@ -197,7 +270,11 @@ function readCheckpoint(dir: string, dataHash: string, c: Concept, best: Concept
       best.embeddings.set(f.readFloat32('best_emb'));
       best.head.set(f.readFloat32('best_head'));
       best.threshold = state.bestThreshold;
-      opt.loadState({ step: state.adamStep, m: [f.readFloat32('m0').slice(), f.readFloat32('m1').slice()], v: [f.readFloat32('v0').slice(), f.readFloat32('v1').slice()] });
+      opt.loadState({
+        step: state.adamStep,
+        m: [f.readFloat32('m0').slice(), f.readFloat32('m1').slice()],
+        v: [f.readFloat32('v0').slice(), f.readFloat32('v1').slice()],
+      });
     } finally {
       f.close();
     }

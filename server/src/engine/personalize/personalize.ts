@@ -1,0 +1,199 @@
+// Personalizing one subject end to end: load the subject and the model, build the training data, train
+// the concept, and write its artifact. A failed or cancelled run never replaces a good artifact.
+import path from 'node:path';
+import { loadChatTemplate } from '../models/llava/chat-template';
+import { LlavaModel } from '../models/llava/model';
+import { LlavaTokenizer } from '../models/llava/tokenizer';
+import { Rng } from '../util/rng';
+import {
+  artifactDir,
+  Concept,
+  loadConcept,
+  readConceptMeta,
+  saveConcept,
+  type ConceptInit,
+  type ConceptMeta,
+} from './concept';
+import { buildTrainingData, type TrainingData } from './data-builder';
+import { ImageFeatureStore } from './image-features';
+import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
+import { loadSubject, SubjectError, type ResolvedSubject } from './subject';
+import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
+
+export interface PersonalizeOptions {
+  /** Used when the subject file names no model. */
+  modelDir?: string;
+  /** An already loaded model (shares sessions between runs). */
+  model?: LlavaModel;
+  /** Default negative pools when the subject file names none. */
+  pools?: string[];
+  /** Where .yollava/ lives; default: the subject file's folder. */
+  workspaceDir?: string;
+  init?: ConceptInit;
+  /** Start from the subject's current artifact instead of a fresh initialization. */
+  warmStart?: boolean;
+  /** Continue an interrupted run from its last finished epoch. */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: PersonalizeProgress) => void;
+  /** Override parts of the recipe (tests, benchmarks). */
+  overrides?: Partial<ResolvedSubject['training']> & {
+    questionsPerPhoto?: number;
+    conversationTokens?: number;
+  };
+}
+
+export type PersonalizeProgress =
+  { phase: 'embed' | 'conversations'; done: number; total: number } | TrainProgress;
+
+export interface PersonalizeResult {
+  meta: ConceptMeta;
+  artifactDir: string;
+  data: Pick<TrainingData, 'positives' | 'negatives' | 'contamination' | 'conversations' | 'dataHash'> & {
+    samples: number;
+  };
+  history: EpochRecord[];
+  embedCache: { hits: number; misses: number };
+  seconds: { total: number; embed: number; conversations: number; train: number };
+}
+
+export interface SubjectSession {
+  subject: ResolvedSubject;
+  model: LlavaModel;
+  tokenizer: LlavaTokenizer;
+  ctx: PromptContext;
+  yesNo: { yes: number; no: number };
+  store: ImageFeatureStore;
+  workspaceDir: string;
+}
+
+/** Loads what every command on a subject needs: its files, the model, the tokenizer with its tokens. */
+export function openSubject(
+  file: string,
+  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir'> = {},
+  k?: number,
+): SubjectSession {
+  const subject = loadSubject(file, { pools: opts.pools, modelDir: opts.modelDir });
+  if (!subject.modelDir && !opts.model)
+    throw new SubjectError([
+      `${subject.file}: model: no model folder given (set "model" in the file, or pass one)`,
+    ]);
+  const model = opts.model ?? LlavaModel.load(subject.modelDir!);
+  const tokens = conceptTokens(subject.name, k ?? subject.training.tokens, model.vocab);
+  const tokenizer = LlavaTokenizer.load(model.dir, {
+    extraTokens: [tokens.nameToken, ...tokens.latentTokens],
+    firstExtraId: model.vocab,
+  });
+  if (tokenizer.hasToken(subject.name)) {
+    throw new SubjectError([
+      `${subject.file}: name: "${subject.name}" is already a word in the model's vocabulary; pick a name the model does not know (e.g. "${subject.name}_${subject.name.length}")`,
+    ]);
+  }
+  const template = loadChatTemplate(model.dir, { bos: tokenizer.bosToken, eos: tokenizer.eosToken });
+  const eos =
+    tokenizer.eosToken !== undefined
+      ? (tokenizer.idOf(tokenizer.eosToken) ?? null)
+      : (model.config.text.eosTokenIds[0] ?? null);
+  const ctx: PromptContext = {
+    tokenizer,
+    template,
+    imageTokenIndex: model.config.imageTokenIndex,
+    imageTokens: model.config.imageTokens,
+    eosTokenId: eos,
+  };
+  const workspaceDir = opts.workspaceDir ?? subject.dir;
+  const store = new ImageFeatureStore(model, path.join(workspaceDir, '.yollava', 'cache', 'embeddings'));
+  return { subject, model, tokenizer, ctx, yesNo: yesNoIds(ctx), store, workspaceDir };
+}
+
+export async function personalize(
+  subjectFile: string,
+  opts: PersonalizeOptions = {},
+): Promise<PersonalizeResult> {
+  const t0 = Date.now();
+  const s = openSubject(subjectFile, opts);
+  const cfg = { ...s.subject.training, ...opts.overrides };
+  const rng = new Rng(cfg.seed + 1);
+  const tokens = conceptTokens(s.subject.name, cfg.tokens, s.model.vocab);
+  const data = await buildTrainingData(
+    s.model,
+    s.tokenizer,
+    s.ctx,
+    s.store,
+    tokens,
+    {
+      train: s.subject.train,
+      pool: s.subject.pools,
+      hard: s.subject.hard,
+      random: s.subject.random,
+      category: s.subject.category,
+      questionsPerPhoto: opts.overrides?.questionsPerPhoto,
+      conversationTokens: opts.overrides?.conversationTokens,
+    },
+    rng,
+    { signal: opts.signal, progress: (p) => opts.onProgress?.(p as PersonalizeProgress) },
+  );
+  const dir = artifactDir(s.workspaceDir, s.subject.name);
+  const init = opts.init ?? 'vocab-mean';
+  let concept = Concept.initialize(
+    s.model,
+    s.subject.name,
+    cfg.tokens,
+    cfg.headRows,
+    init,
+    cfg.seed,
+    init === 'image-mean' ? await s.store.projected(s.subject.train) : [],
+  );
+  if (opts.warmStart && readConceptMeta(dir)) {
+    const prev = loadConcept(dir, s.model).concept;
+    if (prev.k === cfg.tokens) concept = prev;
+  }
+  const t1 = Date.now();
+  const result = await trainConcept(s.model, s.ctx, s.yesNo, s.store, data, concept, {
+    epochs: cfg.epochs,
+    learningRate: cfg.learningRate,
+    weightDecay: cfg.weightDecay,
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    checkpointDir: dir,
+    resume: opts.resume,
+  });
+  const trainSeconds = (Date.now() - t1) / 1000;
+  const best = result.history.find((h) => h.epoch === result.bestEpoch)!;
+  const meta = saveConcept(dir, result.best, {
+    init,
+    baseModel: { fingerprint: s.model.fingerprint(), dir: s.model.dir },
+    dataHash: data.dataHash,
+    bestEpoch: result.bestEpoch,
+    metrics: {
+      train_recognition_positive: best.recognition.positive,
+      train_recognition_negative: best.recognition.negative,
+      train_recognition_weighted: best.recognition.weighted,
+      final_loss: result.history[result.history.length - 1]!.meanLoss,
+    },
+    createdAt: new Date().toISOString(),
+  });
+  if (!opts.model) await s.model.release();
+  return {
+    meta,
+    artifactDir: dir,
+    data: {
+      positives: data.positives,
+      negatives: data.negatives,
+      contamination: data.contamination,
+      conversations: data.conversations,
+      dataHash: data.dataHash,
+      samples: data.samples.length,
+    },
+    history: result.history,
+    embedCache: { ...s.store.stats },
+    seconds: {
+      total: (Date.now() - t0) / 1000,
+      embed: data.seconds.embed,
+      conversations: data.seconds.conversations,
+      train: trainSeconds,
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// Yo'LLaVA personalization on a tiny random model and drawn ToyWorld photos.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { LlavaModel } from '../../server/src/engine/models/llava/model';
+import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
+import { ConceptError, loadConcept } from '../../server/src/engine/personalize/concept';
+import { personalize, type PersonalizeOptions } from '../../server/src/engine/personalize/personalize';
+import { calibrateThreshold, accuracy } from '../../server/src/engine/personalize/recognition';
+import { retrieveHardNegatives } from '../../server/src/engine/personalize/retrieval';
+import { SubjectError } from '../../server/src/engine/personalize/subject';
+import { AbortedError } from '../../server/src/engine/runtime/worker';
+import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+
+const FAST: PersonalizeOptions['overrides'] = {
+  epochs: 3,
+  questionsPerPhoto: 3,
+  conversationTokens: 6,
+  tokens: 4,
+};
+
+async function workspace(seed = 1): Promise<{ ws: string; file: string; modelDir: string }> {
+  const ws = mkdtempSync(path.join(tmpdir(), 'yollava-pers-'));
+  const modelDir = path.join(ws, 'model');
+  writeTinyLlava(modelDir, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed: 3 });
+  writeTinyTokenizer(modelDir, 512);
+  const file = await writeSubjectWorkspace(ws, {
+    name: 'bo',
+    object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+    train: 5,
+    test: 2,
+    negatives: 24,
+    hard: 8,
+    random: 8,
+    model: '../model',
+    seed,
+  });
+  return { ws, file, modelDir };
+}
+
+function fileBytes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).sort()) {
+    if (f.endsWith('.json') || f.endsWith('.safetensors'))
+      out[f] = createHash('sha256')
+        .update(readFileSync(path.join(dir, f)))
+        .digest('hex');
+  }
+  return out;
+}
+
+describe('personalize', () => {
+  let w: Awaited<ReturnType<typeof workspace>>;
+  before(async () => {
+    w = await workspace();
+  });
+
+  it('trains only the new rows: every frozen weight is bit-identical afterwards, and the loss falls', async () => {
+    const model = LlavaModel.load(w.modelDir);
+    const before = new Map(
+      [...model.weights].map(([k, t]) => [
+        k,
+        createHash('sha256')
+          .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+          .digest('hex'),
+      ]),
+    );
+    const r = await personalize(w.file, { model, overrides: FAST });
+    for (const [k, t] of model.weights) {
+      assert.equal(
+        createHash('sha256')
+          .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+          .digest('hex'),
+        before.get(k),
+        `${k} changed`,
+      );
+    }
+    assert.ok(
+      r.history[r.history.length - 1]!.meanLoss < r.history[0]!.meanLoss,
+      `loss ${r.history.map((h) => h.meanLoss.toFixed(3)).join(' → ')}`,
+    );
+    assert.equal(r.meta.tokens.length, 5);
+    assert.equal(r.data.positives.length, 5);
+    assert.equal(r.data.negatives.filter((n) => n.kind === 'hard').length, 8);
+    assert.equal(r.data.negatives.filter((n) => n.kind === 'random').length, 8);
+    assert.ok(
+      r.data.conversations.length > 0 && r.data.conversations.every((c) => c.question.includes('<bo>')),
+    );
+    const { concept } = loadConcept(r.artifactDir, model);
+    assert.equal(concept.embeddings.length, 5 * model.hidden);
+    await model.release();
+  });
+
+  it('a second run recomputes no retrieval embedding (disk cache keyed by content and model)', async () => {
+    const r = await personalize(w.file, { overrides: { ...FAST, epochs: 1 } });
+    assert.equal(r.embedCache.misses, 0);
+    assert.equal(r.embedCache.hits, 5 + 24);
+  });
+
+  it('a cancelled run leaves the previous artifact intact, byte for byte', async () => {
+    const dir = path.join(w.ws, 'bo', '.yollava', 'bo');
+    const good = fileBytes(dir);
+    assert.ok(Object.keys(good).includes('concept.json'));
+    const ac = new AbortController();
+    let steps = 0;
+    await assert.rejects(
+      personalize(w.file, {
+        overrides: FAST,
+        signal: ac.signal,
+        onProgress: (p) => p.phase === 'train' && ++steps === 20 && ac.abort(),
+      }),
+      (e: Error) => e instanceof AbortedError,
+    );
+    assert.deepEqual(fileBytes(dir), good);
+  });
+
+  it('resuming an interrupted run ends exactly where an uninterrupted run ends', async () => {
+    const a = await workspace(5);
+    const full = await personalize(a.file, { overrides: FAST });
+    const fullWeights = readFileSync(path.join(full.artifactDir, full.meta.weightsFile));
+    const b = await workspace(5);
+    const ac = new AbortController();
+    await assert.rejects(
+      personalize(b.file, {
+        overrides: FAST,
+        signal: ac.signal,
+        onProgress: (p) => p.phase === 'select' && p.epoch === 2 && ac.abort(),
+      }),
+    );
+    const resumed = await personalize(b.file, { overrides: FAST, resume: true });
+    assert.equal(resumed.history.length, 3);
+    assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
+  });
+
+  it('refuses an artifact trained on another base model', async () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'yollava-other-'));
+    writeTinyLlava(other, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed: 4 });
+    const model = LlavaModel.load(other);
+    assert.throws(
+      () => loadConcept(path.join(w.ws, 'bo', '.yollava', 'bo'), model),
+      (e: Error) =>
+        e instanceof ConceptError && /trained on base model .* but the model in use is/.test(e.message),
+    );
+  });
+});
+
+describe('personalize: bad inputs get clear errors', () => {
+  it('too few images, a corrupt image, a missing model, a name that is a vocabulary word', async () => {
+    const w = await workspace(9);
+    const yaml = readFileSync(w.file, 'utf8');
+    writeFileSync(w.file, yaml.replace('train: photos/train', 'train: photos/none'));
+    await assert.rejects(
+      personalize(w.file),
+      (e: Error) =>
+        e instanceof SubjectError &&
+        /bo\.subject\.yaml:5:\d+: error: images\.train: folder "photos\/none" not found/.test(e.message),
+    );
+    writeFileSync(w.file, yaml.replace('train: photos/train', 'train: photos/train/000.png'));
+    await assert.rejects(personalize(w.file), /images\.train: 1 image\(s\); at least 3 photos/);
+    writeFileSync(w.file, yaml);
+    const bad = path.join(w.ws, 'bo', 'photos', 'train', '099.png');
+    writeFileSync(bad, 'not a png at all');
+    await assert.rejects(personalize(w.file, { overrides: FAST }), (e: Error) =>
+      e.message.includes(`${bad}: cannot decode image`),
+    );
+    copyFileSync(path.join(w.ws, 'bo', 'photos', 'train', '000.png'), bad);
+    writeFileSync(w.file, yaml.replace('model: ../model', 'model: ../no-model'));
+    await assert.rejects(personalize(w.file), /no-model: the model folder does not exist/);
+    writeFileSync(w.file, yaml.replace('name: bo', 'name: mug'));
+    await assert.rejects(personalize(w.file), /name: "mug" is already a word in the model's vocabulary/);
+  });
+});
+
+describe('recognition and retrieval pieces', () => {
+  it('the calibrated threshold maximizes weighted accuracy', () => {
+    const pos = [2.1, 1.5, 0.9];
+    const neg = [0.8, 0.2, -0.4, -1];
+    const t = calibrateThreshold(pos, neg);
+    assert.deepEqual(accuracy(pos, neg, t), { positive: 1, negative: 1, weighted: 1 });
+    assert.ok(t >= 0.8 && t < 0.9, `threshold ${t}`);
+    // Inseparable scores: the best trade-off, and 0 when nothing beats it.
+    assert.equal(calibrateThreshold([1, 1], [1, 1]), 0);
+  });
+
+  it('hard negatives come round-robin by similarity; duplicates of a training photo are contamination', () => {
+    const v = (...xs: number[]) => {
+      const n = Math.hypot(...xs);
+      return Float32Array.from(xs.map((x) => x / n));
+    };
+    const train = [
+      { embedding: v(1, 0, 0), hash: 'a' },
+      { embedding: v(0, 1, 0), hash: 'b' },
+    ];
+    const pool = [
+      { embedding: v(0, 0, 1), hash: 'p0' },
+      { embedding: v(1, 0.3, 0), hash: 'p1' },
+      { embedding: v(0.3, 1, 0), hash: 'p2' },
+      { embedding: v(1, 0, 0), hash: 'a' },
+      { embedding: v(1, 0.5, 0), hash: 'p4' },
+    ];
+    const r = retrieveHardNegatives(train, pool, 3);
+    assert.deepEqual(r.hard, [1, 2, 4]);
+    assert.deepEqual(
+      r.contamination.map((c) => [c.pool, c.exact]),
+      [[3, true]],
+    );
+  });
+});
