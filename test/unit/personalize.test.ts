@@ -209,3 +209,30 @@ describe('recognition and retrieval pieces', () => {
     );
   });
 });
+
+describe('personalize on a worker thread', () => {
+  it('reports progress across the thread and stops on abort, keeping no partial artifact', async () => {
+    const { runInWorker } = await import('../../server/src/engine/runtime/worker');
+    const w = await workspace(11);
+    const phases = new Set<string>();
+    const r = await runInWorker<{ meta: { name: string } }>(
+      'personalize',
+      { subjectFile: w.file, options: { overrides: { ...FAST, epochs: 1 } } },
+      { onProgress: (p) => phases.add((p as { phase: string }).phase) },
+    );
+    assert.equal(r.meta.name, 'bo');
+    assert.deepEqual([...phases].sort(), ['conversations', 'embed', 'select', 'train']);
+    const dir = path.join(w.ws, 'bo', '.yollava', 'bo');
+    const good = fileBytes(dir);
+    const ac = new AbortController();
+    await assert.rejects(
+      runInWorker(
+        'personalize',
+        { subjectFile: w.file, options: { overrides: FAST } },
+        { signal: ac.signal, onProgress: (p) => (p as { phase: string }).phase === 'train' && ac.abort() },
+      ),
+      (e: Error) => e instanceof AbortedError,
+    );
+    assert.deepEqual(fileBytes(dir), good);
+  });
+});

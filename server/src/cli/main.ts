@@ -1,12 +1,28 @@
 #!/usr/bin/env node
 // The `yollava` command. Each subcommand is a thin layer over the engine.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { runGoldenCheck } from '../engine/models/llava/golden-check';
+import { evaluateSubject } from '../engine/personalize/evaluate';
+import { resolveImages } from '../engine/personalize/image-files';
+import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
+import { SubjectError } from '../engine/personalize/subject';
+import { chat, recognize } from '../engine/personalize/use';
+import { formatDiagnostic, parseSubject } from '../subject/parse-subject';
+import { loadSubject } from '../engine/personalize/subject';
+import { runInWorker, AbortedError } from '../engine/runtime/worker';
+import { progressPrinter } from './progress';
 import { inspectModel } from '../engine/models/llava/inspect';
 import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine/runtime/session';
 
 const USAGE = `yollava — personalize a vision-language model to your own subject (Yo'LLaVA)
 
 Usage:
+  yollava validate <file.subject.yaml>...  check subject files and their photos (file:line:column: message)
+  yollava train <file.subject.yaml>        personalize the model to the subject (writes .yollava/<name>/)
+  yollava eval <file.subject.yaml>         recognition (and QA) on held-out photos, with baselines
+  yollava recognize <file> <image|folder>  is the subject in these photos?
+  yollava chat <file>... --ask "question" [--image photo]   talk about one or several subjects
   yollava inspect <model-dir> [--json]     architecture, parameter count and memory estimate
   yollava golden <dir> [--provider P]      check the implementation against Hugging Face reference outputs
   yollava providers                        execution providers this machine's onnxruntime offers
@@ -14,6 +30,10 @@ Usage:
   yollava help                             this text
 
 Options:
+  --model <dir>                            model folder when the subject file names none
+  --pools <dir,...>                        default negative pools when the subject file names none
+  --resume                                 train: continue an interrupted run
+  --warm-start                             train: start from the subject's current artifact
   --provider auto|cpu|webgpu|cuda          execution provider (default cpu)
   --json                                   machine-readable output
 `;
@@ -22,14 +42,29 @@ interface Flags {
   json: boolean;
   provider: ProviderSetting;
   positional: string[];
+  model?: string;
+  pools?: string[];
+  ask?: string;
+  image?: string;
+  resume: boolean;
+  warmStart: boolean;
 }
 
 function parseFlags(args: string[]): Flags {
-  const flags: Flags = { json: false, provider: 'cpu', positional: [] };
+  const flags: Flags = { json: false, provider: 'cpu', positional: [], resume: false, warmStart: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') flags.json = true;
-    else if (a === '--provider') {
+    else if (a === '--resume') flags.resume = true;
+    else if (a === '--warm-start') flags.warmStart = true;
+    else if (a === '--model' || a === '--pools' || a === '--ask' || a === '--image') {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      if (a === '--model') flags.model = path.resolve(v);
+      else if (a === '--pools') flags.pools = v.split(',').map((p) => path.resolve(p));
+      else if (a === '--ask') flags.ask = v;
+      else flags.image = v;
+    } else if (a === '--provider') {
       const p = args[++i];
       if (!p || !PROVIDER_SETTINGS.includes(p as ProviderSetting))
         throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}`);
@@ -107,6 +142,114 @@ async function main(argv: string[]): Promise<number> {
       else out(ok ? '\ngolden: all within tolerance\n' : '\ngolden: FAILED\n');
       return ok ? 0 : 1;
     }
+    case 'validate': {
+      if (!flags.positional.length) throw new UsageError('usage: yollava validate <file.subject.yaml>...');
+      let errors = 0;
+      const report: { file: string; line: number; column: number; severity: string; message: string }[] = [];
+      for (const file of flags.positional) {
+        const problems = validateFile(file, flags);
+        errors += problems.filter((p) => p.severity === 'error').length;
+        report.push(...problems);
+      }
+      if (flags.json) out(`${JSON.stringify({ ok: errors === 0, problems: report })}\n`);
+      else {
+        for (const p of report) out(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+        if (!report.length) out(`${flags.positional.length} subject file(s): no problems\n`);
+      }
+      return errors ? 1 : 0;
+    }
+    case 'train': {
+      const file = requireArg(flags, 'train <file.subject.yaml>');
+      const progress = progressPrinter(!flags.json);
+      const ac = new AbortController();
+      process.once('SIGINT', () => {
+        process.stderr.write('\ncancelling: the previous artifact is kept\n');
+        ac.abort();
+      });
+      const r = await runInWorker<PersonalizeResult>(
+        'personalize',
+        {
+          subjectFile: path.resolve(file),
+          options: {
+            modelDir: flags.model,
+            pools: flags.pools,
+            resume: flags.resume,
+            warmStart: flags.warmStart,
+          },
+        },
+        {
+          signal: ac.signal,
+          onProgress: (p) => progress.update(p as PersonalizeProgress),
+          abortGraceMs: 5000,
+        },
+      );
+      progress.done();
+      if (flags.json) out(`${JSON.stringify(r)}\n`);
+      else {
+        const best = r.history.find((h) => h.epoch === r.meta.bestEpoch)!;
+        out(
+          `trained <${r.meta.name}> in ${r.seconds.total.toFixed(1)} s (embed ${r.seconds.embed.toFixed(1)} s, conversations ${r.seconds.conversations.toFixed(1)} s, training ${r.seconds.train.toFixed(1)} s)\n`,
+        );
+        out(
+          `  data      ${r.data.positives.length} photos, ${r.data.negatives.filter((n) => n.kind === 'hard').length} hard + ${r.data.negatives.filter((n) => n.kind === 'random').length} random negatives, ${r.data.conversations.length} conversations, ${r.data.samples} samples\n`,
+        );
+        if (r.data.contamination.length)
+          out(
+            `  warning   ${r.data.contamination.length} pool image(s) duplicate a training photo and were left out: ${r.data.contamination.map((c) => path.basename(c.file)).join(', ')}\n`,
+          );
+        out(
+          `  best      epoch ${r.meta.bestEpoch}: training recognition ${fmt(best.recognition.weighted)} (pos ${fmt(best.recognition.positive)} / neg ${fmt(best.recognition.negative)})\n`,
+        );
+        out(`  artifact  ${r.artifactDir}\n`);
+      }
+      return 0;
+    }
+    case 'eval': {
+      const file = requireArg(flags, 'eval <file.subject.yaml>');
+      const r = await evaluateSubject(file, { modelDir: flags.model, pools: flags.pools });
+      if (flags.json) out(`${JSON.stringify(r)}\n`);
+      else {
+        out(
+          `<${r.concept.name}> on ${r.counts.positives} held-out photos and ${r.counts.negatives_other_subjects + r.counts.negatives_unseen_pool} negatives\n`,
+        );
+        out(
+          `  recognition   weighted ${fmt(r.recognition_weighted)} (pos ${fmt(r.recognition_positive)} / neg ${fmt(r.recognition_negative)})\n`,
+        );
+        if (r.visual_qa !== undefined) out(`  visual QA     ${fmt(r.visual_qa)}\n`);
+        if (r.text_qa !== undefined) out(`  text QA       ${fmt(r.text_qa)}\n`);
+        out(
+          `  baselines     base model ${fmt(r.baselines.base_model.weighted)}${r.baselines.description_prompt ? `, description prompt ${fmt(r.baselines.description_prompt.weighted)}` : ''}\n`,
+        );
+      }
+      return 0;
+    }
+    case 'recognize': {
+      const [file, ...targets] = flags.positional;
+      if (!file || !targets.length)
+        throw new UsageError('usage: yollava recognize <file.subject.yaml> <image|folder>...');
+      const images = targets.flatMap((t) => resolveImages(process.cwd(), t, 'images'));
+      const r = await recognize(file, images, { modelDir: flags.model });
+      if (flags.json) out(`${JSON.stringify(r)}\n`);
+      else
+        for (const x of r)
+          out(`${x.present ? 'yes' : 'no '}  ${x.score.toFixed(3).padStart(8)}  ${x.image}\n`);
+      return 0;
+    }
+    case 'chat': {
+      if (!flags.positional.length || !flags.ask)
+        throw new UsageError('usage: yollava chat <file.subject.yaml>... --ask "question" [--image photo]');
+      let answer = '';
+      for await (const delta of chat(flags.positional, flags.ask, {
+        modelDir: flags.model,
+        image: flags.image,
+        maxNewTokens: 64,
+      })) {
+        answer += delta;
+        if (!flags.json) out(delta);
+      }
+      out(flags.json ? `${JSON.stringify({ answer: answer.trim() })}\n` : '\n');
+      return 0;
+    }
     case 'demo':
       process.stderr.write(
         'yollava demo: the embedded default model (samples/models/toy-llava) does not exist yet, so there is nothing to personalize.\n' +
@@ -115,6 +258,36 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     default:
       throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+function fmt(x: number): string {
+  return x.toFixed(3);
+}
+
+/** Schema and dataset problems of one subject file, each with its line and column. */
+function validateFile(
+  file: string,
+  flags: Flags,
+): { file: string; line: number; column: number; severity: string; message: string }[] {
+  if (!existsSync(file)) return [{ file, line: 1, column: 1, severity: 'error', message: 'file not found' }];
+  const parsed = parseSubject(readFileSync(file, 'utf8'));
+  const fromParse = parsed.diagnostics.map((d) => {
+    const [, line, column] = /:(\d+):(\d+):/.exec(formatDiagnostic(file, parsed, d))!;
+    return { file, line: Number(line), column: Number(column), severity: d.severity, message: d.message };
+  });
+  if (fromParse.some((p) => p.severity === 'error')) return fromParse;
+  try {
+    loadSubject(file, { pools: flags.pools, modelDir: flags.model });
+    return fromParse;
+  } catch (e) {
+    if (!(e instanceof SubjectError)) throw e;
+    return e.problems.map((p) => {
+      const m = /^(.*?):(\d+):(\d+): (error|warning): (.*)$/.exec(p);
+      return m
+        ? { file, line: Number(m[2]), column: Number(m[3]), severity: m[4]!, message: m[5]! }
+        : { file, line: 1, column: 1, severity: 'error', message: p };
+    });
   }
 }
 
@@ -127,6 +300,10 @@ function requireArg(flags: Flags, usage: string): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
+    if (e instanceof AbortedError) {
+      process.stderr.write('yollava: cancelled; the previous artifact (if any) is unchanged\n');
+      process.exit(130);
+    }
     process.stderr.write(
       e instanceof UsageError ? `yollava: ${e.message}\n\n${USAGE}` : `yollava: ${e.message}\n`,
     );

@@ -27,6 +27,8 @@ export interface ConceptMeta {
   init: ConceptInit;
   baseModel: { fingerprint: string; dir: string };
   dataHash: string;
+  /** Content hashes of every image trained on (photos and negatives): evaluation must not reuse them. */
+  usedImages: string[];
   weightsFile: string;
   weightsSha256: string;
   /** Recognition threshold on logit(Yes) − logit(No), calibrated on the training data. */

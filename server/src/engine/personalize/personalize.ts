@@ -16,6 +16,7 @@ import {
 } from './concept';
 import { buildTrainingData, type TrainingData } from './data-builder';
 import { ImageFeatureStore } from './image-features';
+import { contentHash } from './image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from './subject';
 import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
@@ -166,6 +167,7 @@ export async function personalize(
     init,
     baseModel: { fingerprint: s.model.fingerprint(), dir: s.model.dir },
     dataHash: data.dataHash,
+    usedImages: [...data.positives, ...data.negatives.map((n) => n.file)].map(contentHash),
     bestEpoch: result.bestEpoch,
     metrics: {
       train_recognition_positive: best.recognition.positive,

@@ -103,6 +103,8 @@ export async function trainConcept(
     const order = rng.shuffle(data.samples.map((_, i) => i));
     let lossSum = 0;
     for (let s = 0; s < steps; s++) {
+      // Let a cancel request in: on a worker thread it arrives as a message, which needs the loop to turn.
+      await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) throw new AbortedError('training cancelled');
       gEmb.fill(0);
       gHead.fill(0);

@@ -4,6 +4,7 @@ import type { CompiledModel } from '../graph/serialize';
 import type { HostTensor } from './host-tensor';
 import { GraphSession, type SessionOptions } from './session';
 import type { WorkerTask } from './worker-protocol';
+import { personalize, type PersonalizeOptions } from '../personalize/personalize';
 
 export interface RunGraphPayload {
   model: CompiledModel;
@@ -32,6 +33,20 @@ const runGraph: WorkerTask = async (payload: RunGraphPayload, ctx) => {
   }
 };
 
+export interface PersonalizePayload {
+  subjectFile: string;
+  options: Omit<PersonalizeOptions, 'model' | 'signal' | 'onProgress'>;
+}
+
+/** Personalizes one subject (DESIGN §3.3): progress and cancellation cross the thread boundary. */
+const personalizeTask: WorkerTask = async (payload: PersonalizePayload, ctx) =>
+  personalize(payload.subjectFile, {
+    ...payload.options,
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress(p),
+  });
+
 export const workerTasks: Record<string, WorkerTask> = {
   'graph.run': runGraph,
+  personalize: personalizeTask,
 };

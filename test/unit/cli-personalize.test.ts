@@ -1,0 +1,142 @@
+// The personalization commands of the yollava CLI, as a user runs them.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
+import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root });
+
+describe('yollava validate | train | eval | recognize | chat', () => {
+  let ws = '';
+  let bo = '';
+  let mam = '';
+  before(async () => {
+    if (!existsSync(cli)) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    ws = mkdtempSync(path.join(tmpdir(), 'yollava-cli-'));
+    writeTinyLlava(path.join(ws, 'model'), {
+      vision: { imageSize: 32, patchSize: 8 },
+      text: { vocab: 512 },
+      seed: 3,
+    });
+    writeTinyTokenizer(path.join(ws, 'model'), 512);
+    const training = 'training:\n  epochs: 2\n  tokens: 4\n';
+    bo = await writeSubjectWorkspace(ws, {
+      name: 'bo',
+      object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+      train: 4,
+      test: 2,
+      negatives: 20,
+      hard: 6,
+      random: 6,
+      model: '../model',
+      extraYaml: training,
+    });
+    mam = await writeSubjectWorkspace(ws, {
+      name: 'mam',
+      object: { kind: 'ball', color: 'blue', pattern: 'dots', accessory: 'hat' },
+      train: 3,
+      test: 2,
+      negatives: 0,
+      hard: 6,
+      random: 6,
+      model: '../model',
+      seed: 4,
+      extraYaml: training,
+    });
+  });
+
+  it('validate: exit 0 on good files; on errors exit 1 and file:line:column: message', () => {
+    assert.equal(run('validate', bo, mam).status, 0);
+    const broken = path.join(ws, 'bo', 'broken.subject.yaml');
+    writeFileSync(
+      broken,
+      readFileSync(bo, 'utf8')
+        .replace('category: object', 'category: vase')
+        .replace('train: photos/train', 'train: photos/nope'),
+    );
+    const r = run('validate', broken);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:11: error: category: must be one of`,
+        'm',
+      ),
+    );
+    writeFileSync(broken, readFileSync(bo, 'utf8').replace('train: photos/train', 'train: photos/nope'));
+    assert.match(
+      run('validate', broken).stdout,
+      /broken\.subject\.yaml:5:10: error: images\.train: folder "photos\/nope" not found/,
+    );
+    const j = JSON.parse(run('validate', broken, '--json').stdout);
+    assert.equal(j.ok, false);
+    writeFileSync(broken, '');
+    assert.equal(run('validate', broken).status, 1);
+  });
+
+  it('train --json writes the artifact and reports data, history and timings', () => {
+    const r = run('train', bo, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.meta.name, 'bo');
+    assert.equal(j.history.length, 2);
+    for (const k of ['total', 'embed', 'conversations', 'train']) assert.equal(typeof j.seconds[k], 'number');
+    assert.ok(existsSync(path.join(ws, 'bo', '.yollava', 'bo', 'concept.json')));
+    assert.equal(run('train', mam).status, 0);
+  });
+
+  it('eval --json has the recognition keys and baselines; QA when a question file exists', () => {
+    writeFileSync(
+      bo.replace('.subject.yaml', '.qa.json'),
+      JSON.stringify({
+        visual: [
+          {
+            image: 'photos/test/000.png',
+            question: 'What is <name>?',
+            options: ['a mug', 'a ball'],
+            answer: 0,
+          },
+        ],
+        text: [{ question: 'What color is <name>?', options: ['red', 'blue'], answer: 0 }],
+      }),
+    );
+    const r = run('eval', bo, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    for (const k of [
+      'recognition_positive',
+      'recognition_negative',
+      'recognition_weighted',
+      'visual_qa',
+      'text_qa',
+    ]) {
+      assert.ok(j[k] >= 0 && j[k] <= 1, `${k} = ${j[k]}`);
+    }
+    assert.equal(j.recognition_weighted, (j.recognition_positive + j.recognition_negative) / 2);
+    assert.equal(j.counts.negatives_other_subjects, 2, "the other subject's test photos are negatives");
+    assert.ok(j.baselines.base_model && j.baselines.description_prompt);
+  });
+
+  it('recognize and chat (two subjects in one prompt)', () => {
+    const r = run('recognize', bo, path.join(ws, 'bo', 'photos', 'test'), '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.length, 2);
+    assert.equal(typeof j[0].present, 'boolean');
+    const c = run('chat', bo, mam, '--ask', 'what is <bo> next to ?', '--json');
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(typeof JSON.parse(c.stdout).answer, 'string');
+  });
+
+  it('train on an untrained name for eval says what to do', () => {
+    const r = run('eval', mam.replace('mam.subject.yaml', 'nope.subject.yaml'));
+    assert.notEqual(r.status, 0);
+  });
+});
