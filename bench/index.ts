@@ -1,6 +1,7 @@
 // npm run bench -- <suite...> [--json]. Prints figures; never asserts timings (these machines are noisy).
 import { runEngineBench } from './engine';
 import { runModelBench } from './model';
+import { runPersonalizeBench } from './personalize';
 import type { ProviderSetting } from '../server/src/engine/runtime/session';
 
 const args = process.argv.slice(2);
@@ -11,6 +12,7 @@ const provider = (providerAt >= 0 ? args[providerAt + 1] : 'cpu') as ProviderSet
 const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>> = {
   engine: runEngineBench,
   model: (j) => runModelBench(j, provider),
+  personalize: (j) => runPersonalizeBench(j, args.includes('--compare-init')),
 };
 
 async function main(): Promise<void> {

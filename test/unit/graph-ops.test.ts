@@ -8,6 +8,7 @@ import {
   concat,
   equal,
   gatherND,
+  matmulTransB,
   greater,
   pad,
   scatterAdd,
@@ -234,6 +235,15 @@ describe('indexing', () => {
 });
 
 describe('matmul', () => {
+  it('a · bᵀ (Gemm with transB) for the [out, in] weight layout', async () => {
+    await gradCheck(
+      (a, b) => matmulTransB(a, b),
+      [
+        { name: 'a', shape: [3, 4] },
+        { name: 'b', shape: [5, 4] },
+      ],
+    );
+  });
   it('2-d × 2-d, batched × 2-d, and broadcast batches', async () => {
     await gradCheck(
       (a, b) => a.matmul(b),

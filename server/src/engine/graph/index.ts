@@ -15,7 +15,7 @@ export { primitiveNames } from './registry';
 export { where, equal, less, greater } from './ops/elementwise';
 export { concat, pad } from './ops/slicing';
 export { range, scatterAdd, gatherND } from './ops/indexing';
-export { transposeLast } from './ops/matmul';
+export { transposeLast, matmulTransB } from './ops/matmul';
 export { linear, layerNorm, rmsNorm, gelu, quickGelu, silu, geluTanh } from './composites/activations';
 export { rotaryTables, applyRotary } from './composites/rotary';
 export { attention, causalMask, splitHeads, mergeHeads } from './composites/attention';

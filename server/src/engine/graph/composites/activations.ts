@@ -1,4 +1,5 @@
 // Activations and normalizations, written from primitives (their gradients come from the primitives' rules).
+import { matmulTransB } from '../ops/matmul';
 import type { Tensor } from '../tensor';
 
 /** y = x Wᵀ + b with Hugging Face's [out, in] weight layout; `inOut` weights are already [in, out]. */
@@ -8,13 +9,12 @@ export function linear(
   bias?: Tensor,
   layout: 'outIn' | 'inOut' = 'outIn',
 ): Tensor {
-  const w = layout === 'outIn' ? weight.transpose([1, 0]) : weight;
-  const inDim = w.shape[0]!;
-  const outDim = w.shape[1]!;
+  const inDim = layout === 'outIn' ? weight.shape[1]! : weight.shape[0]!;
+  const outDim = layout === 'outIn' ? weight.shape[0]! : weight.shape[1]!;
   // One 2-d GEMM (and 2-d GEMMs in the backward pass) beats a batched MatMul whose weight gradient
   // would need a reduction over the batch.
   const flat = x.rank === 2 ? x : x.reshape([-1, inDim]);
-  let y = flat.matmul(w);
+  let y = layout === 'outIn' ? matmulTransB(flat, weight) : flat.matmul(weight);
   if (bias) y = y.add(bias);
   return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), outDim]);
 }

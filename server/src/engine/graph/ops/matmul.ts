@@ -1,7 +1,7 @@
 // MatMul with numpy batching. Rank-1 operands are not supported: reshape to a matrix first.
 import { definePrimitive } from '../registry';
 import { broadcastShapes, formatShape } from '../shape';
-import type { Tensor } from '../tensor';
+import { apply, type Tensor } from '../tensor';
 import { emitAs, unbroadcast } from './common';
 
 /** Swaps the last two axes. */
@@ -38,3 +38,32 @@ definePrimitive({
     ];
   },
 });
+
+/**
+ * a · bᵀ for 2-d a [M, K] and b [N, K] (ONNX Gemm with transB = 1): the Hugging Face [out, in] weight
+ * layout multiplies without a Transpose node, which matters when weights are fed at run time.
+ */
+definePrimitive({
+  name: 'MatMulTransB',
+  infer: (inputs) => {
+    const [a, b] = inputs as [Tensor, Tensor];
+    if (a.dtype !== b.dtype) throw new Error(`mixed dtypes ${a.dtype} and ${b.dtype}`);
+    if (a.rank !== 2 || b.rank !== 2) throw new Error('operands must be matrices');
+    const [k1, k2] = [a.shape[1]!, b.shape[1]!];
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+      throw new Error(
+        `inner dims differ: ${formatShape(a.shape)} × ${formatShape(b.shape)}ᵀ (${k1} vs ${k2})`,
+      );
+    }
+    return { dtype: a.dtype, shape: [a.shape[0]!, b.shape[0]!] };
+  },
+  emit: (ctx, out, inputs) => ctx.node('Gemm', inputs, [ctx.nameOf(out.id)], { transB: { int: 1 } }),
+  backward: (out, g, needs) => {
+    const [a, b] = out.inputs as [Tensor, Tensor];
+    return [needs[0] ? g.matmul(b) : null, needs[1] ? transposeLast(g).matmul(a) : null];
+  },
+});
+
+export function matmulTransB(a: Tensor, b: Tensor): Tensor {
+  return apply('MatMulTransB', [a, b]);
+}

@@ -16,6 +16,11 @@ import { loadLlavaWeights, type WeightMap } from './weights';
 export interface LoadOptions {
   provider?: ProviderSetting;
   threads?: number;
+  /**
+   * How frozen weights enter the graphs: 'inputs' (default) feeds one shared host copy to every session;
+   * 'initializers' gives each session its own copy, which ORT can pre-pack (faster small steps, more memory).
+   */
+  weights?: 'inputs' | 'initializers';
 }
 
 type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'decode';
@@ -228,7 +233,7 @@ export class LlavaModel {
     kind: GraphKind,
   ): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
     const g = new Graph(`llava-${kind}`);
-    const w = new WeightInputs(g, this.weights);
+    const w = new WeightInputs(g, this.weights, this.options.weights ?? 'inputs');
     let outputs;
     if (kind === 'vision') {
       const v = this.config.vision;

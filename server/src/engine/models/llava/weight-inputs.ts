@@ -10,6 +10,8 @@ export class WeightInputs {
   constructor(
     readonly graph: Graph,
     private readonly weights: WeightMap,
+    /** 'initializers' bakes the weights into the graph (one copy per session; MLAS can pre-pack them). */
+    readonly mode: 'inputs' | 'initializers' = 'inputs',
   ) {}
 
   /** The graph input for weight `name` (created on first use). */
@@ -18,7 +20,10 @@ export class WeightInputs {
     if (!t) {
       const w = this.weights.get(name);
       if (!w) throw new Error(`weight "${name}" is not loaded`);
-      t = this.graph.input(name, 'float32', w.shape);
+      t =
+        this.mode === 'inputs'
+          ? this.graph.input(name, 'float32', w.shape)
+          : this.graph.weight(name, w.data, w.shape);
       this.used.set(name, t);
     }
     return reshape ? t.reshape(reshape) : t;
@@ -31,6 +36,7 @@ export class WeightInputs {
   /** The weights this graph reads, ready to merge into a run's feeds. */
   feeds(): Record<string, HostTensor> {
     const out: Record<string, HostTensor> = {};
+    if (this.mode === 'initializers') return out;
     for (const name of this.used.keys()) out[name] = this.weights.get(name)!;
     return out;
   }
