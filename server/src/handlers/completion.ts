@@ -1,0 +1,74 @@
+// Completion from the schema (keys not yet present, enum values) and for folder paths.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { CompletionItemKind, type CompletionItem } from 'vscode-languageserver';
+import { cursorContext, isFolderField, schemaAt } from '../subject/schema-navigation';
+
+export function completions(text: string, offset: number, file: string): CompletionItem[] {
+  const ctx = cursorContext(text, offset);
+  if (ctx.kind === 'key') {
+    const node = schemaAt(ctx.parent);
+    const present = presentKeys(text, offset);
+    return Object.entries(node?.properties ?? {})
+      .filter(([k]) => !present.has(k))
+      .map(([k, s]) => ({
+        label: k,
+        kind: CompletionItemKind.Property,
+        detail: s.default !== undefined ? `default ${JSON.stringify(s.default)}` : undefined,
+        documentation: s.description,
+        insertText: s.properties ? `${k}:\n  ` : `${k}: `,
+      }));
+  }
+  const node = schemaAt(ctx.path);
+  if (node?.enum)
+    return node.enum.map((e) => ({
+      label: e,
+      kind: CompletionItemKind.EnumMember,
+      documentation: node.description,
+    }));
+  if (isFolderField(ctx.path)) return folderCompletions(path.dirname(file), ctx.prefix);
+  return [];
+}
+
+/** Keys already written at the cursor's indentation level, so they are not offered again. */
+function presentKeys(text: string, offset: number): Set<string> {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const indent = text.slice(lineStart, offset).length - text.slice(lineStart, offset).trimStart().length;
+  const keys = new Set<string>();
+  const lines = text.split('\n');
+  const lineNo = text.slice(0, lineStart).split('\n').length - 1;
+  for (const dir of [-1, 1]) {
+    for (let i = lineNo + dir; i >= 0 && i < lines.length; i += dir) {
+      const l = lines[i]!;
+      if (!l.trim()) continue;
+      const ind = l.length - l.trimStart().length;
+      if (ind < indent) break;
+      const m = /^\s*([A-Za-z][\w-]*):/.exec(l);
+      if (ind === indent && m) keys.add(m[1]!);
+    }
+  }
+  return keys;
+}
+
+function folderCompletions(baseDir: string, prefix: string): CompletionItem[] {
+  const typed = prefix.replace(/["']/g, '');
+  const dirPart = typed.includes('/') ? typed.slice(0, typed.lastIndexOf('/') + 1) : '';
+  const abs = path.resolve(baseDir, dirPart || '.');
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !n.startsWith('.'))
+    .filter((n) => {
+      try {
+        return statSync(path.join(abs, n)).isDirectory();
+      } catch {
+        return false;
+      }
+    })
+    .slice(0, 200)
+    .map((n) => ({ label: `${dirPart}${n}`, kind: CompletionItemKind.Folder, insertText: `${dirPart}${n}` }));
+}

@@ -1,0 +1,56 @@
+// The subject files of the workspace and their names, for name-collision checks. Open documents win over
+// what is on disk.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSubject } from './parse-subject';
+
+export class SubjectIndex {
+  private readonly names = new Map<string, string>();
+
+  /** Scans folders for *.subject.yaml (skipping dot folders and node_modules, a few levels deep). */
+  async scan(roots: string[], depth = 4): Promise<void> {
+    const walk = async (dir: string, d: number): Promise<void> => {
+      if (d < 0) return;
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) await walk(p, d - 1);
+        else if (e.isFile() && /\.subject\.ya?ml$/.test(e.name)) {
+          try {
+            this.update(p, await readFile(p, 'utf8'));
+          } catch {
+            // unreadable files simply have no name
+          }
+        }
+      }
+    };
+    for (const r of roots) await walk(r, depth);
+  }
+
+  /** Records the file's name; true when it changed (other subjects' collision checks then change too). */
+  update(file: string, text: string): boolean {
+    const key = path.resolve(file);
+    const before = this.names.get(key);
+    const v = parseSubject(text).value;
+    if (v && typeof v.name === 'string') this.names.set(key, v.name);
+    else this.names.delete(key);
+    return before !== this.names.get(key);
+  }
+
+  remove(file: string): void {
+    this.names.delete(path.resolve(file));
+  }
+
+  /** name → files that use it */
+  byName(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [f, n] of this.names) out.set(n, [...(out.get(n) ?? []), f]);
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+// A real LSP client over stdio (vscode-languageserver-protocol's JSON-RPC connection) against the built
+// server, for tests and the LSP benchmark. Waits by polling received notifications, never by fixed sleeps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Diagnostic,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+
+const SERVER = path.join(__dirname, '..', '..', 'dist', 'server.js');
+
+export class LspClient {
+  readonly diagnostics = new Map<string, PublishDiagnosticsParams[]>();
+  readonly notifications: { method: string; params: unknown }[] = [];
+  readonly stderr: string[] = [];
+  private constructor(
+    readonly conn: ProtocolConnection,
+    readonly proc: ChildProcess,
+  ) {}
+
+  static async start(rootDir: string, settings: Record<string, unknown> = {}): Promise<LspClient> {
+    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const conn = createProtocolConnection(
+      new StreamMessageReader(proc.stdout!),
+      new StreamMessageWriter(proc.stdin!),
+    );
+    const client = new LspClient(conn, proc);
+    proc.stderr!.on('data', (d: Buffer) => client.stderr.push(d.toString()));
+    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      client.diagnostics.set(p.uri, [...(client.diagnostics.get(p.uri) ?? []), p]);
+    });
+    conn.onNotification('yollava/validated', (params: unknown) => {
+      client.notifications.push({ method: 'yollava/validated', params });
+    });
+    conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
+      p.items.map(() => settings),
+    );
+    conn.listen();
+    await conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(rootDir).toString(),
+      workspaceFolders: [{ uri: pathToFileURL(rootDir).toString(), name: 'ws' }],
+      capabilities: {
+        workspace: { configuration: true },
+        textDocument: { publishDiagnostics: { versionSupport: true } },
+      },
+    });
+    await conn.sendNotification('initialized', {});
+    return client;
+  }
+
+  open(file: string, text: string): string {
+    const uri = pathToFileURL(file).toString();
+    void this.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'yollava-subject', version: 1, text },
+    });
+    return uri;
+  }
+
+  /** An incremental change: replace [start, end) (line/character positions) with text. */
+  change(
+    uri: string,
+    version: number,
+    range: { start: { line: number; character: number }; end: { line: number; character: number } },
+    text: string,
+  ): void {
+    void this.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range, text }],
+    });
+  }
+
+  close(uri: string): void {
+    void this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  latest(uri: string): Diagnostic[] | undefined {
+    const all = this.diagnostics.get(uri);
+    return all?.[all.length - 1]?.diagnostics;
+  }
+
+  /** Polls until the latest diagnostics for `uri` satisfy `ok` (or the timeout passes). */
+  async waitFor(
+    uri: string,
+    ok: (d: Diagnostic[]) => boolean,
+    timeoutMs = 10_000,
+    minVersion = 0,
+  ): Promise<Diagnostic[]> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const all = this.diagnostics.get(uri);
+      const last = all?.[all.length - 1];
+      if (last && (last.version ?? 0) >= minVersion && ok(last.diagnostics)) return last.diagnostics;
+      if (Date.now() > until)
+        throw new Error(
+          `timed out waiting for diagnostics on ${uri}; last: ${JSON.stringify(last?.diagnostics.map((d) => (typeof d.message === 'string' ? d.message : d.message.value)))}; stderr: ${this.stderr.join('')}`,
+        );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.conn.sendRequest(method, params) as Promise<R>;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await Promise.race([this.conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+      await this.conn.sendNotification('exit');
+    } catch {
+      // already gone
+    }
+    this.conn.dispose();
+    this.proc.kill();
+  }
+}

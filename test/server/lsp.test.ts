@@ -1,0 +1,242 @@
+// The language server over stdio, driven by a real LSP client: open, change and close; diagnostics with
+// exact ranges; completion; hover; links; code actions; inlay hints; folder watching.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+import { LspClient } from '../helpers/lsp-client';
+
+const root = path.join(__dirname, '..', '..');
+const msg = (d: { message: string | { value: string } }): string =>
+  typeof d.message === 'string' ? d.message : d.message.value;
+
+describe('language server over stdio', () => {
+  let ws = '';
+  let file = '';
+  let client: LspClient;
+  let text = '';
+
+  before(async () => {
+    if (!existsSync(path.join(root, 'dist', 'server.js')))
+      spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    ws = mkdtempSync(path.join(tmpdir(), 'yollava-lsp-'));
+    file = await writeSubjectWorkspace(ws, {
+      name: 'bo',
+      object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+      train: 5,
+      test: 2,
+      negatives: 6,
+    });
+    text = readFileSync(file, 'utf8');
+    client = await LspClient.start(ws);
+  });
+  after(async () => {
+    await client.stop();
+  });
+
+  it('a valid subject gets an empty diagnostic list; a typo then gets one at the exact range', async () => {
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (d) => d.length === 0);
+    // line 1 is "category: object": replace "object" (characters 10–16) with "objet"
+    client.change(uri, 2, { start: { line: 1, character: 10 }, end: { line: 1, character: 16 } }, 'objet');
+    const d = await client.waitFor(uri, (ds) => ds.length === 1, 10_000, 2);
+    assert.deepEqual(d[0]!.range, { start: { line: 1, character: 10 }, end: { line: 1, character: 15 } });
+    assert.match(msg(d[0]!), /^category: must be one of/);
+    assert.equal(d[0]!.severity, 1);
+    client.change(uri, 3, { start: { line: 1, character: 10 }, end: { line: 1, character: 15 } }, 'object');
+    await client.waitFor(uri, (ds) => ds.length === 0, 10_000, 3);
+  });
+
+  it('YAML syntax errors and dataset problems: missing folder, corrupt image, duplicates, leakage', async () => {
+    const uri = client.open(file, text);
+    client.change(
+      uri,
+      10,
+      { start: { line: 4, character: 9 }, end: { line: 4, character: 21 } },
+      'photos/nope',
+    );
+    let d = await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'missing-folder'), 10_000, 10);
+    assert.deepEqual(d.find((x) => x.code === 'missing-folder')!.range.start, { line: 4, character: 9 });
+    client.change(
+      uri,
+      11,
+      { start: { line: 4, character: 9 }, end: { line: 4, character: 20 } },
+      'photos/train',
+    );
+    await client.waitFor(uri, (ds) => ds.length === 0, 10_000, 11);
+    // a non-image named .png, and a test photo that is a training photo
+    writeFileSync(path.join(ws, 'bo', 'photos', 'train', '900.png'), 'definitely not an image');
+    copyFileSync(
+      path.join(ws, 'bo', 'photos', 'train', '000.png'),
+      path.join(ws, 'bo', 'photos', 'test', '900.png'),
+    );
+    d = await client.waitFor(
+      uri,
+      (ds) => ds.some((x) => x.code === 'unreadable-image') && ds.some((x) => x.code === 'leakage'),
+    );
+    assert.match(msg(d.find((x) => x.code === 'unreadable-image')!), /900\.png is not a decodable image/);
+    rmSync(path.join(ws, 'bo', 'photos', 'train', '900.png'));
+    rmSync(path.join(ws, 'bo', 'photos', 'test', '900.png'));
+    await client.waitFor(uri, (ds) => ds.length === 0);
+    client.change(
+      uri,
+      12,
+      { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      'x: [unclosed\n',
+    );
+    d = await client.waitFor(uri, (ds) => ds.some((x) => msg(x).startsWith('YAML:')), 10_000, 12);
+    client.change(uri, 13, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, '');
+    await client.waitFor(uri, (ds) => ds.length === 0, 10_000, 13);
+  });
+
+  it('too few photos is an error, fewer than five a warning; a name another subject uses is an error with a rename fix', async () => {
+    const small = path.join(ws, 'small');
+    mkdirSync(path.join(small, 'p'), { recursive: true });
+    for (let i = 0; i < 4; i++)
+      copyFileSync(path.join(ws, 'bo', 'photos', 'train', `00${i}.png`), path.join(small, 'p', `${i}.png`));
+    const sfile = path.join(small, 'small.subject.yaml');
+    const stext = 'name: bo\ncategory: pet\nimages:\n  train: p\n';
+    writeFileSync(sfile, stext);
+    const uri = client.open(sfile, stext);
+    const d = await client.waitFor(
+      uri,
+      (ds) => ds.some((x) => x.code === 'few-images') && ds.some((x) => x.code === 'name-collision'),
+    );
+    assert.equal(d.find((x) => x.code === 'few-images')!.severity, 2);
+    const collision = d.find((x) => x.code === 'name-collision')!;
+    assert.deepEqual(collision.range, { start: { line: 0, character: 6 }, end: { line: 0, character: 8 } });
+    const actions = await client.request<
+      { title: string; edit?: { changes: Record<string, { newText: string }[]> } }[]
+    >('textDocument/codeAction', {
+      textDocument: { uri },
+      range: collision.range,
+      context: { diagnostics: [collision] },
+    });
+    const rename = actions.find((a) => a.title.startsWith('Rename to'))!;
+    assert.equal(rename.edit!.changes[uri]![0]!.newText, 'bo2');
+    rmSync(path.join(small, 'p', '3.png'));
+    rmSync(path.join(small, 'p', '2.png'));
+    await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'too-few-images' && x.severity === 1));
+    writeFileSync(sfile, stext.replace('name: bo', 'name: small'));
+    client.close(uri);
+  });
+
+  it('completion offers missing keys, enum values and folders; hover shows the schema description and image counts', async () => {
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (d) => d.length === 0);
+    const lines = text.split('\n');
+    const last = lines.length - 1;
+    client.change(
+      uri,
+      20,
+      { start: { line: last, character: 0 }, end: { line: last, character: lines[last]!.length } },
+      'tr',
+    );
+    const keys = await client.request<{ label: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: last, character: 2 },
+    });
+    assert.ok(keys.some((k) => k.label === 'training'));
+    assert.ok(!keys.some((k) => k.label === 'name'), 'name is already present');
+    const cat = await client.request<{ label: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: 1, character: 10 },
+    });
+    assert.deepEqual(cat.map((c) => c.label).sort(), ['fiction', 'landmark', 'object', 'person', 'pet']);
+    const folders = await client.request<{ label: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: 4, character: 9 },
+    });
+    assert.ok(folders.some((f) => f.label === 'photos'));
+    const h = await client.request<{ contents: { value: string } }>('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: 1, character: 3 },
+    });
+    assert.match(h.contents.value, /What kind of subject this is/);
+    const h2 = await client.request<{ contents: { value: string } }>('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: 4, character: 4 },
+    });
+    assert.match(h2.contents.value, /5 image\(s\)/);
+    assert.match(h2.contents.value, /data:image\/png;base64,/);
+    client.change(uri, 21, { start: { line: last, character: 0 }, end: { line: last, character: 2 } }, '');
+    await client.waitFor(uri, (d) => d.length === 0, 10_000, 21);
+  });
+
+  it('document links point at the folders; inlay hints count the images; a missing folder can be created', async () => {
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (d) => d.length === 0);
+    const links = await client.request<{ target: string }[]>('textDocument/documentLink', {
+      textDocument: { uri },
+    });
+    assert.ok(links.some((l) => l.target.endsWith('/bo/photos/train')));
+    const hints = await client.request<{ label: string }[]>('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } },
+    });
+    assert.ok(hints.some((h) => h.label.trim() === '5 images'));
+    client.change(
+      uri,
+      30,
+      { start: { line: 4, character: 9 }, end: { line: 4, character: 21 } },
+      'photos/later',
+    );
+    const d = await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'missing-folder'), 10_000, 30);
+    const m = d.find((x) => x.code === 'missing-folder')!;
+    const actions = await client.request<
+      { title: string; command: { command: string; arguments: unknown[] } }[]
+    >('textDocument/codeAction', { textDocument: { uri }, range: m.range, context: { diagnostics: [m] } });
+    const create = actions.find((a) => a.title.startsWith('Create folder'))!;
+    await client.request('workspace/executeCommand', {
+      command: create.command.command,
+      arguments: create.command.arguments,
+    });
+    assert.ok(existsSync(path.join(ws, 'bo', 'photos', 'later')));
+    const after = await client.waitFor(uri, (ds) => !ds.some((x) => x.code === 'missing-folder'));
+    assert.ok(
+      after.some((x) => x.code === 'too-few-images'),
+      'the new empty folder has no photos yet',
+    );
+  });
+
+  it('survives a symlink loop, a huge image, malformed YAML and a closed document', async () => {
+    const odd = path.join(ws, 'odd');
+    mkdirSync(path.join(odd, 'imgs'), { recursive: true });
+    symlinkSync(path.join(odd, 'imgs'), path.join(odd, 'imgs', 'loop'));
+    await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toFile(path.join(odd, 'imgs', 'huge.jpg'));
+    const f = path.join(odd, 'odd.subject.yaml');
+    const t = 'name: odd\ncategory: object\nimages:\n  train: "imgs/**/*.jpg"\n';
+    writeFileSync(f, t);
+    const uri = client.open(f, t);
+    const d = await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'too-few-images'), 20_000);
+    assert.ok(d.length >= 1);
+    client.change(
+      uri,
+      2,
+      { start: { line: 0, character: 0 }, end: { line: 3, character: 0 } },
+      ':\n  - ][\n\t{',
+    );
+    await client.waitFor(uri, (ds) => ds.some((x) => msg(x).startsWith('YAML:')), 10_000, 2);
+    client.close(uri);
+    await client.waitFor(uri, (ds) => ds.length === 0);
+    // still answering
+    const uri2 = client.open(file, text);
+    await client.waitFor(uri2, (ds) => ds.length === 0);
+    assert.ok(!client.stderr.join('').includes('Error'), client.stderr.join(''));
+  });
+});
