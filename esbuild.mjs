@@ -28,8 +28,23 @@ const ctx = await esbuild.context({
   outdir: 'dist',
   banner: { js: '' },
 });
-if (watch) await ctx.watch();
-else {
+// The webview runs in the browser sandbox of the panel.
+const webview = await esbuild.context({
+  entryPoints: { webview: 'extension/webview/main.ts' },
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  outdir: 'dist',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+if (watch) {
+  await ctx.watch();
+  await webview.watch();
+} else {
   await ctx.rebuild();
+  await webview.rebuild();
   await ctx.dispose();
+  await webview.dispose();
 }

@@ -207,7 +207,7 @@ function duplicatePairs(
     });
   const ha = halves(a);
   const hb = same ? ha : halves(b);
-  for (let i = 0; i < a.length; i++) {
+  for (let i = 0; i < a.length && out.length < limit; i++) {
     const x = ha[i]!;
     for (let j = same ? i + 1 : 0; j < b.length; j++) {
       if (a[i] === b[j]) continue;
