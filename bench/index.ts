@@ -2,6 +2,7 @@
 import { runEngineBench } from './engine';
 import { runModelBench } from './model';
 import { runPersonalizeBench } from './personalize';
+import { runLspBench } from './lsp';
 import type { ProviderSetting } from '../server/src/engine/runtime/session';
 
 const args = process.argv.slice(2);
@@ -13,6 +14,7 @@ const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>>
   engine: runEngineBench,
   model: (j) => runModelBench(j, provider),
   personalize: (j) => runPersonalizeBench(j, args.includes('--compare-init')),
+  lsp: runLspBench,
 };
 
 async function main(): Promise<void> {

@@ -7,6 +7,9 @@ import * as vscode from 'vscode';
 import { openPanel } from './panel';
 import type { StatusBar } from './status-bar';
 
+/** Terminal colour/cursor sequences in the CLI's progress output. */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+
 function activeSubject(): string | undefined {
   const doc = vscode.window.activeTextEditor?.document;
   if (doc && /\.subject\.ya?ml$/.test(doc.fileName)) return doc.fileName;
@@ -34,7 +37,7 @@ export function runCli(context: vscode.ExtensionContext, args: string[], title: 
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         const last = d.toString().trim().split(/[\r\n]/).pop();
-        if (last) progress.report({ message: last.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '') });
+        if (last) progress.report({ message: last.replace(ANSI_ESCAPE, '') });
       });
       token.onCancellationRequested(() => child.kill('SIGINT'));
       child.on('close', (code) => {

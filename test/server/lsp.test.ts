@@ -212,6 +212,26 @@ describe('language server over stdio', () => {
     );
   });
 
+  it('5,000 images in one folder validate, with duplicates reported a bounded number of times', async () => {
+    const big = path.join(ws, 'big');
+    mkdirSync(path.join(big, 'many'), { recursive: true });
+    const srcs = [0, 1, 2].map((i) => path.join(ws, 'bo', 'photos', 'train', `00${i}.png`));
+    for (let i = 0; i < 5000; i++)
+      copyFileSync(srcs[i % 3]!, path.join(big, 'many', `${String(i).padStart(4, '0')}.png`));
+    const f = path.join(big, 'big.subject.yaml');
+    const t = 'name: big\ncategory: object\nimages:\n  train: many\n';
+    writeFileSync(f, t);
+    const uri = client.open(f, t);
+    const d = await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'duplicate-image'), 120_000);
+    assert.ok(d.filter((x) => x.code === 'duplicate-image').length <= 20);
+    const hints = await client.request<{ label: string }[]>('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } },
+    });
+    assert.ok(hints.some((h) => h.label.trim() === '5000 images'));
+    client.close(uri);
+  });
+
   it('survives a symlink loop, a huge image, malformed YAML and a closed document', async () => {
     const odd = path.join(ws, 'odd');
     mkdirSync(path.join(odd, 'imgs'), { recursive: true });

@@ -195,7 +195,9 @@ function duplicatePairs(
   b: string[],
   checks: Map<string, ImageCheck>,
   bits: number,
+  limit = 20,
 ): [string, string, boolean][] {
+  // Reporting stops at `limit` pairs: a folder of 5,000 copies must not produce millions of diagnostics.
   const out: [string, string, boolean][] = [];
   const same = a === b;
   // Split the 64-bit hashes into two 32-bit halves once: the pair loop then costs a few ns per pair.
@@ -209,7 +211,7 @@ function duplicatePairs(
   const hb = same ? ha : halves(b);
   for (let i = 0; i < a.length && out.length < limit; i++) {
     const x = ha[i]!;
-    for (let j = same ? i + 1 : 0; j < b.length; j++) {
+    for (let j = same ? i + 1 : 0; j < b.length && out.length < limit; j++) {
       if (a[i] === b[j]) continue;
       const y = hb[j]!;
       if (x.sha === y.sha) out.push([a[i]!, b[j]!, true]);
