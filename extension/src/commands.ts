@@ -90,6 +90,20 @@ export function registerCommands(context: vscode.ExtensionContext, status: Statu
     void vscode.window.showInformationMessage(`yollava: trained <${r.meta.name}> in ${r.seconds.total.toFixed(1)} s (training recognition ${r.meta.metrics.train_recognition_weighted.toFixed(3)})`);
   });
 
+  // Train on save: a saved subject file with no errors is trained in the background.
+  context.subscriptions.push(
+    vscode.workspace.onDidSaveTextDocument(async (doc) => {
+      if (!/\.subject\.ya?ml$/.test(doc.fileName) || !vscode.workspace.getConfiguration('yollava').get<boolean>('trainOnSave')) return;
+      const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+      if (errors.length) return;
+      try {
+        await runCli(context, ['train', doc.fileName, '--json'], `Training ${path.basename(doc.fileName)}`, status);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`yollava: ${(e as Error).message}`);
+      }
+    }),
+  );
+
   reg('yollava.evaluate', async () => {
     const file = activeSubject();
     if (!file) return;
