@@ -135,6 +135,15 @@ describe('personalize', () => {
     assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
   });
 
+  it('warm-starts from the current artifact: the first epoch starts where the last run ended', async () => {
+    const fresh = await personalize(w.file, { overrides: { ...FAST, epochs: 1 } });
+    const warm = await personalize(w.file, { overrides: { ...FAST, epochs: 1 }, warmStart: true });
+    assert.ok(
+      warm.history[0]!.meanLoss < fresh.history[0]!.meanLoss,
+      `warm ${warm.history[0]!.meanLoss} vs fresh ${fresh.history[0]!.meanLoss}`,
+    );
+  });
+
   it('refuses an artifact trained on another base model', async () => {
     const other = mkdtempSync(path.join(tmpdir(), 'yollava-other-'));
     writeTinyLlava(other, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed: 4 });
