@@ -84,7 +84,8 @@ async function decode(bytes: Buffer, sha256: string): Promise<Omit<ImageCheck, '
     const meta = await img.metadata();
     if (!meta.width || !meta.height) return { sha256, ok: false, error: 'the image has no size' };
     // 9×8 grey thumbnail → 64 bits: is each pixel brighter than its right neighbour?
-    const grey = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    // The same instance: its input is parsed once.
+    const grey = await img
       .greyscale()
       .resize(9, 8, { fit: 'fill' })
       .raw()
