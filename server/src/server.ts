@@ -31,7 +31,7 @@ import {
 import { checkDataset, type DatasetSummary } from './subject/dataset-checks';
 import { FolderWatcher } from './subject/folder-watcher';
 import { ImageCheckCache } from './subject/image-checks';
-import { parseSubject, type ParsedSubject, type SubjectDiagnostic } from './subject/parse-subject';
+import { parseSubject, type ParsedSubject, type SubjectDiagnostic } from './engine/personalize/subject-file';
 import { SubjectIndex } from './subject/subject-index';
 
 interface DocState {

@@ -1,7 +1,7 @@
 // Concept files: YAML syntax and schema errors at exact places, with messages that say what to do.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDiagnostic, parseSubject } from '../../server/src/subject/parse-subject';
+import { formatDiagnostic, parseSubject } from '../../server/src/engine/personalize/subject-file';
 
 const GOOD = `name: bo
 category: pet

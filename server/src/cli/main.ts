@@ -8,7 +8,7 @@ import { resolveImages } from '../engine/personalize/image-files';
 import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
 import { SubjectError } from '../engine/personalize/subject';
 import { chat, recognize } from '../engine/personalize/use';
-import { formatDiagnostic, parseSubject } from '../subject/parse-subject';
+import { formatDiagnostic, parseSubject } from '../engine/personalize/subject-file';
 import { loadSubject } from '../engine/personalize/subject';
 import { runInWorker, AbortedError } from '../engine/runtime/worker';
 import { progressPrinter } from './progress';

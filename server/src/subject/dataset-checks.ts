@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { DatasetError, resolveImages } from '../engine/personalize/image-files';
 import type { ImageCheck, ImageCheckCache } from './image-checks';
-import type { ParsedSubject, SubjectDiagnostic } from './parse-subject';
+import type { ParsedSubject, SubjectDiagnostic } from '../engine/personalize/subject-file';
 
 export interface DatasetContext {
   cache: ImageCheckCache;

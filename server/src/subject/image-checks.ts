@@ -85,11 +85,7 @@ async function decode(bytes: Buffer, sha256: string): Promise<Omit<ImageCheck, '
     if (!meta.width || !meta.height) return { sha256, ok: false, error: 'the image has no size' };
     // 9×8 grey thumbnail → 64 bits: is each pixel brighter than its right neighbour?
     // The same instance: its input is parsed once.
-    const grey = await img
-      .greyscale()
-      .resize(9, 8, { fit: 'fill' })
-      .raw()
-      .toBuffer();
+    const grey = await img.greyscale().resize(9, 8, { fit: 'fill' }).raw().toBuffer();
     let bits = 0n;
     for (let y = 0; y < 8; y++)
       for (let x = 0; x < 8; x++) bits = (bits << 1n) | (grey[y * 9 + x]! > grey[y * 9 + x + 1]! ? 1n : 0n);

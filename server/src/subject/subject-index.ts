@@ -2,7 +2,7 @@
 // what is on disk.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSubject } from './parse-subject';
+import { parseSubject } from '../engine/personalize/subject-file';
 
 export class SubjectIndex {
   private readonly names = new Map<string, string>();

@@ -2,7 +2,7 @@
 // "file:line:column: message" (the concept-file parser is shared with the language server).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatDiagnostic, parseSubject, type SubjectFile } from '../../subject/parse-subject';
+import { formatDiagnostic, parseSubject, type SubjectFile } from './subject-file';
 import { DatasetError, resolveImages } from './image-files';
 import type { Category } from './templates';
 

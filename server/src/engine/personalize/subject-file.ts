@@ -12,7 +12,7 @@ import {
   type Node,
   type Pair,
 } from 'yaml';
-import schema from '../../../schemas/subject.schema.json';
+import schema from '../../../../schemas/subject.schema.json';
 
 export type Severity = 'error' | 'warning' | 'information';
 
