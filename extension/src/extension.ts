@@ -2,7 +2,12 @@
 // yollava commands. Heavy work (training, evaluation, recognition, chat) runs in the yollava CLI process,
 // so VS Code's extension host never blocks on it.
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import { ValidatedNotification, type ValidatedParams } from '../../server/src/protocol';
 import { registerCommands } from './commands';
 import { StatusBar } from './status-bar';
@@ -13,7 +18,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6010'] },
+    },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'yollava-subject' }],
@@ -24,7 +33,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = new StatusBar();
   context.subscriptions.push(status);
   client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
-  context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(() => status.showFor(vscode.window.activeTextEditor?.document.uri.toString())));
+  context.subscriptions.push(
+    vscode.window.onDidChangeActiveTextEditor(() =>
+      status.showFor(vscode.window.activeTextEditor?.document.uri.toString()),
+    ),
+  );
   registerCommands(context, status);
   await client.start();
 }

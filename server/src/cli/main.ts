@@ -206,7 +206,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'eval': {
       const file = requireArg(flags, 'eval <file.subject.yaml>');
-      const r = await evaluateSubject(file, { modelDir: flags.model, pools: flags.pools });
+      const r = await evaluateSubject(file, {
+        modelDir: flags.model,
+        pools: flags.pools,
+        provider: flags.provider,
+      });
       if (flags.json) out(`${JSON.stringify(r)}\n`);
       else {
         out(
@@ -228,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       if (!file || !targets.length)
         throw new UsageError('usage: yollava recognize <file.subject.yaml> <image|folder>...');
       const images = targets.flatMap((t) => resolveImages(process.cwd(), t, 'images'));
-      const r = await recognize(file, images, { modelDir: flags.model });
+      const r = await recognize(file, images, { modelDir: flags.model, provider: flags.provider });
       if (flags.json) out(`${JSON.stringify(r)}\n`);
       else
         for (const x of r)

@@ -45,7 +45,7 @@ export function otherSubjectFiles(file: string): string[] {
 
 export async function evaluateSubject(
   file: string,
-  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir'> & {
+  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir' | 'provider'> & {
     maxPoolNegatives?: number;
   } = {},
 ): Promise<EvalResult> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadChatTemplate } from '../models/llava/chat-template';
 import { LlavaModel } from '../models/llava/model';
 import { LlavaTokenizer } from '../models/llava/tokenizer';
+import type { ProviderSetting } from '../runtime/session';
 import { Rng } from '../util/rng';
 import {
   artifactDir,
@@ -26,6 +27,8 @@ export interface PersonalizeOptions {
   modelDir?: string;
   /** An already loaded model (shares sessions between runs). */
   model?: LlavaModel;
+  /** Execution provider when the model is loaded here. */
+  provider?: ProviderSetting;
   /** Default negative pools when the subject file names none. */
   pools?: string[];
   /** Where .yollava/ lives; default: the subject file's folder. */
@@ -71,7 +74,7 @@ export interface SubjectSession {
 /** Loads what every command on a subject needs: its files, the model, the tokenizer with its tokens. */
 export function openSubject(
   file: string,
-  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir'> = {},
+  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir' | 'provider'> = {},
   k?: number,
 ): SubjectSession {
   const subject = loadSubject(file, { pools: opts.pools, modelDir: opts.modelDir });
@@ -79,7 +82,7 @@ export function openSubject(
     throw new SubjectError([
       `${subject.file}: model: no model folder given (set "model" in the file, or pass one)`,
     ]);
-  const model = opts.model ?? LlavaModel.load(subject.modelDir!);
+  const model = opts.model ?? LlavaModel.load(subject.modelDir!, { provider: opts.provider });
   const tokens = conceptTokens(subject.name, k ?? subject.training.tokens, model.vocab);
   const tokenizer = LlavaTokenizer.load(model.dir, {
     extraTokens: [tokens.nameToken, ...tokens.latentTokens],

@@ -22,7 +22,7 @@ export interface Recognition {
 export async function recognize(
   subjectFile: string,
   images: string[],
-  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'workspaceDir'> = {},
+  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'workspaceDir' | 'provider'> = {},
 ): Promise<Recognition[]> {
   const s = openSubject(subjectFile, opts);
   try {
@@ -59,7 +59,7 @@ export interface ChatOptions extends SamplingOptions {
 export async function* chat(
   subjectFiles: string[],
   question: string,
-  opts: ChatOptions & Pick<PersonalizeOptions, 'modelDir' | 'model'> = {},
+  opts: ChatOptions & Pick<PersonalizeOptions, 'modelDir' | 'model' | 'provider'> = {},
 ): AsyncGenerator<string> {
   if (!subjectFiles.length) throw new Error('chat: no subject given');
   const first = openSubject(subjectFiles[0]!, opts);
