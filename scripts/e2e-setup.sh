@@ -29,7 +29,7 @@ if [ ! -f "$TOOLS/.ready" ]; then
   cat > package.json <<'JSON'
 { "name": "yollava-e2e-tools", "private": true, "allowScripts": { "code-server": true, "argon2": true } }
 JSON
-  npm_config_nodedir=/usr npm_config_yes=true npm install --no-audit --no-fund code-server@4.100.3 >&2
+  npm_config_nodedir=/usr npm_config_yes=true npm_config_unsafe_perm=true npm install --no-audit --no-fund code-server@4.100.3 >&2
   touch .ready
 fi
 echo "$TOOLS"
