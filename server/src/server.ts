@@ -28,9 +28,9 @@ import {
   type ValidatedParams,
   type YollavaSettings,
 } from './protocol';
-import { checkDataset, type DatasetSummary } from './subject/dataset-checks';
+import { checkDataset, type DatasetSummary } from './engine/personalize/dataset-checks';
 import { FolderWatcher } from './subject/folder-watcher';
-import { ImageCheckCache } from './subject/image-checks';
+import { ImageCheckCache } from './engine/personalize/image-checks';
 import { parseSubject, type ParsedSubject, type SubjectDiagnostic } from './engine/personalize/subject-file';
 import { SubjectIndex } from './subject/subject-index';
 

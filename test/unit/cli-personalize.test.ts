@@ -1,7 +1,7 @@
 // The personalization commands of the yollava CLI, as a user runs them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -79,6 +79,17 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     assert.equal(j.ok, false);
     writeFileSync(broken, '');
     assert.equal(run('validate', broken).status, 1);
+    // The editor's dataset checks run too: a test photo that is a training photo is leakage.
+    const leak = path.join(ws, 'bo', 'photos', 'test', '099.png');
+    copyFileSync(path.join(ws, 'bo', 'photos', 'train', '000.png'), leak);
+    const l = run('validate', bo);
+    assert.equal(l.status, 1);
+    assert.match(
+      l.stdout,
+      /bo\.subject\.yaml:6:\d+: error: images\.test: 1 test photo\(s\) also in training \(099\.png is 000\.png\)/,
+    );
+    rmSync(leak);
+    rmSync(broken);
   });
 
   it('train --json writes the artifact and reports data, history and timings', () => {

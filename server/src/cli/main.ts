@@ -3,13 +3,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runGoldenCheck } from '../engine/models/llava/golden-check';
-import { evaluateSubject } from '../engine/personalize/evaluate';
+import { evaluateSubject, otherSubjectFiles } from '../engine/personalize/evaluate';
 import { resolveImages } from '../engine/personalize/image-files';
 import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
-import { SubjectError } from '../engine/personalize/subject';
 import { chat, recognize } from '../engine/personalize/use';
-import { formatDiagnostic, parseSubject } from '../engine/personalize/subject-file';
-import { loadSubject } from '../engine/personalize/subject';
+import { lineColumn, parseSubject, type SubjectDiagnostic } from '../engine/personalize/subject-file';
+import { checkDataset } from '../engine/personalize/dataset-checks';
+import { ImageCheckCache } from '../engine/personalize/image-checks';
+import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
 import { runInWorker, AbortedError } from '../engine/runtime/worker';
 import { progressPrinter } from './progress';
 import { inspectModel } from '../engine/models/llava/inspect';
@@ -145,9 +146,9 @@ async function main(argv: string[]): Promise<number> {
     case 'validate': {
       if (!flags.positional.length) throw new UsageError('usage: yollava validate <file.subject.yaml>...');
       let errors = 0;
-      const report: { file: string; line: number; column: number; severity: string; message: string }[] = [];
+      const report: Problem[] = [];
       for (const file of flags.positional) {
-        const problems = validateFile(file, flags);
+        const problems = await validateFile(file, flags);
         errors += problems.filter((p) => p.severity === 'error').length;
         report.push(...problems);
       }
@@ -269,30 +270,41 @@ function fmt(x: number): string {
   return x.toFixed(3);
 }
 
-/** Schema and dataset problems of one subject file, each with its line and column. */
-function validateFile(
-  file: string,
-  flags: Flags,
-): { file: string; line: number; column: number; severity: string; message: string }[] {
+/** Schema and dataset problems of one subject file (the same checks as the editor's), with line and column. */
+async function validateFile(file: string, flags: Flags): Promise<Problem[]> {
   if (!existsSync(file)) return [{ file, line: 1, column: 1, severity: 'error', message: 'file not found' }];
   const parsed = parseSubject(readFileSync(file, 'utf8'));
-  const fromParse = parsed.diagnostics.map((d) => {
-    const [, line, column] = /:(\d+):(\d+):/.exec(formatDiagnostic(file, parsed, d))!;
-    return { file, line: Number(line), column: Number(column), severity: d.severity, message: d.message };
-  });
-  if (fromParse.some((p) => p.severity === 'error')) return fromParse;
-  try {
-    loadSubject(file, { pools: flags.pools, modelDir: flags.model });
-    return fromParse;
-  } catch (e) {
-    if (!(e instanceof SubjectError)) throw e;
-    return e.problems.map((p) => {
-      const m = /^(.*?):(\d+):(\d+): (error|warning): (.*)$/.exec(p);
-      return m
-        ? { file, line: Number(m[2]), column: Number(m[3]), severity: m[4]!, message: m[5]! }
-        : { file, line: 1, column: 1, severity: 'error', message: p };
-    });
+  const at = (d: SubjectDiagnostic): Problem => {
+    const { line, column } = lineColumn(parsed, d.start);
+    return { file, line, column, severity: d.severity, message: d.message };
+  };
+  const problems = parsed.diagnostics.map(at);
+  if (parsed.diagnostics.some((d) => d.message.startsWith('YAML:')) || !parsed.value) return problems;
+  const otherNames = new Map<string, string[]>();
+  for (const other of otherSubjectFiles(file)) {
+    const v = parseSubject(readFileSync(other, 'utf8')).value;
+    if (v && typeof v.name === 'string') otherNames.set(v.name, [...(otherNames.get(v.name) ?? []), other]);
   }
+  const modelDir = parsed.value.model ? path.resolve(path.dirname(file), parsed.value.model) : flags.model;
+  let isVocabularyWord: ((w: string) => boolean) | undefined;
+  if (modelDir && existsSync(path.join(modelDir, 'tokenizer.json'))) {
+    const tok = LlavaTokenizer.load(modelDir);
+    isVocabularyWord = (w) => tok.hasToken(w);
+  }
+  const { diagnostics } = await checkDataset(path.resolve(file), parsed, {
+    cache: new ImageCheckCache(),
+    otherNames,
+    isVocabularyWord,
+  });
+  return [...problems, ...diagnostics.map(at)];
+}
+
+interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  severity: string;
+  message: string;
 }
 
 function requireArg(flags: Flags, usage: string): string {

@@ -2,9 +2,9 @@
 // folders, unreadable images, too few photos, exact and near duplicates, train/test leakage, tiny images,
 // a name another subject uses, and a name the model already has as a word.
 import path from 'node:path';
-import { DatasetError, resolveImages } from '../engine/personalize/image-files';
+import { DatasetError, resolveImages } from './image-files';
 import type { ImageCheck, ImageCheckCache } from './image-checks';
-import type { ParsedSubject, SubjectDiagnostic } from '../engine/personalize/subject-file';
+import type { ParsedSubject, SubjectDiagnostic } from './subject-file';
 
 export interface DatasetContext {
   cache: ImageCheckCache;
