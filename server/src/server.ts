@@ -18,6 +18,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { LlavaTokenizer } from './engine/models/llava/tokenizer';
+import { subjectLenses } from './handlers/code-lens';
 import { completions } from './handlers/completion';
 import { hover } from './handlers/hover';
 import { imageCountHints, linkTargets, pathSpans } from './handlers/links-and-hints';
@@ -185,6 +186,7 @@ export function startServer(connection: Connection): ServerHandle {
         documentLinkProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
+        codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: [Commands.createFolder] },
       },
       serverInfo: { name: 'yollava', version: '0.1.0' },
@@ -254,6 +256,17 @@ export function startServer(connection: Connection): ServerHandle {
       label: h.label,
       kind: InlayHintKind.Parameter,
       paddingLeft: true,
+    }));
+  });
+
+  connection.onCodeLens((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    const st = doc && states.get(doc.uri);
+    if (!doc || !st) return [];
+    const name = typeof st.parsed.value?.name === 'string' ? st.parsed.value.name : undefined;
+    return subjectLenses(fileOf(doc.uri), name, st.parsed.rangeOf(['name'], 'key').start).map((l) => ({
+      range: { start: doc.positionAt(l.offset), end: doc.positionAt(l.offset) },
+      command: { title: l.title, command: l.command },
     }));
   });
 

@@ -176,6 +176,35 @@ describe('language server over stdio', () => {
     await client.waitFor(uri, (d) => d.length === 0, 10_000, 21);
   });
 
+  it('the CodeLens on the name says whether the subject is trained, and offers Train and Evaluate', async () => {
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (d) => d.length === 0);
+    let lenses = await client.request<{ command: { title: string; command: string } }[]>(
+      'textDocument/codeLens',
+      { textDocument: { uri } },
+    );
+    assert.deepEqual(
+      lenses.map((l) => l.command.title),
+      ['not trained yet', 'Train', 'Evaluate'],
+    );
+    const dir = path.join(ws, 'bo', '.yollava', 'bo');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'concept.json'),
+      JSON.stringify({
+        createdAt: '2026-11-29T01:02:03Z',
+        bestEpoch: 7,
+        metrics: { train_recognition_weighted: 0.9125 },
+      }),
+    );
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.match(
+      lenses[0]!.command.title,
+      /trained 2026-11-29 01:02: recognition 0\.912|trained 2026-11-29 01:02: recognition 0\.913/,
+    );
+    rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
+  });
+
   it('document links point at the folders; inlay hints count the images; a missing folder can be created', async () => {
     const uri = client.open(file, text);
     await client.waitFor(uri, (d) => d.length === 0);
