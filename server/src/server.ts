@@ -115,20 +115,20 @@ export function startServer(connection: Connection): ServerHandle {
       : s.modelPath
         ? path.resolve(roots[0] ?? path.dirname(file), s.modelPath)
         : undefined;
+    // The dataset is checked whenever the YAML parsed (checkDataset gives nothing otherwise), schema
+    // errors or not: a typo in one field should not hide a missing folder in another.
     let dataset: Awaited<ReturnType<typeof checkDataset>> = {
       diagnostics: [],
       summary: { images: new Map(), checks: new Map() },
     };
-    if (!parsed.diagnostics.some((d) => d.code.startsWith('schema.') === false && d.severity === 'error')) {
-      try {
-        dataset = await checkDataset(file, parsed, {
-          cache: imageCache,
-          otherNames: index.byName(),
-          isVocabularyWord: vocabularyCheck(modelPath),
-        });
-      } catch (e) {
-        connection.console.error(`yollava: dataset check of ${file} failed: ${(e as Error).stack ?? e}`);
-      }
+    try {
+      dataset = await checkDataset(file, parsed, {
+        cache: imageCache,
+        otherNames: index.byName(),
+        isVocabularyWord: vocabularyCheck(modelPath),
+      });
+    } catch (e) {
+      connection.console.error(`yollava: dataset check of ${file} failed: ${(e as Error).stack ?? e}`);
     }
     if (seq.get(doc.uri) !== mine) return; // a newer edit is being validated
     states.set(doc.uri, { version: doc.version, parsed, summary: dataset.summary });

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
+import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
 
 const root = path.join(__dirname, '..', '..');
@@ -20,16 +20,11 @@ describe('yollava validate | train | eval | recognize | chat', () => {
   before(async () => {
     if (!existsSync(cli)) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
     ws = mkdtempSync(path.join(tmpdir(), 'yollava-cli-'));
-    writeTinyLlava(path.join(ws, 'model'), {
-      vision: { imageSize: 32, patchSize: 8 },
-      text: { vocab: 512 },
-      seed: 3,
-    });
-    writeTinyTokenizer(path.join(ws, 'model'), 512);
+    writeTinyPersonalizationModel(path.join(ws, 'model'));
     const training = 'training:\n  epochs: 2\n  tokens: 4\n';
     bo = await writeSubjectWorkspace(ws, {
       name: 'bo',
-      object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+      object: RED_MUG,
       train: 4,
       test: 2,
       negatives: 20,
@@ -146,8 +141,15 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     assert.equal(typeof JSON.parse(c.stdout).answer, 'string');
   });
 
-  it('train on an untrained name for eval says what to do', () => {
-    const r = run('eval', mam.replace('mam.subject.yaml', 'nope.subject.yaml'));
+  it('eval before training says to train first; eval of a missing file names it', () => {
+    const untrained = mkdtempSync(path.join(tmpdir(), 'yollava-cli-untrained-'));
+    const ghost = path.join(untrained, 'ghost.subject.yaml');
+    const r = run('eval', ghost);
     assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /ghost\.subject\.yaml: not found/);
+    rmSync(path.join(ws, 'mam', '.yollava'), { recursive: true });
+    const e = run('eval', mam);
+    assert.notEqual(e.status, 0);
+    assert.match(e.stderr, /no trained concept here .*train the subject first/);
   });
 });

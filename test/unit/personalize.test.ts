@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { LlavaModel } from '../../server/src/engine/models/llava/model';
-import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
+import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
 import { ConceptError, loadConcept } from '../../server/src/engine/personalize/concept';
 import { personalize, type PersonalizeOptions } from '../../server/src/engine/personalize/personalize';
 import { calibrateThreshold, accuracy } from '../../server/src/engine/personalize/recognition';
@@ -25,11 +25,10 @@ const FAST: PersonalizeOptions['overrides'] = {
 async function workspace(seed = 1): Promise<{ ws: string; file: string; modelDir: string }> {
   const ws = mkdtempSync(path.join(tmpdir(), 'yollava-pers-'));
   const modelDir = path.join(ws, 'model');
-  writeTinyLlava(modelDir, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed: 3 });
-  writeTinyTokenizer(modelDir, 512);
+  writeTinyPersonalizationModel(modelDir);
   const file = await writeSubjectWorkspace(ws, {
     name: 'bo',
-    object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+    object: RED_MUG,
     train: 5,
     test: 2,
     negatives: 24,
@@ -146,7 +145,7 @@ describe('personalize', () => {
 
   it('refuses an artifact trained on another base model', async () => {
     const other = mkdtempSync(path.join(tmpdir(), 'yollava-other-'));
-    writeTinyLlava(other, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed: 4 });
+    writeTinyPersonalizationModel(other, 4);
     const model = LlavaModel.load(other);
     assert.throws(
       () => loadConcept(path.join(w.ws, 'bo', '.yollava', 'bo'), model),

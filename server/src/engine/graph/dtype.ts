@@ -14,15 +14,6 @@ export const ONNX_DTYPE: Record<DType, TensorProto_DataType> = {
   bool: TensorProto_DataType.BOOL,
 };
 
-export const BYTES_PER_ELEMENT: Record<DType, number> = {
-  float32: 4,
-  float64: 8,
-  float16: 2,
-  int64: 8,
-  int32: 4,
-  bool: 1,
-};
-
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
 }
@@ -58,13 +49,4 @@ export function fromNumbers(dtype: DType, values: ArrayLike<number>): TypedArray
     for (let i = 0; i < values.length; i++) o[i] = values[i]!;
   }
   return out;
-}
-
-export function dtypeOfArray(data: TypedArray): DType {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Float64Array) return 'float64';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof Uint8Array) return 'bool';
-  return 'float16';
 }

@@ -8,7 +8,7 @@ import './ops/indexing';
 
 export { Graph, Tensor, apply, type Dim, type Operand } from './tensor';
 export type { DType, TypedArray } from './dtype';
-export { allocate, isFloat, BYTES_PER_ELEMENT } from './dtype';
+export { allocate, isFloat } from './dtype';
 export { gradients, topologicalOrder } from './autodiff';
 export { serialize, OPSET, type CompiledModel, type ValueSpec, type SerializeOptions } from './serialize';
 export { primitiveNames } from './registry';

@@ -43,10 +43,6 @@ export function staticSize(shape: readonly Dim[]): number | null {
   return n;
 }
 
-export function isStatic(shape: readonly Dim[]): shape is number[] {
-  return shape.every((d) => typeof d === 'number');
-}
-
 /**
  * The axes along which a gradient of shape `grad` must be summed to give one of shape `target`
  * (the source of a broadcast): leading extra axes, and axes where the target has 1 and the gradient does not.

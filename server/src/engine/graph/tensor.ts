@@ -1,6 +1,6 @@
 // The tensor-expression builder: a Graph owns leaves (inputs, constants, weights) and every Tensor is the
 // single output of one primitive applied to earlier tensors. Shapes are inferred as the expression is built.
-import { allocate, fromNumbers, isFloat, type DType, type TypedArray } from './dtype';
+import { fromNumbers, type DType, type TypedArray } from './dtype';
 import { primitive, type Attrs } from './registry';
 
 /** Stands for ±infinity in Slice bounds; ONNX clamps bounds to the dim. */
@@ -315,13 +315,3 @@ export function apply(op: string, inputs: readonly Tensor[], attrs: Attrs = {}):
 export function zerosLike(t: Tensor): Tensor {
   return t.graph.scalar(0, t.dtype).expand(t.shape);
 }
-
-export function onesOf(dtype: DType, graph: Graph): Tensor {
-  return graph.scalar(1, dtype);
-}
-
-export function requireFloat(t: Tensor, op: string): void {
-  if (!isFloat(t.dtype)) throw new Error(`${op}: expects a float tensor, got ${t}`);
-}
-
-export { allocate };

@@ -37,27 +37,19 @@ export class ImageCheckCache {
         error: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       };
     }
+    let bytes: Buffer | undefined;
     let sha = this.byPath.get(file);
     if (!sha || sha.mtimeMs !== st.mtimeMs || sha.size !== st.size) {
-      const bytes = await readFile(file);
+      bytes = await readFile(file);
       sha = { mtimeMs: st.mtimeMs, size: st.size, sha256: createHash('sha256').update(bytes).digest('hex') };
       this.byPath.set(file, sha);
-      const cached = this.byHash.get(sha.sha256);
-      if (cached) {
-        this.stats.hits++;
-        return { file, ...cached };
-      }
-      const result = await decode(bytes, sha.sha256);
-      this.stats.decodes++;
-      this.byHash.set(sha.sha256, result);
-      return { file, ...result };
     }
     const cached = this.byHash.get(sha.sha256);
     if (cached) {
       this.stats.hits++;
       return { file, ...cached };
     }
-    const result = await decode(await readFile(file), sha.sha256);
+    const result = await decode(bytes ?? (await readFile(file)), sha.sha256);
     this.stats.decodes++;
     this.byHash.set(sha.sha256, result);
     return { file, ...result };
@@ -130,14 +122,4 @@ function areaGrey(px: Buffer, w: number, h: number, channels: number): Float64Ar
     }
   }
   return out;
-}
-
-export function hammingDistance(a: string, b: string): number {
-  let x = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-  let n = 0;
-  while (x) {
-    n += Number(x & 1n);
-    x >>= 1n;
-  }
-  return n;
 }

@@ -48,26 +48,26 @@ function globToRegExp(glob: string): RegExp {
 
 function walk(dir: string, depth: number, out: string[], seen: Set<string>): void {
   if (depth < 0) return;
-  let real: string;
+  let st;
   try {
-    real = statSync(dir).isDirectory() ? dir : '';
+    st = statSync(dir);
   } catch {
     return;
   }
-  if (!real) return;
-  const key = `${statSync(dir).dev}:${statSync(dir).ino}`;
+  if (!st.isDirectory()) return;
+  const key = `${st.dev}:${st.ino}`;
   if (seen.has(key)) return; // symlink loops
   seen.add(key);
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
-    let st;
+    let entry;
     try {
-      st = statSync(p);
+      entry = statSync(p);
     } catch {
       continue;
     }
-    if (st.isDirectory()) walk(p, depth - 1, out, seen);
-    else if (st.isFile()) out.push(p);
+    if (entry.isDirectory()) walk(p, depth - 1, out, seen);
+    else if (entry.isFile()) out.push(p);
   }
 }
 

@@ -1,6 +1,6 @@
 // Primitives that move or re-view data: Reshape, Expand, Transpose, Unsqueeze, Squeeze, and Shape.
 import { definePrimitive } from '../registry';
-import { broadcastShapes, formatShape, isStatic, normalizeAxis, staticSize, UNKNOWN } from '../shape';
+import { broadcastShapes, formatShape, normalizeAxis, staticSize, UNKNOWN } from '../shape';
 import { decodeDims, type Dim, type Tensor } from '../tensor';
 import { emitAs, listAttr, numAttr, unbroadcast } from './common';
 
@@ -119,7 +119,3 @@ definePrimitive({
     };
   }),
 });
-
-export function isStaticShape(t: Tensor): boolean {
-  return isStatic(t.shape);
-}

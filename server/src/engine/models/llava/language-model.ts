@@ -10,13 +10,18 @@ import {
   maskedCrossEntropy,
   range,
   rmsNorm,
-  rotaryTables,
   where,
   type Dim,
   type Graph,
   type Tensor,
 } from '../../graph/index';
-import { decoderLayer, type DecoderLayerWeights, type DecoderShape, type LayerCache } from './llama-decoder';
+import {
+  decoderLayer,
+  layerRope,
+  type DecoderLayerWeights,
+  type DecoderShape,
+  type LayerCache,
+} from './llama-decoder';
 import type { LlavaConfig } from './config';
 import type { WeightInputs } from './weight-inputs';
 
@@ -77,7 +82,7 @@ export function runDecoder(
   const pastScalar = past ? g.dimTensor(pastLen).reshape([]) : g.scalar(0, 'int64');
   const Tscalar = g.dimTensor(T).reshape([]);
   const positions = range(pastScalar, pastScalar.add(Tscalar), T);
-  const rope = rotaryTables(positions, s.headDim, s.ropeTheta);
+  const rope = layerRope(positions, s);
   const S = past ? pastScalar.add(Tscalar) : T;
   let mask = causalMask(embeds, T, S, past ? g.dimTensor(pastLen) : 0);
   if (keyMask) {

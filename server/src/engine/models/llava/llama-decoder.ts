@@ -43,6 +43,21 @@ export interface DecoderLayerWeights {
   down: Tensor;
 }
 
+/** Rotary tables for keys, and for queries with the 1/√hd score scale folded in (built once per graph). */
+export interface LayerRope {
+  cos: Tensor;
+  sin: Tensor;
+  qCos: Tensor;
+  qSin: Tensor;
+}
+
+/** Rotary tables for int64 `positions`; the score scale rides on the small q tables, not on q itself. */
+export function layerRope(positions: Tensor, s: DecoderShape): LayerRope {
+  const { cos, sin } = rotaryTables(positions, s.headDim, s.ropeTheta);
+  const scale = 1 / Math.sqrt(s.headDim);
+  return { cos, sin, qCos: cos.mul(scale), qSin: sin.mul(scale) };
+}
+
 export interface LayerCache {
   /** [B, Hkv, past, hd] keys and values of earlier positions. */
   k: Tensor;
@@ -58,18 +73,16 @@ export function decoderLayer(
   x: Tensor,
   w: DecoderLayerWeights,
   s: DecoderShape,
-  rope: { cos: Tensor; sin: Tensor },
+  rope: LayerRope,
   mask: Tensor,
   past?: LayerCache,
 ): { out: Tensor; k: Tensor; v: Tensor } {
   const layout = s.layout ?? 'outIn';
   const n = rmsNorm(x, w.inputNorm, s.rmsEps);
-  // The 1/√hd score scale rides on q's small rotary tables instead of a full-size multiply.
-  const scale = 1 / Math.sqrt(s.headDim);
   const q = applyRotary(
     splitHeads(linear(n, w.q, w.qBias, layout), s.heads, s.headDim),
-    rope.cos.mul(scale),
-    rope.sin.mul(scale),
+    rope.qCos,
+    rope.qSin,
   );
   let k = applyRotary(splitHeads(linear(n, w.k, w.kBias, layout), s.kvHeads, s.headDim), rope.cos, rope.sin);
   let v = splitHeads(linear(n, w.v, w.vBias, layout), s.kvHeads, s.headDim);
@@ -97,7 +110,7 @@ export function decoderStack(
   const g = x.graph;
   const T = x.shape[1] as Dim;
   const positions = range(g.scalar(0, 'int64'), g.dimTensor(T).reshape([]), T);
-  const rope = rotaryTables(positions, s.headDim, s.ropeTheta);
+  const rope = layerRope(positions, s);
   const mask = causalMask(x, T, T);
   let h = x;
   for (const w of layers) h = decoderLayer(h, w, s, rope, mask).out;

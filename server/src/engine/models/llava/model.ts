@@ -1,7 +1,7 @@
 // A loaded LLaVA model: config, one host copy of the weights, and lazily created sessions for the vision
 // tower, the language model's forward and train graphs, and KV-cache decoding.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Graph, serialize } from '../../graph/index';
 import { f32, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
@@ -259,8 +259,4 @@ export interface KvCache {
 
 export function emptyCache(): KvCache {
   return { k: [], v: [], length: 0 };
-}
-
-export function hasTokenizer(dir: string): boolean {
-  return existsSync(path.join(dir, 'tokenizer.json'));
 }
