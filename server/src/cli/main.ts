@@ -13,6 +13,7 @@ import { ImageCheckCache } from '../engine/personalize/image-checks';
 import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
 import { runInWorker, AbortedError } from '../engine/runtime/worker';
 import { progressPrinter } from './progress';
+import { runPretrainCommand } from './pretrain';
 import { inspectModel } from '../engine/models/llava/inspect';
 import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine/runtime/session';
 
@@ -26,6 +27,7 @@ Usage:
   yollava chat <file>... --ask "question" [--image photo]   talk about one or several subjects
   yollava inspect <model-dir> [--json]     architecture, parameter count and memory estimate
   yollava golden <dir> [--provider P]      check the implementation against Hugging Face reference outputs
+  yollava pretrain [--resume] [--help]     pretrain the embedded default model on ToyWorld
   yollava providers                        execution providers this machine's onnxruntime offers
   yollava demo                             personalize the sample subject (not available yet: see README)
   yollava help                             this text
@@ -86,6 +88,7 @@ function gib(bytes: number): string {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'pretrain') return runPretrainCommand(rest);
   const flags = parseFlags(rest);
   switch (cmd) {
     case undefined:

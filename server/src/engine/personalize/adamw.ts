@@ -5,6 +5,8 @@ export interface AdamWOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** Per parameter: false exempts it from weight decay (norms, biases, embeddings). Default: all decay. */
+  decay?: boolean[];
 }
 
 export interface AdamWState {
@@ -18,6 +20,7 @@ export class AdamW {
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
+  private readonly decayMask?: boolean[];
   private state: AdamWState;
 
   /** `params` are updated in place by step(). */
@@ -29,6 +32,7 @@ export class AdamW {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0.01;
+    this.decayMask = opts.decay;
     this.state = {
       step: 0,
       m: params.map((p) => new Float32Array(p.length)),
@@ -46,20 +50,26 @@ export class AdamW {
       throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} parameters`);
     const [b1, b2] = this.betas;
     const t = ++this.state.step;
-    const c1 = 1 - b1 ** t;
-    const c2 = 1 - b2 ** t;
-    const decay = 1 - lr * this.weightDecay;
+    const stepSize = lr / (1 - b1 ** t);
+    const invSqrtC2 = 1 / Math.sqrt(1 - b2 ** t);
+    const ob1 = 1 - b1;
+    const ob2 = 1 - b2;
+    const eps = this.eps;
     this.params.forEach((p, k) => {
       const g = grads[k]!;
       if (g.length !== p.length)
         throw new Error(`AdamW: gradient ${k} has ${g.length} values for ${p.length} parameters`);
       const m = this.state.m[k]!;
       const v = this.state.v[k]!;
-      for (let i = 0; i < p.length; i++) {
+      const decay = 1 - lr * (this.decayMask?.[k] === false ? 0 : this.weightDecay);
+      // One pass, each value read once: this loop is a large share of a pretraining step.
+      for (let i = 0, n = p.length; i < n; i++) {
         const gi = g[i]!;
-        m[i] = b1 * m[i]! + (1 - b1) * gi;
-        v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-        p[i] = p[i]! * decay - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + this.eps);
+        const mi = b1 * m[i]! + ob1 * gi;
+        const vi = b2 * v[i]! + ob2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
       }
     });
   }

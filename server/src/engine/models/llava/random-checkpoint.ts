@@ -7,6 +7,7 @@ import { writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { parseLlavaConfig } from './config';
 import { requiredWeights } from './weights';
 import { templateWords } from '../../personalize/templates';
+import { writeWordLevelTokenizer } from './word-level-tokenizer';
 
 export interface TinyLlavaSpec {
   vision?: {
@@ -39,6 +40,11 @@ const HF_PREFIX: [string, string][] = [
   ['lm.', 'language_model.model.'],
   ['lm_head.', 'language_model.lm_head.'],
 ];
+
+/** Our canonical weight name → the name transformers writes in model.safetensors. */
+export function hfWeightName(name: string): string {
+  return HF_PREFIX.reduce((s, [canon, pre]) => (s.startsWith(canon) ? pre + s.slice(canon.length) : s), name);
+}
 
 export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknown> {
   const v = {
@@ -112,7 +118,12 @@ function normalSource(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-12))) * Math.cos(2 * Math.PI * u());
 }
 
-function shapeOf(name: string, c: ReturnType<typeof parseLlavaConfig>, projectorHidden: number): number[] {
+/** The shape transformers gives weight `name` (canonical) under config `c`. */
+export function weightShape(
+  name: string,
+  c: ReturnType<typeof parseLlavaConfig>,
+  projectorHidden: number,
+): number[] {
   const v = c.vision;
   const t = c.text;
   const vin = v.hidden;
@@ -162,7 +173,7 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
   names.add('vision.post_layernorm.weight');
   names.add('vision.post_layernorm.bias');
   for (const name of names) {
-    const shape = shapeOf(name, c, projectorHidden);
+    const shape = weightShape(name, c, projectorHidden);
     const n = shape.reduce((p, d) => p * d, 1);
     const data = new Float32Array(n);
     const isNorm = /norm|layrnorm/.test(name);
@@ -174,11 +185,7 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
       data[i] =
         isNorm && !isBias ? 1 + 0.1 * z : isBias ? 0.1 * z : isEmbedding ? 0.5 * z : z / Math.sqrt(fanIn);
     }
-    const hf = HF_PREFIX.reduce(
-      (s, [canon, pre]) => (s.startsWith(canon) ? pre + s.slice(canon.length) : s),
-      name,
-    );
-    tensors[hf] = { dtype: 'F32', shape, data };
+    tensors[hfWeightName(name)] = { dtype: 'F32', shape, data };
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
@@ -214,63 +221,12 @@ const BASE_WORDS = (
 ).split(' ');
 
 /**
- * A word-level tokenizer (tokenizer.json + tokenizer_config.json with a LLaVA-1.5-style chat template) of
- * `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words (covering the personalization templates when vocab allows),
- * and <image> as the last id.
+ * A word-level tokenizer of `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words (covering the personalization
+ * templates when vocab allows), and <image> as the last id.
  */
 export function writeTinyTokenizer(dir: string, vocab: number): void {
-  const words = [...new Set(['<unk>', '<s>', '</s>', ...BASE_WORDS, ...templateWords()])];
-  for (let i = words.length; i < vocab - 1; i++) words.push(`w${i}`);
-  words.length = vocab - 1;
-  const table: Record<string, number> = {};
-  words.forEach((w, i) => (table[w] = i));
-  const special = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  const tokenizer = {
-    version: '1.0',
-    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>'), special(vocab - 1, '<image>')],
-    normalizer: null,
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: '<s>', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 0 } },
-      ],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordLevel', vocab: table, unk_token: '<unk>' },
-  };
-  const chatTemplate =
-    "{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'][0]['text'] + ' ' }}{% else %}" +
-    "{{ m['role'].upper() + ': ' }}{% for c in m['content'] %}{% if c['type'] == 'image' %}{{ '<image>\\n' }}{% endif %}{% endfor %}" +
-    "{% for c in m['content'] %}{% if c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}" +
-    "{% if m['role'] == 'assistant' %}{{ eos_token }}{% else %}{{ ' ' }}{% endif %}{% endif %}{% endfor %}" +
-    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
-  writeFileSync(
-    path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify(
-      {
-        tokenizer_class: 'PreTrainedTokenizerFast',
-        bos_token: '<s>',
-        eos_token: '</s>',
-        unk_token: '<unk>',
-        chat_template: chatTemplate,
-      },
-      null,
-      2,
-    ),
-  );
+  const words = [...new Set([...BASE_WORDS, ...templateWords()])];
+  for (let i = words.length + 3; i < vocab - 1; i++) words.push(`w${i}`);
+  words.length = vocab - 4;
+  writeWordLevelTokenizer(dir, words);
 }

@@ -29,6 +29,11 @@ export class WeightInputs {
     return reshape ? t.reshape(reshape) : t;
   }
 
+  /** The weights this graph has read so far, in first-use order. */
+  names(): string[] {
+    return [...this.used.keys()];
+  }
+
   has(name: string): boolean {
     return this.weights.has(name);
   }

@@ -1,0 +1,91 @@
+// `yollava pretrain`: pretrains the embedded default model on ToyWorld (see engine/toyworld/pretrain.ts),
+// with progress on stderr and a line per logged window on stdout, so that a background run's log reads
+// well. Ctrl-C stops at the end of the step and writes a checkpoint; --resume carries on.
+import path from 'node:path';
+import { pretrain, type PretrainProgress } from '../engine/toyworld/pretrain';
+import { writeTrainingReport } from '../engine/toyworld/training-report';
+
+const HELP = `yollava pretrain — pretrain the embedded default model on ToyWorld
+
+Options:
+  --out <dir>          model folder to write (default samples/models/toy-llava)
+  --run <dir>          checkpoint and log folder (default .cache/pretrain)
+  --resume             continue from the run folder's checkpoint
+  --steps N            total optimizer steps of the schedule (default 10000)
+  --stop-after N       stop after N steps in this invocation (a checkpoint is written)
+  --batch N            samples per step (default 16)
+  --lr X               peak learning rate (default 1.5e-3)
+  --eval-every N       held-out skill accuracy every N steps (default 1000)
+  --threads N          onnxruntime intra-op threads (default: all cores)
+`;
+
+function fmt(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+export async function runPretrainCommand(args: string[]): Promise<number> {
+  const opt: Record<string, string | true> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (a === '--resume') opt['resume'] = true;
+    else if (a.startsWith('--') && args[i + 1] !== undefined) opt[a.slice(2)] = args[++i]!;
+    else throw new Error(`pretrain: unexpected argument ${a}\n\n${HELP}`);
+  }
+  const num = (k: string): number | undefined => {
+    const v = opt[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`pretrain: --${k} must be a positive number, got ${String(v)}`);
+    return n;
+  };
+  const out = path.resolve(String(opt['out'] ?? 'samples/models/toy-llava'));
+  const runDir = path.resolve(String(opt['run'] ?? '.cache/pretrain'));
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\npretrain: stopping after this step and writing a checkpoint…\n');
+    controller.abort();
+  });
+  const started = Date.now();
+  const onProgress = (p: PretrainProgress): void => {
+    if (p.event === 'eval' && p.scores) {
+      const parts = Object.entries(p.scores).map(([k, v]) => `${k} ${v.accuracy.toFixed(2)}`);
+      process.stdout.write(`eval @${p.step}: ${parts.join(', ')}\n`);
+    } else if (p.event === 'checkpoint') {
+      process.stdout.write(`checkpoint @${p.step} (${fmt((Date.now() - started) / 1000)} this run)\n`);
+    } else if (p.step % 25 === 0) {
+      process.stdout.write(
+        `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
+      );
+    }
+  };
+  const result = await pretrain({
+    out,
+    runDir,
+    resume: opt['resume'] === true,
+    steps: num('steps'),
+    stopAfter: num('stop-after'),
+    batch: num('batch'),
+    lr: num('lr'),
+    evalEvery: num('eval-every') ?? 1000,
+    evalSamples: 64,
+    threads: num('threads'),
+    signal: controller.signal,
+    onProgress,
+  });
+  const r = result.record;
+  if (result.finished) {
+    writeTrainingReport(out, r);
+    process.stdout.write(`pretraining finished: ${r.step} steps in ${fmt(r.wallSeconds)}; model in ${out}\n`);
+  } else {
+    process.stdout.write(
+      `pretraining stopped at step ${r.step}/${r.steps}; checkpoint in ${runDir}; run again with --resume\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+// The whole LLaVA as one graph, for pretraining: pixels through the vision tower and projector, token
+// lookup inside the graph, the decoder, and next-token cross-entropy, differentiated with respect to every
+// weight. Personalization never needs this (its graphs keep the model frozen); pretraining does.
+//
+// Token lookup is one Gather over a table stacked from three sources, so that image features, vocabulary
+// rows and per-sample rows of made-up names enter the sequence the same way and all receive gradients:
+//   rows 0…V-1           embed_tokens
+//   rows V…V+R-1         extra_rows (fed, e.g. fresh random names; no gradient is asked for them)
+//   rows V+R…            image features, image i's token n at V + R + i·N + n
+import { concat, gradients, linear, maskedCrossEntropy, type Graph, type Tensor } from '../../graph/index';
+import type { LlavaConfig } from './config';
+import { gatherRows, runDecoder } from './language-model';
+import { visionTower } from './vision-tower';
+import type { WeightInputs } from './weight-inputs';
+
+export interface WholeModelGraphOptions {
+  /** 'train': loss and a gradient per weight; 'eval': loss and the logits at the label positions. */
+  mode: 'train' | 'eval';
+}
+
+/**
+ * Inputs: pixel_values [images, C, H, W]; table_index int64 [batch, seq] (rows of the stacked table);
+ * extra_rows [rows, D]; key_mask int64 [batch, seq]; label_positions int64 [labels] (flat b·seq + t of the
+ * position predicting each label); label_ids int64 [labels].
+ * Outputs: loss, and grad_<weight> for every weight the graph reads (train) or logits [labels, V] (eval).
+ */
+export function buildWholeModelGraph(
+  g: Graph,
+  c: LlavaConfig,
+  w: WeightInputs,
+  opts: WholeModelGraphOptions,
+): Record<string, Tensor> {
+  const v = c.vision;
+  const D = c.text.hidden;
+  const pixels = g.input('pixel_values', 'float32', ['images', v.channels, v.imageSize, v.imageSize]);
+  const index = g.input('table_index', 'int64', ['batch', 'seq']);
+  const extra = g.input('extra_rows', 'float32', ['rows', D]);
+  const keyMask = g.input('key_mask', 'int64', ['batch', 'seq']);
+  const positions = g.input('label_positions', 'int64', ['labels']);
+  const ids = g.input('label_ids', 'int64', ['labels']);
+  const { features } = visionTower(pixels, c, w);
+  const table = concat([w.get('lm.embed_tokens.weight'), extra, features.reshape([-1, D])], 0);
+  const embeds = table.gather(index, 0);
+  const { hidden } = runDecoder(embeds, c, w, undefined, keyMask);
+  const logits = linear(gatherRows(hidden, positions), w.get('lm_head.weight'));
+  const loss = maskedCrossEntropy(logits, ids);
+  if (opts.mode === 'eval') return { loss, logits };
+  const names = w.names();
+  const grads = gradients(
+    loss,
+    names.map((n) => w.get(n)),
+  );
+  const out: Record<string, Tensor> = { loss };
+  names.forEach((n, i) => {
+    const gr = grads[i];
+    if (!gr) throw new Error(`whole-model graph: weight "${n}" gets no gradient`);
+    out[`grad_${n}`] = gr;
+  });
+  return out;
+}

@@ -1,0 +1,56 @@
+// The embedded default model's architecture and its fresh initialization. A CLIP-like ViT on 64-pixel
+// images with 16-pixel patches gives 16 image tokens: as many as a concept's 16 learned tokens, so that
+// "<bo> is <token0>…<token15>." and "<zib> is <image>." fill the prompt the same way.
+import type { LlavaConfig } from '../models/llava/config';
+import { tinyLlavaConfig, weightShape } from '../models/llava/random-checkpoint';
+import { requiredWeights, type WeightMap } from '../models/llava/weights';
+import { Rng } from '../util/rng';
+
+export interface DefaultModelSpec {
+  vision: { hidden: number; intermediate: number; layers: number; heads: number; imageSize: number; patchSize: number };
+  text: { hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number };
+}
+
+export const DEFAULT_MODEL_SPEC: DefaultModelSpec = {
+  vision: { hidden: 192, intermediate: 768, layers: 4, heads: 4, imageSize: 64, patchSize: 16 },
+  text: { hidden: 256, intermediate: 688, layers: 5, heads: 4, kvHeads: 4 },
+};
+
+/** config.json for the spec and a vocabulary of `vocab` ids (<image> last). */
+export function defaultModelConfig(spec: DefaultModelSpec, vocab: number): Record<string, unknown> {
+  const raw = tinyLlavaConfig({
+    vision: spec.vision,
+    text: { ...spec.text, vocab, ropeTheta: 10000, modelType: 'llama' },
+    featureLayer: -1,
+    selectStrategy: 'default',
+  });
+  raw['_name_or_path'] = 'yollava/toy-llava';
+  return raw;
+}
+
+/**
+ * GPT-style initialization: N(0, 0.02) for matrices and embeddings, residual output projections scaled by
+ * 1/√(2·layers), norms at 1, biases at 0.
+ */
+export function initialWeights(config: LlavaConfig, seed: number): WeightMap {
+  const rng = new Rng(seed);
+  const out: WeightMap = new Map();
+  const residual = /(o_proj|down_proj|out_proj|fc2)\.weight$/;
+  for (const name of requiredWeights(config)) {
+    const shape = weightShape(name, config, config.text.hidden);
+    const n = shape.reduce((p, d) => p * d, 1);
+    const data = new Float32Array(n);
+    const isNorm = /norm|layrnorm/.test(name) && name.endsWith('.weight');
+    const isBias = name.endsWith('.bias');
+    const layers = name.startsWith('vision.') ? config.vision.layers : config.text.layers;
+    const std = residual.test(name) ? 0.02 / Math.sqrt(2 * layers) : 0.02;
+    for (let i = 0; i < n; i++) data[i] = isNorm ? 1 : isBias ? 0 : std * rng.normal();
+    out.set(name, { dtype: 'float32', shape, data });
+  }
+  return out;
+}
+
+/** Norms, biases and embeddings take no weight decay. */
+export function decays(name: string): boolean {
+  return !(/norm|layrnorm/.test(name) || name.endsWith('.bias') || /embed|embedding/.test(name));
+}

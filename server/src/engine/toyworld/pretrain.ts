@@ -1,0 +1,323 @@
+// Pretraining of the embedded default model on ToyWorld: every weight trains end to end on skill samples
+// generated on the fly. The data of step s depends only on (seed, s), and a checkpoint holds the weights,
+// the optimizer's moments and the run's record in one atomically written file, so a resumed run ends
+// where an uninterrupted one would.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Graph, serialize } from '../graph/index';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../io/safetensors';
+import { parseLlavaConfig, type LlavaConfig } from '../models/llava/config';
+import { hfWeightName } from '../models/llava/random-checkpoint';
+import { WeightInputs } from '../models/llava/weight-inputs';
+import type { WeightMap } from '../models/llava/weights';
+import { buildWholeModelGraph } from '../models/llava/whole-model-graph';
+import { writeWordLevelTokenizer } from '../models/llava/word-level-tokenizer';
+import { AdamW } from '../personalize/adamw';
+import { f32ToF16 } from '../io/safetensors';
+import { GraphSession } from '../runtime/session';
+import { Rng } from '../util/rng';
+import { decays, defaultModelConfig, DEFAULT_MODEL_SPEC, initialWeights, type DefaultModelSpec } from './default-model';
+import { makeBatch, PretrainEncoder, randomNameRows } from './pretrain-batch';
+import { evaluateSkills, type SkillScores } from './skill-eval';
+import { drawSkill, skillSample } from './skills';
+import { toyworldVocabulary } from './vocabulary';
+
+export interface PretrainOptions {
+  /** The Hugging Face folder written at every checkpoint and at the end. */
+  out: string;
+  /** Checkpoint, log and working files. */
+  runDir: string;
+  spec?: DefaultModelSpec;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  warmup?: number;
+  weightDecay?: number;
+  clip?: number;
+  seed?: number;
+  checkpointEvery?: number;
+  /** Held-out skill accuracy every this many steps (0: only at the end). */
+  evalEvery?: number;
+  evalSamples?: number;
+  /** Samples per skill in the evaluation at the end of the schedule (default 200). */
+  finalEvalSamples?: number;
+  resume?: boolean;
+  /** Stop after this many steps in this invocation (the schedule still spans `steps`). */
+  stopAfter?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PretrainProgress) => void;
+  /** Vocabulary size knob for tests: fewer samples per skill when building it. */
+  vocabularySamples?: number;
+  /** Write the Hugging Face folder at checkpoints (default true). */
+  export?: boolean;
+}
+
+export interface PretrainProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  secondsPerStep: number;
+  etaSeconds: number;
+  event?: 'checkpoint' | 'eval';
+  scores?: SkillScores;
+}
+
+export interface PretrainRecord {
+  version: 1;
+  seed: number;
+  spec: DefaultModelSpec;
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  weightDecay: number;
+  clip: number;
+  step: number;
+  wallSeconds: number;
+  tokensSeen: number;
+  /** Mean loss over each window of `logEvery` steps. */
+  curve: { step: number; loss: number; lr: number; secondsPerStep: number }[];
+  evals: { step: number; scores: SkillScores }[];
+}
+
+const LOG_EVERY = 25;
+
+export function learningRate(step: number, r: Pick<PretrainRecord, 'lr' | 'warmup' | 'steps'>): number {
+  if (step < r.warmup) return (r.lr * (step + 1)) / r.warmup;
+  const progress = Math.min(1, (step - r.warmup) / Math.max(1, r.steps - r.warmup));
+  return r.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** A step's own generator: the data of step s never depends on what ran before it. */
+export function stepRng(seed: number, step: number): Rng {
+  return new Rng((Math.imul(seed, 2654435761) ^ Math.imul(step + 1, 40503)) >>> 0);
+}
+
+interface Checkpoint {
+  record: PretrainRecord;
+  weights: WeightMap;
+  moments?: { m: Float32Array[]; v: Float32Array[]; step: number };
+}
+
+function checkpointFile(runDir: string): string {
+  return path.join(runDir, 'checkpoint.safetensors');
+}
+
+function saveCheckpoint(runDir: string, ck: Checkpoint, names: string[], opt: AdamW): void {
+  const tensors: Record<string, TensorToWrite> = {};
+  const state = opt.saveState();
+  names.forEach((n, i) => {
+    const w = ck.weights.get(n)!;
+    tensors[`w.${n}`] = { dtype: 'F32', shape: w.shape, data: w.data };
+    tensors[`m.${n}`] = { dtype: 'F32', shape: w.shape, data: state.m[i]! };
+    tensors[`v.${n}`] = { dtype: 'F32', shape: w.shape, data: state.v[i]! };
+  });
+  writeSafetensors(checkpointFile(runDir), tensors, {
+    record: JSON.stringify(ck.record),
+    adam_step: String(state.step),
+  });
+}
+
+function loadCheckpoint(runDir: string): Checkpoint | null {
+  const file = checkpointFile(runDir);
+  if (!existsSync(file)) return null;
+  const st = SafetensorsFile.open(file);
+  try {
+    const meta = st.metadata ?? {};
+    const record = JSON.parse(meta['record'] ?? 'null') as PretrainRecord | null;
+    if (!record || record.version !== 1) throw new Error(`${file}: not a pretraining checkpoint`);
+    const weights: WeightMap = new Map();
+    const m: Float32Array[] = [];
+    const v: Float32Array[] = [];
+    for (const name of st.names().filter((n) => n.startsWith('w.'))) {
+      const n = name.slice(2);
+      const info = st.info(name);
+      weights.set(n, { dtype: 'float32', shape: [...info.shape], data: st.readFloat32(name) });
+      m.push(st.readFloat32(`m.${n}`));
+      v.push(st.readFloat32(`v.${n}`));
+    }
+    return { record, weights, moments: { m, v, step: Number(meta['adam_step'] ?? record.step) } };
+  } finally {
+    st.close();
+  }
+}
+
+/** The model folder in the Hugging Face LLaVA format: config, F16 weights, tokenizer, preprocessor. */
+export function exportModel(out: string, templateDir: string, weights: WeightMap, names: string[]): void {
+  mkdirSync(out, { recursive: true });
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const n of names) {
+    const w = weights.get(n)!;
+    tensors[hfWeightName(n)] = { dtype: 'F16', shape: w.shape, data: f32ToF16(w.data as Float32Array) };
+  }
+  writeSafetensors(path.join(out, 'model.safetensors'), tensors, { format: 'pt' });
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'])
+    copyFileSync(path.join(templateDir, f), path.join(out, f));
+}
+
+/** config, tokenizer and preprocessor of a fresh run, written once into runDir/model. */
+function prepareTemplate(runDir: string, spec: DefaultModelSpec, vocabularySamples?: number): string {
+  const dir = path.join(runDir, 'model');
+  if (existsSync(path.join(dir, 'config.json'))) return dir;
+  const vocab = writeWordLevelTokenizer(dir, toyworldVocabulary(vocabularySamples));
+  const raw = defaultModelConfig(spec, vocab);
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
+  const size = spec.vision.imageSize;
+  writeFileSync(
+    path.join(dir, 'preprocessor_config.json'),
+    JSON.stringify(
+      {
+        image_processor_type: 'CLIPImageProcessor',
+        do_resize: true,
+        size: { shortest_edge: size },
+        do_center_crop: true,
+        crop_size: { height: size, width: size },
+        do_rescale: true,
+        rescale_factor: 1 / 255,
+        do_normalize: true,
+        image_mean: [0.48145466, 0.4578275, 0.40821073],
+        image_std: [0.26862954, 0.26130258, 0.27577711],
+        do_convert_rgb: true,
+      },
+      null,
+      2,
+    ),
+  );
+  return dir;
+}
+
+export interface PretrainResult {
+  record: PretrainRecord;
+  finished: boolean;
+}
+
+export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
+  mkdirSync(opts.runDir, { recursive: true });
+  const existing = opts.resume ? loadCheckpoint(opts.runDir) : null;
+  const spec = existing?.record.spec ?? opts.spec ?? DEFAULT_MODEL_SPEC;
+  const templateDir = prepareTemplate(opts.runDir, spec, opts.vocabularySamples);
+  const raw = JSON.parse(readFileSync(path.join(templateDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const config: LlavaConfig = parseLlavaConfig(raw);
+  const record: PretrainRecord = existing?.record ?? {
+    version: 1,
+    seed: opts.seed ?? 1,
+    spec,
+    steps: opts.steps ?? 12000,
+    batch: opts.batch ?? 16,
+    lr: opts.lr ?? 1.5e-3,
+    warmup: opts.warmup ?? 300,
+    weightDecay: opts.weightDecay ?? 0.05,
+    clip: opts.clip ?? 1,
+    step: 0,
+    wallSeconds: 0,
+    tokensSeen: 0,
+    curve: [],
+    evals: [],
+  };
+  if (existing && opts.steps && opts.steps > record.steps) record.steps = opts.steps;
+  const weights = existing?.weights ?? initialWeights(config, record.seed);
+  const enc = PretrainEncoder.load(config, templateDir);
+
+  const g = new Graph('pretrain');
+  const w = new WeightInputs(g, weights);
+  const outputs = buildWholeModelGraph(g, config, w, { mode: 'train' });
+  const names = w.names();
+  const session = await GraphSession.create(serialize(outputs), { threads: opts.threads, name: 'pretrain graph' });
+  const weightFeeds = w.feeds();
+  const params = names.map((n) => weights.get(n)!.data as Float32Array);
+  const opt = new AdamW(params, {
+    lr: record.lr,
+    weightDecay: record.weightDecay,
+    decay: names.map(decays),
+  });
+  if (existing?.moments) {
+    const byName = new Map([...existing.weights.keys()].map((n, i) => [n, i]));
+    opt.loadState({
+      step: existing.moments.step,
+      m: names.map((n) => existing.moments!.m[byName.get(n)!]!),
+      v: names.map((n) => existing.moments!.v[byName.get(n)!]!),
+    });
+  }
+
+  const evalSession = async (samples = opts.evalSamples ?? 64): Promise<SkillScores> =>
+    evaluateSkills(config, weights, enc, { samplesPerSkill: samples, threads: opts.threads });
+
+  const table = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
+  const stopAt = Math.min(record.steps, opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity);
+  let window = { loss: 0, n: 0, seconds: 0 };
+  const ckEvery = opts.checkpointEvery ?? 200;
+  const save = (): void => {
+    saveCheckpoint(opts.runDir, { record, weights }, names, opt);
+    if (opts.export !== false) exportModel(opts.out, templateDir, weights, names);
+  };
+  while (record.step < stopAt) {
+    if (opts.signal?.aborted) break;
+    const t0 = performance.now();
+    const rng = stepRng(record.seed, record.step);
+    const samples = Array.from({ length: record.batch }, () => skillSample(drawSkill(rng), rng));
+    const encoded = samples.map((s) => enc.encode(s));
+    const nameRows = randomNameRows(table, config.text.vocab, config.text.hidden, samples.length, rng);
+    const batch = await makeBatch(enc, samples, encoded, nameRows);
+    const out = await session.run({ ...weightFeeds, ...batch.feeds });
+    const loss = (out['loss']!.data as Float32Array)[0]!;
+    if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
+    const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
+    clipGradients(grads, record.clip);
+    const lr = learningRate(record.step, record);
+    opt.step(grads, lr);
+    record.step++;
+    record.tokensSeen += batch.tokens;
+    const dt = (performance.now() - t0) / 1000;
+    record.wallSeconds += dt;
+    window = { loss: window.loss + loss, n: window.n + 1, seconds: window.seconds + dt };
+    if (record.step % LOG_EVERY === 0 || record.step === stopAt) {
+      record.curve.push({
+        step: record.step,
+        loss: window.loss / window.n,
+        lr,
+        secondsPerStep: window.seconds / window.n,
+      });
+      window = { loss: 0, n: 0, seconds: 0 };
+    }
+    const secondsPerStep = record.wallSeconds / Math.max(1, record.step);
+    opts.onProgress?.({
+      step: record.step,
+      steps: record.steps,
+      loss,
+      lr,
+      secondsPerStep: dt,
+      etaSeconds: secondsPerStep * (record.steps - record.step),
+    });
+    if (opts.evalEvery && record.step % opts.evalEvery === 0 && record.step < record.steps) {
+      const scores = await evalSession();
+      record.evals.push({ step: record.step, scores });
+      opts.onProgress?.({ step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0, event: 'eval', scores });
+    }
+    if (record.step % ckEvery === 0) {
+      save();
+      opts.onProgress?.({ step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0, event: 'checkpoint' });
+    }
+  }
+  const finished = record.step >= record.steps;
+  if (finished && !record.evals.some((e) => e.step === record.step)) {
+    record.evals.push({ step: record.step, scores: await evalSession(opts.finalEvalSamples ?? 200) });
+  }
+  save();
+  await session.release();
+  return { record, finished };
+}
+
+/** Scales all gradients together so that their global L2 norm is at most `max`; returns the norm. */
+export function clipGradients(grads: Float32Array[], max: number): number {
+  let sq = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  const norm = Math.sqrt(sq);
+  if (norm > max) {
+    const s = max / norm;
+    for (const g of grads) for (let i = 0; i < g.length; i++) g[i]! *= s;
+  }
+  return norm;
+}
+

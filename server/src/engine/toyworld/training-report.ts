@@ -1,0 +1,88 @@
+// TRAINING.md beside the default model: the recipe, the mixture, the loss curve, the held-out accuracy
+// per skill and the wall time, all read from the run's record (so it can be written again at any time).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PretrainRecord } from './pretrain';
+import { MIXTURE, SKILLS, type Skill } from './skills';
+
+const SKILL_TEXT: Record<Skill, string> = {
+  caption: 'caption of a photo ("Describe the image." → "A yellow dotted dog with a red bow next to …")',
+  attribute: 'attribute Q/A about a photo ("What color is the dog?" → "Yellow.")',
+  conversation: "the recipe's conversation questions about a photo (\"What color is the pet?\" → \"The pet is yellow.\")",
+  presence: 'presence yes/no ("Is there a cat in this photo?")',
+  count: 'counting ("How many things are in the photo?")',
+  name_description:
+    'made-up name + description, yes/no ("<zib> is a yellow dotted dog with a red bow. Is <zib> in this photo?"); negatives differ by one attribute or are unrelated',
+  name_reading: 'reading without an image ("<zib> is a yellow dotted dog. What color is <zib>?" → "<zib> is yellow.")',
+  reference:
+    'reference images in context, yes/no ("<zib> is <image>. Is <zib> in this photo?"); half the negatives are look-alikes (same nameable attributes, other fine details)',
+  reference_reading: 'reading a reference image ("<zib> is <image>. What color is <zib>?")',
+  choice: 'two-option QA (A/B) about a photo, a description or reference images, as the evaluation asks it',
+};
+
+const YES_NO: Skill[] = ['presence', 'name_description', 'reference', 'choice'];
+
+export function writeTrainingReport(dir: string, r: PretrainRecord): void {
+  const last = r.evals[r.evals.length - 1];
+  const s = r.spec;
+  const lines: string[] = [];
+  lines.push('# toy-llava: how it was trained', '');
+  lines.push(
+    'The embedded default model of yollava, pretrained from scratch by `npm run pretrain` (engine/toyworld/pretrain.ts) on',
+    'ToyWorld scenes generated on the fly. It is a Hugging Face LLaVA folder: a CLIP-like ViT, a two-layer MLP projector and a',
+    'LLaMA-like decoder, stored in F16. All weights trained end to end.',
+    '',
+    '## Architecture',
+    '',
+    `- vision: CLIP ViT, ${s.vision.imageSize}×${s.vision.imageSize} pixels, patch ${s.vision.patchSize} (${(s.vision.imageSize / s.vision.patchSize) ** 2} image tokens), hidden ${s.vision.hidden}, ${s.vision.layers} layers, ${s.vision.heads} heads, MLP ${s.vision.intermediate}; features from the last layer, CLS dropped`,
+    `- projector: Linear → GELU → Linear into the text width`,
+    `- text: LLaMA decoder, hidden ${s.text.hidden}, ${s.text.layers} layers, ${s.text.heads} heads (${s.text.kvHeads} KV), SwiGLU MLP ${s.text.intermediate}, RoPE θ 10000, untied output head`,
+    '- tokenizer: word-level (`tokenizer.json`, Whitespace pre-tokenizer) over every word the ToyWorld skills and the personalization templates use; chat template LLaVA-1.5 (`USER: <image>\\n… ASSISTANT:`) in `tokenizer_config.json`',
+    '',
+    '## Recipe',
+    '',
+    `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on matrices only (not on norms, biases, embeddings); global gradient-norm clip ${r.clip}`,
+    '- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token)',
+    `- data: the samples of step s are drawn from a generator seeded by (seed ${r.seed}, s), so a resumed run sees exactly what an uninterrupted one would`,
+    '- made-up names: `<zib>` is not a vocabulary word. Each sample gives its name a fresh random embedding row (the vocabulary mean plus noise), as personalization gives `<bo>` a new row; the name is not scored where an answer repeats it',
+    '',
+    '## Mixture',
+    '',
+    '| skill | share | what |',
+    '|---|---|---|',
+  );
+  for (const k of SKILLS) lines.push(`| ${k} | ${(MIXTURE[k] * 100).toFixed(0)} % | ${SKILL_TEXT[k]} |`);
+  lines.push('', '## Held-out accuracy per skill', '');
+  if (last) {
+    lines.push(
+      `At step ${last.step}, on samples from a stream that training never draws from. Yes/no and A/B skills compare the two first answer tokens (0.5 is chance); the others need every answer token right (teacher-forced).`,
+      '',
+      '| skill | accuracy | samples | chance |',
+      '|---|---|---|---|',
+    );
+    for (const k of SKILLS) {
+      const v = last.scores[k];
+      if (v) lines.push(`| ${k} | ${v.accuracy.toFixed(3)} | ${v.n} | ${YES_NO.includes(k) ? '0.5' : '—'} |`);
+    }
+    if (r.evals.length > 1) {
+      lines.push('', 'During training:', '', `| step | ${SKILLS.join(' | ')} |`, `|---|${SKILLS.map(() => '---').join('|')}|`);
+      for (const e of r.evals)
+        lines.push(`| ${e.step} | ${SKILLS.map((k) => e.scores[k]?.accuracy.toFixed(2) ?? '').join(' | ')} |`);
+    }
+  } else lines.push('Not evaluated yet.');
+  lines.push('', '## Loss curve', '', '| step | mean loss | lr | s/step |', '|---|---|---|---|');
+  const every = Math.max(1, Math.ceil(r.curve.length / 40));
+  r.curve.forEach((c, i) => {
+    if (i % every === 0 || i === r.curve.length - 1)
+      lines.push(`| ${c.step} | ${c.loss.toFixed(3)} | ${c.lr.toExponential(2)} | ${c.secondsPerStep.toFixed(3)} |`);
+  });
+  const hours = r.wallSeconds / 3600;
+  lines.push(
+    '',
+    '## Wall time',
+    '',
+    `${r.step} steps, ${r.tokensSeen.toLocaleString('en-US')} sequence positions, ${hours.toFixed(2)} hours of step time on the development machine (2 cores), across every resumed invocation.`,
+    '',
+  );
+  writeFileSync(path.join(dir, 'TRAINING.md'), lines.join('\n'));
+}
