@@ -3,7 +3,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomObject, randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
+import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
+import { randomInstance } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
 import { LspClient } from '../test/helpers/lsp-client';
 import { table } from './timing';
@@ -15,7 +16,7 @@ async function writePhotos(dir: string, n: number, seed: number): Promise<void> 
   for (let i = 0; i < n; i++)
     writeFileSync(
       path.join(dir, `${String(i).padStart(4, '0')}.png`),
-      await renderScene(randomScene(randomObject(rng), rng), 96),
+      await renderScene(randomScene(randomInstance(rng), rng), 96),
     );
 }
 

@@ -29,7 +29,7 @@ export async function runPersonalizeBench(
     writeTinyTokenizer(modelDir, PERSONALIZE_MODEL.text.vocab);
     const file = await writeSubjectWorkspace(ws, {
       name: 'bo',
-      object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'bow' },
+      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'bow' },
       train: 5,
       test: 3,
       negatives: 200,

@@ -1,24 +1,17 @@
-// Regenerates samples/: a ready workspace with one subject (<bo>, a striped red mug with a bow), its
-// train and test photos, and a small negative pool. Drawn by ToyWorld, deterministic.
+// Regenerates samples/bo: a ready workspace with one subject (<bo>, a ToyWorld dog), its train and test
+// photos, a negative pool, held-out look-alikes, ground truth and two-option QA. Deterministic.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeSubjectWorkspace } from '../server/src/engine/toyworld/workspace';
+import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
+
+export const BO_SEED = 2050;
 
 async function main(): Promise<void> {
-  const samples = path.join(__dirname, '..', 'samples');
-  rmSync(path.join(samples, 'bo'), { recursive: true, force: true });
-  rmSync(path.join(samples, 'negatives'), { recursive: true, force: true });
-  await writeSubjectWorkspace(samples, {
-    name: 'bo',
-    object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'bow' },
-    train: 5,
-    test: 3,
-    negatives: 24,
-    hard: 8,
-    random: 8,
-    size: 128,
-    seed: 2024,
-  });
+  const out = path.join(__dirname, '..', 'samples', 'bo');
+  rmSync(out, { recursive: true, force: true });
+  rmSync(path.join(__dirname, '..', 'samples', 'negatives'), { recursive: true, force: true });
+  const s = await writeToyworldSubject({ seed: BO_SEED, out, name: 'bo', kind: 'dog' });
+  process.stdout.write(`${s.file}: <bo> is ${JSON.stringify(s.object)}\n`);
 }
 
 void main();

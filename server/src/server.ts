@@ -1,6 +1,7 @@
 // The language server for *.subject.yaml, independent of its transport: main.ts hands it a connection
 // (IPC from VS Code, stdio from tests and other editors). Handlers find the document, read settings and
 // call pure functions in subject/ and handlers/.
+import { defaultModelDir } from './engine/toyworld/default-model';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -114,7 +115,7 @@ export function startServer(connection: Connection): ServerHandle {
       ? path.resolve(path.dirname(file), parsed.value.model)
       : s.modelPath
         ? path.resolve(roots[0] ?? path.dirname(file), s.modelPath)
-        : undefined;
+        : defaultModelDir();
     // The dataset is checked whenever the YAML parsed (checkDataset gives nothing otherwise), schema
     // errors or not: a typo in one field should not hide a missing folder in another.
     let dataset: Awaited<ReturnType<typeof checkDataset>> = {

@@ -39,14 +39,14 @@ describe('VS Code end to end', { timeout: 15 * 60_000 }, () => {
     await page.screenshot({ path: path.join(shots, '1-valid.png') });
     assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0);
 
-    // Break "category: object" (line 2) into "category: objet".
+    // Break "category: pet" (line 2) into "category: pat".
     await page.locator('.monaco-editor .view-lines').click();
     await page.keyboard.press('Control+G');
     await page.keyboard.type('2');
     await page.keyboard.press('Enter');
     await page.keyboard.press('End');
-    for (let i = 0; i < 6; i++) await page.keyboard.press('Backspace');
-    await page.keyboard.type('objet');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('pat');
     await page.keyboard.press('Escape');
     await waitUntil(
       'an error squiggle',
@@ -67,8 +67,8 @@ describe('VS Code end to end', { timeout: 15 * 60_000 }, () => {
     await page.keyboard.type('2');
     await page.keyboard.press('Enter');
     await page.keyboard.press('End');
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Backspace');
-    await page.keyboard.type('object');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('pet');
     await page.keyboard.press('Escape');
     await waitUntil(
       'the squiggle to clear',

@@ -2,7 +2,7 @@
 // that covers the recognition templates, random weights.
 import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
 
-export const RED_MUG = { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' } as const;
+export const RED_MUG = { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'none' } as const;
 
 export function writeTinyPersonalizationModel(dir: string, seed = 3): void {
   writeTinyLlava(dir, { vision: { imageSize: 32, patchSize: 8 }, text: { vocab: 512 }, seed });

@@ -35,7 +35,7 @@ describe('language server over stdio', () => {
     ws = mkdtempSync(path.join(tmpdir(), 'yollava-lsp-'));
     file = await writeSubjectWorkspace(ws, {
       name: 'bo',
-      object: { kind: 'mug', color: 'red', pattern: 'stripes', accessory: 'none' },
+      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'none' },
       train: 5,
       test: 2,
       negatives: 6,

@@ -35,7 +35,7 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     });
     mam = await writeSubjectWorkspace(ws, {
       name: 'mam',
-      object: { kind: 'ball', color: 'blue', pattern: 'dots', accessory: 'hat' },
+      object: { kind: 'lamp', color: 'blue', pattern: 'dotted', accessory: 'hat' },
       train: 3,
       test: 2,
       negatives: 0,

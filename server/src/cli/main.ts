@@ -14,6 +14,8 @@ import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
 import { runInWorker, AbortedError } from '../engine/runtime/worker';
 import { progressPrinter } from './progress';
 import { runPretrainCommand } from './pretrain';
+import { runToyworldCommand } from './toyworld';
+import { runDemo } from './demo';
 import { inspectModel } from '../engine/models/llava/inspect';
 import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine/runtime/session';
 
@@ -28,8 +30,9 @@ Usage:
   yollava inspect <model-dir> [--json]     architecture, parameter count and memory estimate
   yollava golden <dir> [--provider P]      check the implementation against Hugging Face reference outputs
   yollava pretrain [--resume] [--help]     pretrain the embedded default model on ToyWorld
+  yollava toyworld subject --seed N --out DIR   write a fresh ToyWorld subject (photos, pool, QA, truth)
   yollava providers                        execution providers this machine's onnxruntime offers
-  yollava demo                             personalize the sample subject (not available yet: see README)
+  yollava demo                             personalize samples/bo on the default model and print its results
   yollava help                             this text
 
 Options:
@@ -89,6 +92,7 @@ function gib(bytes: number): string {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'pretrain') return runPretrainCommand(rest);
+  if (cmd === 'toyworld') return runToyworldCommand(rest);
   const flags = parseFlags(rest);
   switch (cmd) {
     case undefined:
@@ -259,11 +263,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      process.stderr.write(
-        'yollava demo: the embedded default model (samples/models/toy-llava) does not exist yet, so there is nothing to personalize.\n' +
-          'It arrives with the ToyWorld pretraining issue; until then the engine is exercised by `npm test` and `npm run bench`.\n',
-      );
-      return 2;
+      return runDemo(path.resolve(__dirname, '..'));
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }

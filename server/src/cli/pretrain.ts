@@ -41,7 +41,8 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     const v = opt[k];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`pretrain: --${k} must be a positive number, got ${String(v)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`pretrain: --${k} must be a positive number, got ${String(v)}`);
     return n;
   };
   const out = path.resolve(String(opt['out'] ?? 'samples/models/toy-llava'));

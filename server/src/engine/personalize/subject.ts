@@ -1,5 +1,6 @@
 // A subject file on disk → its settings with defaults, its resolved image lists, and errors as
 // "file:line:column: message" (the concept-file parser is shared with the language server).
+import { defaultModelDir } from '../toyworld/default-model';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, parseSubject, type SubjectFile } from './subject-file';
@@ -112,6 +113,6 @@ export function loadSubject(
       seed: t.seed ?? 0,
       headRows: t.headRows ?? 'all',
     },
-    modelDir: v.model ? path.resolve(dir, v.model) : defaults.modelDir,
+    modelDir: v.model ? path.resolve(dir, v.model) : (defaults.modelDir ?? defaultModelDir()),
   };
 }

@@ -1,13 +1,22 @@
 // The embedded default model's architecture and its fresh initialization. A CLIP-like ViT on 64-pixel
 // images with 16-pixel patches gives 16 image tokens: as many as a concept's 16 learned tokens, so that
 // "<bo> is <token0>…<token15>." and "<zib> is <image>." fill the prompt the same way.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { LlavaConfig } from '../models/llava/config';
 import { tinyLlavaConfig, weightShape } from '../models/llava/random-checkpoint';
 import { requiredWeights, type WeightMap } from '../models/llava/weights';
 import { Rng } from '../util/rng';
 
 export interface DefaultModelSpec {
-  vision: { hidden: number; intermediate: number; layers: number; heads: number; imageSize: number; patchSize: number };
+  vision: {
+    hidden: number;
+    intermediate: number;
+    layers: number;
+    heads: number;
+    imageSize: number;
+    patchSize: number;
+  };
   text: { hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number };
 }
 
@@ -53,4 +62,26 @@ export function initialWeights(config: LlavaConfig, seed: number): WeightMap {
 /** Norms, biases and embeddings take no weight decay. */
 export function decays(name: string): boolean {
   return !(/norm|layrnorm/.test(name) || name.endsWith('.bias') || /embed|embedding/.test(name));
+}
+
+/** Where the embedded default model lives, relative to the project (or the packaged extension). */
+export const DEFAULT_MODEL_RELATIVE = path.join('samples', 'models', 'toy-llava');
+
+/**
+ * The embedded default model's folder: $YOLLAVA_DEFAULT_MODEL when set, else samples/models/toy-llava in
+ * the first folder above this module (source tree, dist/ bundle or installed extension) that holds one.
+ * Undefined when there is none, so callers can say what is missing.
+ */
+export function defaultModelDir(from = __dirname): string | undefined {
+  const env = process.env['YOLLAVA_DEFAULT_MODEL'];
+  if (env) return existsSync(path.join(env, 'config.json')) ? path.resolve(env) : undefined;
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, DEFAULT_MODEL_RELATIVE);
+    if (existsSync(path.join(candidate, 'config.json'))) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }

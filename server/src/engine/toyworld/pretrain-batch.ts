@@ -63,7 +63,13 @@ export interface PretrainBatch {
 }
 
 /** Embedding rows for made-up names: the vocabulary's mean plus noise of a random share of its spread. */
-export function randomNameRows(table: Float32Array, vocab: number, hidden: number, count: number, rng: Rng): Float32Array {
+export function randomNameRows(
+  table: Float32Array,
+  vocab: number,
+  hidden: number,
+  count: number,
+  rng: Rng,
+): Float32Array {
   const mean = new Float64Array(hidden);
   for (let r = 0; r < vocab; r++) for (let d = 0; d < hidden; d++) mean[d]! += table[r * hidden + d]! / vocab;
   let varSum = 0;
@@ -126,7 +132,9 @@ export async function makeBatch(
       else index[p] = id;
     });
     if (imageRow !== samples[b]!.scenes.length * N)
-      throw new Error(`sample ${b}: ${imageRow} image tokens for ${samples[b]!.scenes.length} image(s) of ${N}`);
+      throw new Error(
+        `sample ${b}: ${imageRow} image tokens for ${samples[b]!.scenes.length} image(s) of ${N}`,
+      );
     imageBase += samples[b]!.scenes.length;
     const start = positions.length;
     for (let t = 1; t < e.labels.length; t++) {

@@ -16,7 +16,13 @@ import { AdamW } from '../personalize/adamw';
 import { f32ToF16 } from '../io/safetensors';
 import { GraphSession } from '../runtime/session';
 import { Rng } from '../util/rng';
-import { decays, defaultModelConfig, DEFAULT_MODEL_SPEC, initialWeights, type DefaultModelSpec } from './default-model';
+import {
+  decays,
+  defaultModelConfig,
+  DEFAULT_MODEL_SPEC,
+  initialWeights,
+  type DefaultModelSpec,
+} from './default-model';
 import { makeBatch, PretrainEncoder, randomNameRows } from './pretrain-batch';
 import { evaluateSkills, type SkillScores } from './skill-eval';
 import { drawSkill, skillSample } from './skills';
@@ -198,7 +204,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const existing = opts.resume ? loadCheckpoint(opts.runDir) : null;
   const spec = existing?.record.spec ?? opts.spec ?? DEFAULT_MODEL_SPEC;
   const templateDir = prepareTemplate(opts.runDir, spec, opts.vocabularySamples);
-  const raw = JSON.parse(readFileSync(path.join(templateDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const raw = JSON.parse(readFileSync(path.join(templateDir, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const config: LlavaConfig = parseLlavaConfig(raw);
   const record: PretrainRecord = existing?.record ?? {
     version: 1,
@@ -224,7 +233,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const w = new WeightInputs(g, weights);
   const outputs = buildWholeModelGraph(g, config, w, { mode: 'train' });
   const names = w.names();
-  const session = await GraphSession.create(serialize(outputs), { threads: opts.threads, name: 'pretrain graph' });
+  const session = await GraphSession.create(serialize(outputs), {
+    threads: opts.threads,
+    name: 'pretrain graph',
+  });
   const weightFeeds = w.feeds();
   const params = names.map((n) => weights.get(n)!.data as Float32Array);
   const opt = new AdamW(params, {
@@ -245,7 +257,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     evaluateSkills(config, weights, enc, { samplesPerSkill: samples, threads: opts.threads });
 
   const table = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
-  const stopAt = Math.min(record.steps, opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity);
+  const stopAt = Math.min(
+    record.steps,
+    opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity,
+  );
   let window = { loss: 0, n: 0, seconds: 0 };
   const ckEvery = opts.checkpointEvery ?? 200;
   const save = (): void => {
@@ -293,11 +308,28 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     if (opts.evalEvery && record.step % opts.evalEvery === 0 && record.step < record.steps) {
       const scores = await evalSession();
       record.evals.push({ step: record.step, scores });
-      opts.onProgress?.({ step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0, event: 'eval', scores });
+      opts.onProgress?.({
+        step: record.step,
+        steps: record.steps,
+        loss,
+        lr,
+        secondsPerStep: dt,
+        etaSeconds: 0,
+        event: 'eval',
+        scores,
+      });
     }
     if (record.step % ckEvery === 0) {
       save();
-      opts.onProgress?.({ step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0, event: 'checkpoint' });
+      opts.onProgress?.({
+        step: record.step,
+        steps: record.steps,
+        loss,
+        lr,
+        secondsPerStep: dt,
+        etaSeconds: 0,
+        event: 'checkpoint',
+      });
     }
   }
   const finished = record.step >= record.steps;
@@ -320,4 +352,3 @@ export function clipGradients(grads: Float32Array[], max: number): number {
   }
   return norm;
 }
-

@@ -45,7 +45,11 @@ function hsl(rng: Rng, sat: [number, number], light: [number, number]): string {
 }
 
 /** A scene of `object` with random placement, background, distractors and photometric effects. */
-export function randomScene(object: ObjectInstance, rng: Rng, opts: { distractors?: number } = {}): SceneSpec {
+export function randomScene(
+  object: ObjectInstance,
+  rng: Rng,
+  opts: { distractors?: number } = {},
+): SceneSpec {
   const n = opts.distractors ?? [0, 0, 1, 1, 2][rng.int(5)]!;
   const sides = rng.shuffle([0.14, 0.86]);
   const distractors: Placed[] = Array.from({ length: n }, (_, i) => ({

@@ -20,7 +20,9 @@ export const SILHOUETTES: Record<Kind, Silhouette> = {
   dog: {
     svg: (p, ps) =>
       `<g fill="${p}"><ellipse cx="-0.1" cy="0.1" rx="0.7" ry="0.38"/>` +
-      ['-0.65', '-0.4', '0.15', '0.4'].map((x) => `<rect x="${x}" y="0.3" width="0.15" height="0.6"/>`).join('') +
+      ['-0.65', '-0.4', '0.15', '0.4']
+        .map((x) => `<rect x="${x}" y="0.3" width="0.15" height="0.6"/>`)
+        .join('') +
       `<circle cx="0.62" cy="-0.3" r="${0.3 * ps}"/></g>` +
       `<path d="M -0.75 0 L -1 -0.4" stroke="${p}" stroke-width="0.12"/>` +
       `<ellipse cx="0.48" cy="${-0.3 + 0.05 * ps}" rx="0.1" ry="${0.22 * ps}" ${SHADE}/>` +
@@ -32,7 +34,9 @@ export const SILHOUETTES: Record<Kind, Silhouette> = {
   cat: {
     svg: (p, ps) =>
       `<g fill="${p}"><ellipse cx="-0.05" cy="0.15" rx="0.6" ry="0.33"/>` +
-      ['-0.5', '-0.3', '0.2', '0.38'].map((x) => `<rect x="${x}" y="0.3" width="0.1" height="0.6"/>`).join('') +
+      ['-0.5', '-0.3', '0.2', '0.38']
+        .map((x) => `<rect x="${x}" y="0.3" width="0.1" height="0.6"/>`)
+        .join('') +
       `<circle cx="0.58" cy="-0.25" r="${0.28 * ps}"/>` +
       `<polygon points="0.38,-0.4 0.45,${-0.25 - 0.5 * ps} 0.58,-0.48"/><polygon points="0.6,-0.48 0.74,${-0.25 - 0.5 * ps} 0.8,-0.38"/></g>` +
       `<path d="M -0.62 0.1 Q -1 -0.2 -0.8 -0.75" fill="none" stroke="${p}" stroke-width="0.1"/>` +

@@ -40,7 +40,9 @@ export async function evaluateSkills(
       const rng = new Rng(HELD_OUT_SEED + 7919 * k);
       let correct = 0;
       for (let done = 0; done < per; done += bs) {
-        const samples: SkillSample[] = Array.from({ length: Math.min(bs, per - done) }, () => skillSample(skill, rng));
+        const samples: SkillSample[] = Array.from({ length: Math.min(bs, per - done) }, () =>
+          skillSample(skill, rng),
+        );
         const batch = await makeBatch(
           enc,
           samples,

@@ -112,7 +112,12 @@ export function skillSample(skill: Skill, rng: Rng): SkillSample {
 }
 
 /** Answers to the recipe's conversation questions, in the form "<phrase> is yellow." */
-export function conversationAnswer(question: string, o: ObjectInstance, s: SceneSpec | null, who: string): string | null {
+export function conversationAnswer(
+  question: string,
+  o: ObjectInstance,
+  s: SceneSpec | null,
+  who: string,
+): string | null {
   const W = cap(who);
   const next = s?.distractors[0]?.object;
   const answers: [RegExp, () => string | null][] = [
@@ -121,7 +126,10 @@ export function conversationAnswer(question: string, o: ObjectInstance, s: Scene
     [/^What shape/, () => `${W} is shaped like ${o.kind === 'person' ? 'a person' : `a ${o.kind}`}.`],
     [
       /^What pattern/,
-      () => (o.pattern === 'plain' ? `${W} has no pattern.` : `${W} has ${o.pattern === 'dotted' ? 'dots' : 'stripes'}.`),
+      () =>
+        o.pattern === 'plain'
+          ? `${W} has no pattern.`
+          : `${W} has ${o.pattern === 'dotted' ? 'dots' : 'stripes'}.`,
     ],
     [/^How big/, () => (s ? `${W} looks ${sizeWord(s)} in the photo.` : null)],
     [/^What is .* made of/, () => `${W} is made of ${KINDS[o.kind].material}.`],
@@ -139,8 +147,7 @@ export function conversationAnswer(question: string, o: ObjectInstance, s: Scene
     ],
     [
       /^What is next to/,
-      () =>
-        s ? (next ? `${cap(describe(next))} is next to ${who}.` : `Nothing is next to ${who}.`) : null,
+      () => (s ? (next ? `${cap(describe(next))} is next to ${who}.` : `Nothing is next to ${who}.`) : null),
     ],
     [/^What does .* look like/, () => `${W} looks like ${describe(o)}.`],
     [
@@ -200,7 +207,13 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
     const s = randomScene(o, rng);
     const q = pick(rng, ['Describe the image.', 'What is in this photo?', 'Write a short caption.']);
     const next = s.distractors.length ? ` next to ${describe(s.distractors[0]!.object)}` : '';
-    return { skill: 'caption', scenes: [s], queryImage: true, user: q, answer: `${cap(describe(o))}${next}.` };
+    return {
+      skill: 'caption',
+      scenes: [s],
+      queryImage: true,
+      user: q,
+      answer: `${cap(describe(o))}${next}.`,
+    };
   },
   attribute(rng) {
     const o = randomInstance(rng);
@@ -209,8 +222,14 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
     const options: [string, string][] = [
       [`What color is the ${k}?`, `${cap(o.color)}.`],
       [`What kind of thing is in the photo?`, `A ${k}.`],
-      [`What pattern does the ${k} have?`, o.pattern === 'plain' ? 'None.' : o.pattern === 'dotted' ? 'Dots.' : 'Stripes.'],
-      [`What is the ${k} wearing?`, o.accessory === 'none' ? 'Nothing.' : `A ${o.accessoryColor} ${o.accessory}.`],
+      [
+        `What pattern does the ${k} have?`,
+        o.pattern === 'plain' ? 'None.' : o.pattern === 'dotted' ? 'Dots.' : 'Stripes.',
+      ],
+      [
+        `What is the ${k} wearing?`,
+        o.accessory === 'none' ? 'Nothing.' : `A ${o.accessoryColor} ${o.accessory}.`,
+      ],
       [`Where is the ${k}?`, `${cap(positionWords(s))}.`],
     ];
     const [user, answer] = pick(rng, options);
@@ -228,7 +247,12 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
     const s = randomScene(o, rng);
     const present = new Set([o.kind, ...s.distractors.map((d) => d.object.kind)]);
     const yes = rng.next() < 0.5;
-    const kind = yes ? pick(rng, [...present]) : pick(rng, Object.keys(KINDS).filter((k) => !present.has(k as never)));
+    const kind = yes
+      ? pick(rng, [...present])
+      : pick(
+          rng,
+          Object.keys(KINDS).filter((k) => !present.has(k as never)),
+        );
     return {
       skill: 'presence',
       scenes: [s],
@@ -266,7 +290,13 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
   name_reading(rng) {
     const o = randomInstance(rng);
     const { question, answer } = askConversation(o, null, '<name>', rng);
-    return { skill: 'name_reading', scenes: [], queryImage: false, user: `<name> is ${describe(o)}. ${question}`, answer };
+    return {
+      skill: 'name_reading',
+      scenes: [],
+      queryImage: false,
+      user: `<name> is ${describe(o)}. ${question}`,
+      answer,
+    };
   },
   reference(rng) {
     const o = randomInstance(rng);
@@ -310,10 +340,24 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
     if (u < 0.35) {
       const s = randomScene(o, rng);
       const who = `the ${o.kind}`;
-      return { skill: 'choice', scenes: [s], queryImage: true, user: prompt.replace(/<name>/g, who), answer, contrast };
+      return {
+        skill: 'choice',
+        scenes: [s],
+        queryImage: true,
+        user: prompt.replace(/<name>/g, who),
+        answer,
+        contrast,
+      };
     }
     if (u < 0.7)
-      return { skill: 'choice', scenes: [], queryImage: false, user: `<name> is ${describe(o)}. ${prompt}`, answer, contrast };
+      return {
+        skill: 'choice',
+        scenes: [],
+        queryImage: false,
+        user: `<name> is ${describe(o)}. ${prompt}`,
+        answer,
+        contrast,
+      };
     const refs = 1 + rng.int(2);
     return {
       skill: 'choice',

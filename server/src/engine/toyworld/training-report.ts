@@ -8,12 +8,14 @@ import { MIXTURE, SKILLS, type Skill } from './skills';
 const SKILL_TEXT: Record<Skill, string> = {
   caption: 'caption of a photo ("Describe the image." → "A yellow dotted dog with a red bow next to …")',
   attribute: 'attribute Q/A about a photo ("What color is the dog?" → "Yellow.")',
-  conversation: "the recipe's conversation questions about a photo (\"What color is the pet?\" → \"The pet is yellow.\")",
+  conversation:
+    'the recipe\'s conversation questions about a photo ("What color is the pet?" → "The pet is yellow.")',
   presence: 'presence yes/no ("Is there a cat in this photo?")',
   count: 'counting ("How many things are in the photo?")',
   name_description:
     'made-up name + description, yes/no ("<zib> is a yellow dotted dog with a red bow. Is <zib> in this photo?"); negatives differ by one attribute or are unrelated',
-  name_reading: 'reading without an image ("<zib> is a yellow dotted dog. What color is <zib>?" → "<zib> is yellow.")',
+  name_reading:
+    'reading without an image ("<zib> is a yellow dotted dog. What color is <zib>?" → "<zib> is yellow.")',
   reference:
     'reference images in context, yes/no ("<zib> is <image>. Is <zib> in this photo?"); half the negatives are look-alikes (same nameable attributes, other fine details)',
   reference_reading: 'reading a reference image ("<zib> is <image>. What color is <zib>?")',
@@ -65,16 +67,26 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
       if (v) lines.push(`| ${k} | ${v.accuracy.toFixed(3)} | ${v.n} | ${YES_NO.includes(k) ? '0.5' : '—'} |`);
     }
     if (r.evals.length > 1) {
-      lines.push('', 'During training:', '', `| step | ${SKILLS.join(' | ')} |`, `|---|${SKILLS.map(() => '---').join('|')}|`);
+      lines.push(
+        '',
+        'During training:',
+        '',
+        `| step | ${SKILLS.join(' | ')} |`,
+        `|---|${SKILLS.map(() => '---').join('|')}|`,
+      );
       for (const e of r.evals)
-        lines.push(`| ${e.step} | ${SKILLS.map((k) => e.scores[k]?.accuracy.toFixed(2) ?? '').join(' | ')} |`);
+        lines.push(
+          `| ${e.step} | ${SKILLS.map((k) => e.scores[k]?.accuracy.toFixed(2) ?? '').join(' | ')} |`,
+        );
     }
   } else lines.push('Not evaluated yet.');
   lines.push('', '## Loss curve', '', '| step | mean loss | lr | s/step |', '|---|---|---|---|');
   const every = Math.max(1, Math.ceil(r.curve.length / 40));
   r.curve.forEach((c, i) => {
     if (i % every === 0 || i === r.curve.length - 1)
-      lines.push(`| ${c.step} | ${c.loss.toFixed(3)} | ${c.lr.toExponential(2)} | ${c.secondsPerStep.toFixed(3)} |`);
+      lines.push(
+        `| ${c.step} | ${c.loss.toFixed(3)} | ${c.lr.toExponential(2)} | ${c.secondsPerStep.toFixed(3)} |`,
+      );
   });
   const hours = r.wallSeconds / 3600;
   lines.push(

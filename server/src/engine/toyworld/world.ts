@@ -126,7 +126,11 @@ export type Attribute = 'kind' | 'color' | 'pattern' | 'accessory';
 /** The same instance with exactly one nameable attribute changed (a hard negative for descriptions). */
 export function oneAttributeOff(o: ObjectInstance, rng: Rng, attr?: Attribute): ObjectInstance {
   const which = attr ?? pick(rng, ['kind', 'color', 'pattern', 'accessory'] as const);
-  const other = <T>(xs: readonly T[], cur: T): T => pick(rng, xs.filter((x) => x !== cur));
+  const other = <T>(xs: readonly T[], cur: T): T =>
+    pick(
+      rng,
+      xs.filter((x) => x !== cur),
+    );
   switch (which) {
     case 'kind':
       return { ...o, kind: other(KIND_NAMES, o.kind) };
