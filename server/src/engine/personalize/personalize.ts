@@ -80,7 +80,7 @@ export function openSubject(
   const subject = loadSubject(file, { pools: opts.pools, modelDir: opts.modelDir });
   if (!subject.modelDir && !opts.model)
     throw new SubjectError([
-      `${subject.file}: model: no model folder given (set "model" in the file, or pass one)`,
+      `${subject.file}: model: no model folder given, and the embedded default (samples/models/toy-llava) is missing: set "model" in the file, pass --model, or build the default with \`npm run pretrain\``,
     ]);
   const model = opts.model ?? LlavaModel.load(subject.modelDir!, { provider: opts.provider });
   const tokens = conceptTokens(subject.name, k ?? subject.training.tokens, model.vocab);

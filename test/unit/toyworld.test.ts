@@ -1,0 +1,244 @@
+// ToyWorld and pretraining of the default model: scenes and skills, a short pretraining run whose loss
+// falls, resume equal to an uninterrupted run, the whole-model gradient against finite differences, and
+// `yollava toyworld subject` being a function of its seed.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Graph, serialize } from '../../server/src/engine/graph/index';
+import { SafetensorsFile } from '../../server/src/engine/io/safetensors';
+import { LlavaModel } from '../../server/src/engine/models/llava/model';
+import { parseLlavaConfig } from '../../server/src/engine/models/llava/config';
+import { WeightInputs } from '../../server/src/engine/models/llava/weight-inputs';
+import { buildWholeModelGraph } from '../../server/src/engine/models/llava/whole-model-graph';
+import { GraphSession } from '../../server/src/engine/runtime/session';
+import { Rng } from '../../server/src/engine/util/rng';
+import {
+  defaultModelConfig,
+  initialWeights,
+  type DefaultModelSpec,
+} from '../../server/src/engine/toyworld/default-model';
+import { makeBatch, PretrainEncoder, randomNameRows } from '../../server/src/engine/toyworld/pretrain-batch';
+import { pretrain, type PretrainOptions } from '../../server/src/engine/toyworld/pretrain';
+import { SKILLS, skillSample } from '../../server/src/engine/toyworld/skills';
+import { lookalike, randomInstance, sameAttributes } from '../../server/src/engine/toyworld/world';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+
+const TINY: DefaultModelSpec = {
+  vision: { hidden: 32, intermediate: 64, layers: 1, heads: 2, imageSize: 32, patchSize: 16 },
+  text: { hidden: 32, intermediate: 64, layers: 2, heads: 2, kvHeads: 2 },
+};
+
+function tinyRun(extra: Partial<PretrainOptions> = {}): PretrainOptions {
+  const dir = mkdtempSync(path.join(tmpdir(), 'yollava-pretrain-'));
+  return {
+    out: path.join(dir, 'model'),
+    runDir: path.join(dir, 'run'),
+    spec: TINY,
+    steps: 6,
+    batch: 4,
+    lr: 3e-3,
+    warmup: 2,
+    threads: 1,
+    vocabularySamples: 200,
+    evalSamples: 4,
+    finalEvalSamples: 4,
+    checkpointEvery: 1000,
+    ...extra,
+  };
+}
+
+function filesHash(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d).sort()) {
+      const p = path.join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('ToyWorld', () => {
+  it('look-alikes share every nameable attribute and differ in fine details', () => {
+    const rng = new Rng(3);
+    for (let i = 0; i < 50; i++) {
+      const o = randomInstance(rng);
+      const l = lookalike(o, rng);
+      assert.ok(sameAttributes(o, l));
+      assert.notEqual(l.details.markSpot, o.details.markSpot);
+    }
+  });
+
+  it('every skill encodes through the built vocabulary with no unknown word, and labels only the answer', async () => {
+    const opts = tinyRun({ steps: 1 });
+    await pretrain(opts);
+    const config = parseLlavaConfig(JSON.parse(readFileSync(path.join(opts.out, 'config.json'), 'utf8')));
+    const enc = PretrainEncoder.load(config, opts.out);
+    const unk = enc.tokenizer.idOf('<unk>');
+    const rng = new Rng(11);
+    for (const skill of SKILLS) {
+      for (let i = 0; i < 30; i++) {
+        const s = skillSample(skill, rng);
+        const e = enc.encode(s);
+        assert.ok(!e.ids.includes(unk!), `${skill}: "${s.user}" → "${s.answer}" has an unknown word`);
+        const images = e.ids.filter((id) => id === config.imageTokenIndex).length;
+        assert.equal(images, s.scenes.length * config.imageTokens, `${skill}: image tokens`);
+        assert.ok(
+          e.labels.some((l) => l !== -100),
+          `${skill}: nothing supervised`,
+        );
+      }
+    }
+  });
+});
+
+describe('pretraining', () => {
+  it('a short run lowers the loss, writes a loadable Hugging Face folder and reports skill accuracy', async () => {
+    const losses: number[] = [];
+    const opts = tinyRun({ steps: 40, onProgress: (p) => p.event || losses.push(p.loss) });
+    const r = await pretrain(opts);
+    assert.ok(r.finished);
+    const first = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+    const last = losses.slice(-5).reduce((a, b) => a + b) / 5;
+    assert.ok(last < first * 0.8, `loss ${first.toFixed(3)} → ${last.toFixed(3)}`);
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'preprocessor_config.json',
+    ])
+      assert.ok(existsSync(path.join(opts.out, f)), f);
+    const model = LlavaModel.load(opts.out);
+    assert.equal(model.config.imageTokens, 4);
+    await model.release();
+    const finalEval = r.record.evals[r.record.evals.length - 1]!;
+    assert.deepEqual(Object.keys(finalEval.scores).sort(), [...SKILLS].sort());
+  });
+
+  it('stopping and resuming ends with the same weights as an uninterrupted run', async () => {
+    const whole = tinyRun({ steps: 6 });
+    await pretrain(whole);
+    const parts = tinyRun({ steps: 6, stopAfter: 3 });
+    const mid = await pretrain(parts);
+    assert.equal(mid.finished, false);
+    assert.equal(mid.record.step, 3);
+    const end = await pretrain({ ...parts, stopAfter: undefined, resume: true });
+    assert.ok(end.finished);
+    assert.equal(end.record.step, 6);
+    const a = SafetensorsFile.open(path.join(whole.runDir, 'checkpoint.safetensors'));
+    const b = SafetensorsFile.open(path.join(parts.runDir, 'checkpoint.safetensors'));
+    try {
+      assert.deepEqual(b.names(), a.names());
+      let maxDiff = 0;
+      for (const n of a.names()) {
+        const x = a.readFloat32(n);
+        const y = b.readFloat32(n);
+        for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+      }
+      assert.ok(maxDiff <= 1e-6, `weights and moments differ by up to ${maxDiff}`);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it("the whole-model gradient matches the loss's finite difference along it", async () => {
+    const opts = tinyRun({ steps: 1 });
+    await pretrain(opts);
+    const config = parseLlavaConfig(
+      defaultModelConfig(
+        TINY,
+        JSON.parse(readFileSync(path.join(opts.out, 'config.json'), 'utf8')).text_config.vocab_size,
+      ),
+    );
+    const weights = initialWeights(config, 5);
+    const enc = PretrainEncoder.load(config, opts.out);
+    const rng = new Rng(9);
+    const samples = ['reference', 'name_reading', 'caption', 'choice'].map((s) =>
+      skillSample(s as never, rng),
+    );
+    const table = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
+    const batch = await makeBatch(
+      enc,
+      samples,
+      samples.map((s) => enc.encode(s)),
+      randomNameRows(table, config.text.vocab, config.text.hidden, 4, rng),
+    );
+    const g = new Graph('check');
+    const w = new WeightInputs(g, weights);
+    const session = await GraphSession.create(
+      serialize(buildWholeModelGraph(g, config, w, { mode: 'train' })),
+      { threads: 1 },
+    );
+    const run = async () => session.run({ ...w.feeds(), ...batch.feeds });
+    const out = await run();
+    const names = w.names();
+    // Directional derivative along the gradient itself: d = g/|g|, so dL/dε = |g|.
+    const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
+    let norm = 0;
+    for (const gr of grads) for (const v of gr) norm += v * v;
+    norm = Math.sqrt(norm);
+    assert.ok(norm > 0);
+    for (const n of names)
+      assert.ok(
+        (out[`grad_${n}`]!.data as Float32Array).some((v) => v !== 0),
+        `${n} gets no gradient`,
+      );
+    const eps = 1e-2;
+    const shift = async (sign: number): Promise<number> => {
+      names.forEach((n, k) => {
+        const p = weights.get(n)!.data as Float32Array;
+        for (let i = 0; i < p.length; i++) p[i]! += (sign * eps * grads[k]![i]!) / norm;
+      });
+      return ((await run())['loss']!.data as Float32Array)[0]!;
+    };
+    const plus = await shift(1);
+    const minus = await shift(-2);
+    await shift(1);
+    const fd = (plus - minus) / (2 * eps);
+    assert.ok(Math.abs(fd - norm) / norm < 0.05, `finite difference ${fd} vs |grad| ${norm}`);
+    await session.release();
+  });
+});
+
+describe('yollava toyworld subject', () => {
+  it('writes the same subject for the same seed and another for another seed', () => {
+    // Each in a folder of its own: validation looks for other subjects (with the same name) beside it.
+    const dirs = [1, 2, 3].map(() => path.join(mkdtempSync(path.join(tmpdir(), 'yollava-tw-')), 'subject'));
+    const seeds = [7, 7, 8];
+    dirs.forEach((d, i) => {
+      const r = spawnSync(
+        process.execPath,
+        [cli, 'toyworld', 'subject', '--seed', String(seeds[i]), '--out', d],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+    });
+    const [a, b, c] = dirs.map(filesHash);
+    assert.deepEqual([...a!.entries()], [...b!.entries()]);
+    assert.notDeepEqual([...a!.entries()], [...c!.entries()]);
+    const names = [...a!.keys()];
+    const yaml = names.find((n) => n.endsWith('.subject.yaml'))!;
+    const name = path.basename(yaml, '.subject.yaml');
+    assert.ok(names.includes(`${name}.qa.json`) && names.includes('truth.json'));
+    assert.equal(names.filter((n) => n.startsWith(`photos${path.sep}train`)).length, 10);
+    assert.equal(names.filter((n) => n.startsWith(`photos${path.sep}test`)).length, 10);
+    assert.ok(names.filter((n) => n.startsWith('negatives')).length >= 100);
+    const truth = JSON.parse(readFileSync(path.join(dirs[0]!, 'truth.json'), 'utf8'));
+    const qa = JSON.parse(readFileSync(path.join(dirs[0]!, `${name}.qa.json`), 'utf8'));
+    assert.ok(qa.text.some((q: { options: string[] }) => q.options[0]!.toLowerCase() === truth.object.color));
+    const validate = spawnSync(process.execPath, [cli, 'validate', path.join(dirs[0]!, yaml)], {
+      encoding: 'utf8',
+    });
+    assert.equal(validate.status, 0, validate.stdout + validate.stderr);
+  });
+});
