@@ -75,7 +75,10 @@ describe('the embedded default model', () => {
       const text = readFileSync(file, 'utf8').replace('name: bo', 'name: dog');
       const uri = client.open(file, text);
       const d = await client.waitFor(uri, (ds) => ds.some((x) => x.code === 'name-in-vocabulary'));
-      assert.match(String(d.find((x) => x.code === 'name-in-vocabulary')!.message), /"dog" is already a word/);
+      assert.match(
+        String(d.find((x) => x.code === 'name-in-vocabulary')!.message),
+        /"dog" is already a word/,
+      );
     });
   });
 });

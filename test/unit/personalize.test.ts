@@ -215,6 +215,19 @@ describe('recognition and retrieval pieces', () => {
       r.contamination.map((c) => [c.pool, c.exact]),
       [[3, true]],
     );
+    // A large direction every embedding shares (as pooled features of a small tower have) changes
+    // nothing: similarities are measured around the common mean, so no pool image looks like a duplicate.
+    const shift = (e: Float32Array) => v(...Array.from(e), 20);
+    const r2 = retrieveHardNegatives(
+      train.map((t) => ({ ...t, embedding: shift(t.embedding) })),
+      pool.map((p) => ({ ...p, embedding: shift(p.embedding) })),
+      3,
+    );
+    assert.deepEqual(r2.hard, [1, 2, 4]);
+    assert.deepEqual(
+      r2.contamination.map((c) => [c.pool, c.exact]),
+      [[3, true]],
+    );
   });
 });
 
