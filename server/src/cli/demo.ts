@@ -60,19 +60,31 @@ export async function runDemo(root: string): Promise<number> {
     const e = await evaluateSubject(file, { model });
     const n = e.counts.negatives_other_subjects + e.counts.negatives_unseen_pool;
     out(`Recognition on ${e.counts.positives} held-out photos of <bo> and ${n} photos without it:\n`);
-    out(`  ${''.padEnd(22)} ${'positive'.padStart(9)} ${'negative'.padStart(9)} ${'weighted'.padStart(9)}\n`);
-    const row = (label: string, a: { positive: number; negative: number; weighted: number }): void => {
+    out(
+      `  ${''.padEnd(20)} ${'positive'.padStart(9)} ${'negative'.padStart(9)} ${'weighted'.padStart(9)}   calibrated weighted\n`,
+    );
+    const row = (
+      label: string,
+      a: { positive: number; negative: number; weighted: number },
+      cal: number,
+    ): void => {
       out(
-        `  ${label.padEnd(22)} ${f3(a.positive).padStart(9)} ${f3(a.negative).padStart(9)} ${f3(a.weighted).padStart(9)}\n`,
+        `  ${label.padEnd(20)} ${f3(a.positive).padStart(9)} ${f3(a.negative).padStart(9)} ${f3(a.weighted).padStart(9)}   ${f3(cal)}\n`,
       );
     };
-    row('yollava <bo>', {
-      positive: e.recognition_positive,
-      negative: e.recognition_negative,
-      weighted: e.recognition_weighted,
-    });
-    row('base model', e.baselines.base_model);
-    if (e.baselines.description_prompt) row('base + description', e.baselines.description_prompt);
+    row(
+      'yollava <bo>',
+      {
+        positive: e.recognition_positive,
+        negative: e.recognition_negative,
+        weighted: e.recognition_weighted,
+      },
+      e.calibrated.weighted,
+    );
+    row('base model', e.baselines.base_model.raw, e.baselines.base_model.calibrated.weighted);
+    const d = e.baselines.description_prompt;
+    if (d) row('base + description', d.raw, d.calibrated.weighted);
+    out('  (raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs pool images)\n');
     if (e.visual_qa !== undefined)
       out(`  visual QA ${f3(e.visual_qa)}, text-only QA ${f3(e.text_qa ?? NaN)}\n`);
     out('\nWith no image:\n');

@@ -17,6 +17,7 @@ import { runPretrainCommand } from './pretrain';
 import { runToyworldCommand } from './toyworld';
 import { runDemo } from './demo';
 import { inspectModel } from '../engine/models/llava/inspect';
+import { USE_MODES, type UseModeSetting } from '../engine/personalize/reference-mode';
 import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine/runtime/session';
 
 const USAGE = `yollava — personalize a vision-language model to your own subject (Yo'LLaVA)
@@ -40,6 +41,8 @@ Options:
   --pools <dir,...>                        default negative pools when the subject file names none
   --resume                                 train: continue an interrupted run
   --warm-start                             train: start from the subject's current artifact
+  --mode auto|trained|reference            recognize, chat: the trained concept, or reference photos (instant
+                                           mode); auto uses the trained one when it exists
   --provider auto|cpu|webgpu|cuda          execution provider (default cpu)
   --json                                   machine-readable output
 `;
@@ -54,10 +57,18 @@ interface Flags {
   image?: string;
   resume: boolean;
   warmStart: boolean;
+  mode: UseModeSetting;
 }
 
 function parseFlags(args: string[]): Flags {
-  const flags: Flags = { json: false, provider: 'cpu', positional: [], resume: false, warmStart: false };
+  const flags: Flags = {
+    json: false,
+    provider: 'cpu',
+    positional: [],
+    resume: false,
+    warmStart: false,
+    mode: 'auto',
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') flags.json = true;
@@ -70,6 +81,11 @@ function parseFlags(args: string[]): Flags {
       else if (a === '--pools') flags.pools = v.split(',').map((p) => path.resolve(p));
       else if (a === '--ask') flags.ask = v;
       else flags.image = v;
+    } else if (a === '--mode') {
+      const m = args[++i];
+      if (!m || !USE_MODES.includes(m as UseModeSetting))
+        throw new UsageError(`--mode must be one of ${USE_MODES.join(', ')}`);
+      flags.mode = m as UseModeSetting;
     } else if (a === '--provider') {
       const p = args[++i];
       if (!p || !PROVIDER_SETTINGS.includes(p as ProviderSetting))
@@ -224,14 +240,22 @@ async function main(argv: string[]): Promise<number> {
         out(
           `<${r.concept.name}> on ${r.counts.positives} held-out photos and ${r.counts.negatives_other_subjects + r.counts.negatives_unseen_pool} negatives\n`,
         );
+        const row = (label: string, a: { weighted: number; positive: number; negative: number }): string =>
+          `${label.padEnd(22)} weighted ${fmt(a.weighted)} (pos ${fmt(a.positive)} / neg ${fmt(a.negative)})`;
         out(
-          `  recognition   weighted ${fmt(r.recognition_weighted)} (pos ${fmt(r.recognition_positive)} / neg ${fmt(r.recognition_negative)})\n`,
+          `  recognition, raw (P(Yes) > P(No)); calibrated (threshold from ${r.counts.calibration_positives} training photos vs ${r.counts.calibration_negatives} pool images)\n`,
         );
+        const ours = {
+          weighted: r.recognition_weighted,
+          positive: r.recognition_positive,
+          negative: r.recognition_negative,
+        };
+        out(`    ${row(`<${r.concept.name}>`, ours)}; calibrated ${fmt(r.calibrated.weighted)}\n`);
+        for (const [label, b] of Object.entries(r.baselines))
+          if (b)
+            out(`    ${row(label.replace('_', ' '), b.raw)}; calibrated ${fmt(b.calibrated.weighted)}\n`);
         if (r.visual_qa !== undefined) out(`  visual QA     ${fmt(r.visual_qa)}\n`);
         if (r.text_qa !== undefined) out(`  text QA       ${fmt(r.text_qa)}\n`);
-        out(
-          `  baselines     base model ${fmt(r.baselines.base_model.weighted)}${r.baselines.description_prompt ? `, description prompt ${fmt(r.baselines.description_prompt.weighted)}` : ''}\n`,
-        );
       }
       return 0;
     }
@@ -240,11 +264,20 @@ async function main(argv: string[]): Promise<number> {
       if (!file || !targets.length)
         throw new UsageError('usage: yollava recognize <file.subject.yaml> <image|folder>...');
       const images = targets.flatMap((t) => resolveImages(process.cwd(), t, 'images'));
-      const r = await recognize(file, images, { modelDir: flags.model, provider: flags.provider });
+      const r = await recognize(file, images, {
+        modelDir: flags.model,
+        provider: flags.provider,
+        mode: flags.mode,
+      });
       if (flags.json) out(`${JSON.stringify(r)}\n`);
-      else
+      else {
+        if (r[0]?.mode === 'reference')
+          process.stderr.write(
+            'instant mode: the subject is not trained yet, so its training photos serve as references in the prompt\n',
+          );
         for (const x of r)
           out(`${x.present ? 'yes' : 'no '}  ${x.score.toFixed(3).padStart(8)}  ${x.image}\n`);
+      }
       return 0;
     }
     case 'chat': {
@@ -255,6 +288,14 @@ async function main(argv: string[]): Promise<number> {
         modelDir: flags.model,
         image: flags.image,
         maxNewTokens: 64,
+        mode: flags.mode,
+        onModes: (modes) => {
+          const instant = modes.filter((m) => m.mode === 'reference').map((m) => `<${m.name}>`);
+          if (instant.length && !flags.json)
+            process.stderr.write(
+              `instant mode: ${instant.join(', ')} not trained yet; answering from reference photos\n`,
+            );
+        },
       })) {
         answer += delta;
         if (!flags.json) out(delta);

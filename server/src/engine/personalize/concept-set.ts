@@ -15,7 +15,12 @@ export interface ConceptSet {
   tokenizer: LlavaTokenizer;
 }
 
-export function conceptSet(model: LlavaModel, concepts: Concept[]): ConceptSet {
+/** `prefixes[i]`, when given, introduces concept i instead of its soft prompt (reference mode). */
+export function conceptSet(
+  model: LlavaModel,
+  concepts: Concept[],
+  prefixes: (string | undefined)[] = [],
+): ConceptSet {
   const D = model.hidden;
   let next = model.vocab;
   const tokens = concepts.map((c) => {
@@ -46,7 +51,7 @@ export function conceptSet(model: LlavaModel, concepts: Concept[]): ConceptSet {
     tokens: renamed,
     embeddings,
     head,
-    prefix: renamed.map((t) => softPrompt(t)).join(' '),
+    prefix: renamed.map((t, i) => prefixes[i] ?? softPrompt(t)).join(' '),
     tokenizer,
   };
 }

@@ -10,18 +10,32 @@ import { contentHash } from './image-files';
 import { openSubject, type PersonalizeOptions } from './personalize';
 import { softPrompt } from './prompts';
 import { qaAccuracy, readQaFile } from './qa';
-import { accuracy, recognitionScores, type RecognitionAccuracy } from './recognition';
+import {
+  recognitionScores,
+  scoreRecognition,
+  type RecognitionAccuracy,
+  type ScoredRecognition,
+} from './recognition';
 import { loadSubject } from './subject';
 
+export type { ScoredRecognition } from './recognition';
+
 export interface EvalResult {
+  /** Raw scoring (P(Yes) > P(No)); the calibrated figures are under `calibrated`. */
   recognition_positive: number;
   recognition_negative: number;
   recognition_weighted: number;
+  calibrated: RecognitionAccuracy & { threshold: number };
   visual_qa?: number;
   text_qa?: number;
-  baselines: { base_model: RecognitionAccuracy; description_prompt?: RecognitionAccuracy };
-  counts: { positives: number; negatives_other_subjects: number; negatives_unseen_pool: number };
-  threshold: number;
+  baselines: { base_model: ScoredRecognition; description_prompt?: ScoredRecognition };
+  counts: {
+    positives: number;
+    negatives_other_subjects: number;
+    negatives_unseen_pool: number;
+    calibration_positives: number;
+    calibration_negatives: number;
+  };
   concept: Pick<ConceptMeta, 'name' | 'bestEpoch' | 'createdAt'>;
 }
 
@@ -68,35 +82,42 @@ export async function evaluateSubject(
       .filter((p) => !used.has(contentHash(p)) && !testHashes.has(contentHash(p)))
       .slice(0, opts.maxPoolNegatives ?? 100);
     const negatives = [...others, ...unseen];
-    const posF = await s.store.projected(s.subject.test);
-    const negF = await s.store.projected(negatives);
-    const score = async (prompt: Parameters<typeof recognitionScores>[3]) => ({
-      pos: await recognitionScores(s.model, s.ctx, s.yesNo, prompt, posF),
-      neg: await recognitionScores(s.model, s.ctx, s.yesNo, prompt, negF),
-    });
+    // Calibration: the training photos against the pool images training used (never test images).
+    const calNegatives = s.subject.pools
+      .filter((p) => used.has(contentHash(p)) && !testHashes.has(contentHash(p)))
+      .slice(0, 50);
+    const [posF, negF, calPosF, calNegF] = await Promise.all(
+      [s.subject.test, negatives, s.subject.train, calNegatives].map((f) => s.store.projected(f)),
+    );
+    const score = async (prompt: Parameters<typeof recognitionScores>[3]): Promise<ScoredRecognition> => {
+      const run = (f: Float32Array[]) => recognitionScores(s.model, s.ctx, s.yesNo, prompt, f);
+      const test = { pos: await run(posF!), neg: await run(negF!) };
+      return scoreRecognition(test, { pos: await run(calPosF!), neg: await run(calNegF!) });
+    };
     const ours = await score({ concept, nameText: concept.tokens.nameToken });
-    const rec = accuracy(ours.pos, ours.neg, concept.threshold);
-    const base = await score({ concept: null, nameText: s.subject.name });
-    const baselines: EvalResult['baselines'] = { base_model: accuracy(base.pos, base.neg, 0) };
+    const baselines: EvalResult['baselines'] = {
+      base_model: await score({ concept: null, nameText: s.subject.name }),
+    };
     if (s.subject.description) {
-      const desc = await score({
+      baselines.description_prompt = await score({
         concept: null,
         nameText: s.subject.name,
         textPrefix: `${s.subject.name} is ${s.subject.description}.`,
       });
-      baselines.description_prompt = accuracy(desc.pos, desc.neg, 0);
     }
     const result: EvalResult = {
-      recognition_positive: rec.positive,
-      recognition_negative: rec.negative,
-      recognition_weighted: rec.weighted,
+      recognition_positive: ours.raw.positive,
+      recognition_negative: ours.raw.negative,
+      recognition_weighted: ours.raw.weighted,
+      calibrated: { ...ours.calibrated, threshold: ours.threshold },
       baselines,
       counts: {
-        positives: posF.length,
+        positives: posF!.length,
         negatives_other_subjects: others.length,
         negatives_unseen_pool: unseen.length,
+        calibration_positives: calPosF!.length,
+        calibration_negatives: calNegF!.length,
       },
-      threshold: concept.threshold,
       concept: { name: meta.name, bestEpoch: meta.bestEpoch, createdAt: meta.createdAt },
     };
     const qa = readQaFile(file);

@@ -12,6 +12,10 @@ export interface RecognitionPrompt {
   nameText: string;
   /** Text placed before the question when there is no concept (the description baseline). */
   textPrefix?: string;
+  /** Replaces the concept's soft prompt (reference mode: "<bo> is <image><image>."). */
+  prefix?: string;
+  /** Projector features of the reference photos the prefix's <image> tokens stand for. */
+  references?: Float32Array[];
 }
 
 /** logit(Yes) − logit(No) for each image's projector features. */
@@ -23,7 +27,9 @@ export async function recognitionScores(
   features: Float32Array[],
   batch = 16,
 ): Promise<number[]> {
-  const prefix = prompt.concept ? softPrompt(prompt.concept.tokens) : (prompt.textPrefix ?? '');
+  const prefix =
+    prompt.prefix ?? (prompt.concept ? softPrompt(prompt.concept.tokens) : (prompt.textPrefix ?? ''));
+  const refs = prompt.references ?? [];
   const ids = promptIds(ctx, prefix, fillName(RECOGNITION_QUESTIONS[0]!, prompt.nameText), 1);
   const T = ids.length;
   const D = model.hidden;
@@ -35,7 +41,8 @@ export async function recognitionScores(
   for (let s = 0; s < features.length; s += batch) {
     const chunk = features.slice(s, s + batch);
     const embeds = new Float32Array(chunk.length * T * D);
-    chunk.forEach((f, b) => embeds.set(model.embed(ids, [f], extraEmb), b * T * D));
+    // The photo asked about comes first (the template puts its <image> at the start), then the references.
+    chunk.forEach((f, b) => embeds.set(model.embed(ids, [f, ...refs], extraEmb), b * T * D));
     const logits = await model.logits(
       embeds,
       chunk.length,
@@ -78,4 +85,26 @@ export function calibrateThreshold(pos: number[], neg: number[]): number {
     }
   }
   return best;
+}
+
+export interface ScoredRecognition {
+  raw: RecognitionAccuracy;
+  calibrated: RecognitionAccuracy;
+  threshold: number;
+}
+
+/**
+ * Honest scoring of one method: raw (P(Yes) > P(No), threshold 0) and calibrated with the threshold that
+ * is best on `calibration`, a set that must not be the test set. Every method gets the same treatment.
+ */
+export function scoreRecognition(
+  test: { pos: number[]; neg: number[] },
+  calibration: { pos: number[]; neg: number[] },
+): ScoredRecognition {
+  const threshold = calibrateThreshold(calibration.pos, calibration.neg);
+  return {
+    raw: accuracy(test.pos, test.neg, 0),
+    calibrated: accuracy(test.pos, test.neg, threshold),
+    threshold,
+  };
 }

@@ -2,11 +2,11 @@
 import { loadChatTemplate, type ChatMessage } from '../models/llava/chat-template';
 import { LlavaModel } from '../models/llava/model';
 import { streamText } from '../generate/stream-text';
-import { artifactDir, loadConcept, type Concept } from './concept';
 import { conceptSet } from './concept-set';
 import { openSubject, type PersonalizeOptions } from './personalize';
 import { expandImageTokens } from '../models/llava/embeddings';
 import { recognitionScores } from './recognition';
+import { subjectUse, type SubjectUse, type UseMode, type UseModeSetting } from './reference-mode';
 import type { SamplingOptions } from '../generate/sampling';
 import { ImageFeatureStore } from './image-features';
 import path from 'node:path';
@@ -17,28 +17,40 @@ export interface Recognition {
   score: number;
   threshold: number;
   present: boolean;
+  /** Whether the trained concept answered, or the subject's reference photos (instant mode). */
+  mode: UseMode;
 }
 
 export async function recognize(
   subjectFile: string,
   images: string[],
-  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'workspaceDir' | 'provider'> = {},
+  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'workspaceDir' | 'provider'> & {
+    mode?: UseModeSetting;
+  } = {},
 ): Promise<Recognition[]> {
   const s = openSubject(subjectFile, opts);
   try {
-    const { concept } = loadConcept(artifactDir(s.workspaceDir, s.subject.name), s.model);
+    const use = subjectUse(s, opts.mode);
     const scores = await recognitionScores(
       s.model,
       s.ctx,
       s.yesNo,
-      { concept, nameText: concept.tokens.nameToken },
+      {
+        concept: use.concept,
+        nameText: use.concept.tokens.nameToken,
+        prefix: use.mode === 'reference' ? use.prefix : undefined,
+        references: await s.store.projected(use.references),
+      },
       await s.store.projected(images),
     );
+    // Reference mode has no calibration of its own: it answers as the model does, P(Yes) > P(No).
+    const threshold = use.mode === 'trained' ? use.concept.threshold : 0;
     return images.map((image, i) => ({
       image,
       score: scores[i]!,
-      threshold: concept.threshold,
-      present: scores[i]! > concept.threshold,
+      threshold,
+      present: scores[i]! > threshold,
+      mode: use.mode,
     }));
   } finally {
     if (!opts.model) await s.model.release();
@@ -47,6 +59,10 @@ export async function recognize(
 
 export interface ChatOptions extends SamplingOptions {
   image?: string;
+  /** auto (default): trained concepts where they exist, reference photos otherwise. */
+  mode?: UseModeSetting;
+  /** Told how each subject is used before the answer starts. */
+  onModes?: (modes: { name: string; mode: UseMode }[]) => void;
   history?: ChatMessage[];
   maxNewTokens?: number;
   signal?: AbortSignal;
@@ -65,12 +81,21 @@ export async function* chat(
   const first = openSubject(subjectFiles[0]!, opts);
   const model: LlavaModel = first.model;
   try {
-    const concepts: Concept[] = [];
+    const uses: SubjectUse[] = [];
+    const names: string[] = [];
     for (const f of subjectFiles) {
       const s = f === subjectFiles[0] ? first : openSubject(f, { ...opts, model });
-      concepts.push(loadConcept(artifactDir(s.workspaceDir, s.subject.name), model).concept);
+      uses.push(subjectUse(s, opts.mode));
+      names.push(s.subject.name);
     }
-    const set = conceptSet(model, concepts);
+    opts.onModes?.(uses.map((u, i) => ({ name: names[i]!, mode: u.mode })));
+    const set = conceptSet(
+      model,
+      uses.map((u) => u.concept),
+      uses.map((u) => (u.mode === 'reference' ? u.prefix : undefined)),
+    );
+    const store = new ImageFeatureStore(model, null);
+    const references = await store.projected(uses.flatMap((u) => u.references));
     // Questions name subjects by "<bo>"; with several concepts the latent tokens were renamed, names were not.
     const template = loadChatTemplate(model.dir, {
       bos: set.tokenizer.bosToken,
@@ -84,9 +109,10 @@ export async function* chat(
       model.config.imageTokenIndex,
       model.config.imageTokens,
     );
-    const features = opts.image
-      ? await new ImageFeatureStore(model, null).projected([path.resolve(opts.image)])
-      : [];
+    const features = [
+      ...(opts.image ? await store.projected([path.resolve(opts.image)]) : []),
+      ...references,
+    ];
     const embeds = model.embed(ids, features, set.embeddings);
     yield* streamText(model, set.tokenizer, embeds, {
       ...opts,

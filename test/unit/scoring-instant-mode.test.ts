@@ -1,0 +1,82 @@
+// Honest recognition scoring (raw and calibrated on a set that is not the test set) and instant mode (a
+// subject with photos but no trained concept answers through its reference photos).
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { scoreRecognition } from '../../server/src/engine/personalize/recognition';
+import { personalize } from '../../server/src/engine/personalize/personalize';
+import { chat, recognize } from '../../server/src/engine/personalize/use';
+import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
+
+describe('recognition scoring', () => {
+  it('raw uses P(Yes) > P(No); calibrated uses the threshold that is best on the calibration set, not the test set', () => {
+    const test = { pos: [2, 0.5, -0.3, 1], neg: [-2, 0.2, 0.3, 0.8] };
+    const calibration = { pos: [1.5, 0.9, 0.6], neg: [0.4, -1, 0.1] };
+    const r = scoreRecognition(test, calibration);
+    assert.deepEqual(r.raw, { positive: 0.75, negative: 0.25, weighted: 0.5 });
+    // Between the calibration set's highest negative (0.4) and lowest positive (0.6).
+    assert.equal(r.threshold, 0.5);
+    assert.deepEqual(r.calibrated, { positive: 0.5, negative: 0.75, weighted: 0.625 });
+    // The test set's own best threshold (0.9, weighted 0.75) is not what was used.
+    const onTest = scoreRecognition(test, test);
+    assert.ok(onTest.calibrated.weighted > r.calibrated.weighted);
+  });
+});
+
+describe('instant mode', () => {
+  let ws = '';
+  let file = '';
+  before(async () => {
+    ws = mkdtempSync(path.join(tmpdir(), 'yollava-instant-'));
+    writeTinyPersonalizationModel(path.join(ws, 'model'));
+    file = await writeSubjectWorkspace(ws, {
+      name: 'bo',
+      object: RED_MUG,
+      train: 4,
+      test: 2,
+      negatives: 8,
+      hard: 3,
+      random: 3,
+      model: '../model',
+    });
+  });
+
+  it('an untrained subject recognizes through its reference photos, and says so', async () => {
+    const images = [path.join(ws, 'bo', 'photos', 'test', '000.png'), path.join(ws, 'negatives', '000.png')];
+    const r = await recognize(file, images);
+    assert.deepEqual(
+      r.map((x) => [x.mode, x.threshold]),
+      [
+        ['reference', 0],
+        ['reference', 0],
+      ],
+    );
+    // The reference photos are really in the prompt: replacing one changes the scores.
+    copyFileSync(path.join(ws, 'negatives', '001.png'), path.join(ws, 'bo', 'photos', 'train', '000.png'));
+    const changed = await recognize(file, images);
+    assert.notDeepEqual(
+      changed.map((x) => x.score),
+      r.map((x) => x.score),
+    );
+    await assert.rejects(recognize(file, images, { mode: 'trained' }), /train the subject first/);
+    const modes: string[] = [];
+    for await (const _ of chat([file], 'What color is <bo>?', {
+      maxNewTokens: 2,
+      onModes: (m) => modes.push(...m.map((x) => x.mode)),
+    }))
+      void _;
+    assert.deepEqual(modes, ['reference']);
+  });
+
+  it('once trained, the trained concept takes over; reference mode can still be asked for', async () => {
+    await personalize(file, {
+      overrides: { epochs: 1, questionsPerPhoto: 2, conversationTokens: 4, tokens: 2 },
+    });
+    const image = [path.join(ws, 'bo', 'photos', 'test', '000.png')];
+    assert.equal((await recognize(file, image))[0]!.mode, 'trained');
+    assert.equal((await recognize(file, image, { mode: 'reference' }))[0]!.mode, 'reference');
+  });
+});
