@@ -137,6 +137,8 @@ describe('softmax and reductions', () => {
   }
   it('reduceMean over a symbolic dim reads the count at run time', async () => {
     await gradCheck((x) => x.mean(0), [{ name: 'x', shape: [5, 3], declared: ['n', 3] }]);
+    // Over every axis, to a scalar: the run-time count must not add an axis to the gradient.
+    await gradCheck((x) => x.mean([0, 1]), [{ name: 'x', shape: [5, 3], declared: ['n', 3] }]);
   });
 });
 

@@ -15,7 +15,7 @@ Options:
   --stop-after N       stop after N steps in this invocation (a checkpoint is written)
   --batch N            samples per step (default 16)
   --lr X               peak learning rate (default 1.5e-3)
-  --eval-every N       held-out skill accuracy every N steps (default 1000)
+  --eval-every N       held-out skill accuracy every N steps (default 500)
   --threads N          onnxruntime intra-op threads (default: all cores)
 `;
 
@@ -61,7 +61,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(`checkpoint @${p.step} (${fmt((Date.now() - started) / 1000)} this run)\n`);
     } else if (p.step % 25 === 0) {
       process.stdout.write(
-        `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
+        `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} features ${p.featureRms?.toFixed(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
       );
     }
   };
@@ -73,7 +73,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     stopAfter: num('stop-after'),
     batch: num('batch'),
     lr: num('lr'),
-    evalEvery: num('eval-every') ?? 1000,
+    evalEvery: num('eval-every') ?? 500,
     evalSamples: 64,
     threads: num('threads'),
     signal: controller.signal,

@@ -40,6 +40,7 @@ export interface PretrainOptions {
   warmup?: number;
   weightDecay?: number;
   clip?: number;
+  featurePenalty?: number;
   seed?: number;
   checkpointEvery?: number;
   /** Held-out skill accuracy every this many steps (0: only at the end). */
@@ -64,6 +65,8 @@ export interface PretrainProgress {
   steps: number;
   loss: number;
   lr: number;
+  /** Root mean square of the projected image features this step. */
+  featureRms?: number;
   secondsPerStep: number;
   etaSeconds: number;
   event?: 'checkpoint' | 'eval';
@@ -80,11 +83,13 @@ export interface PretrainRecord {
   warmup: number;
   weightDecay: number;
   clip: number;
+  /** Weight of the penalty on the image features' mean square (see whole-model-graph.ts). */
+  featurePenalty: number;
   step: number;
   wallSeconds: number;
   tokensSeen: number;
   /** Mean loss over each window of `logEvery` steps. */
-  curve: { step: number; loss: number; lr: number; secondsPerStep: number }[];
+  curve: { step: number; loss: number; lr: number; secondsPerStep: number; featureRms?: number }[];
   evals: { step: number; scores: SkillScores }[];
 }
 
@@ -219,6 +224,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     warmup: opts.warmup ?? 300,
     weightDecay: opts.weightDecay ?? 0.05,
     clip: opts.clip ?? 1,
+    featurePenalty: opts.featurePenalty ?? 0.01,
     step: 0,
     wallSeconds: 0,
     tokensSeen: 0,
@@ -231,7 +237,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   const g = new Graph('pretrain');
   const w = new WeightInputs(g, weights);
-  const outputs = buildWholeModelGraph(g, config, w, { mode: 'train' });
+  const outputs = buildWholeModelGraph(g, config, w, {
+    mode: 'train',
+    featurePenalty: record.featurePenalty,
+  });
   const names = w.names();
   const session = await GraphSession.create(serialize(outputs), {
     threads: opts.threads,
@@ -261,7 +270,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     record.steps,
     opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity,
   );
-  let window = { loss: 0, n: 0, seconds: 0 };
+  let window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
   const ckEvery = opts.checkpointEvery ?? 200;
   const save = (): void => {
     saveCheckpoint(opts.runDir, { record, weights }, names, opt);
@@ -286,15 +295,22 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     record.tokensSeen += batch.tokens;
     const dt = (performance.now() - t0) / 1000;
     record.wallSeconds += dt;
-    window = { loss: window.loss + loss, n: window.n + 1, seconds: window.seconds + dt };
+    const featureRms = (out['feature_rms']!.data as Float32Array)[0]!;
+    window = {
+      loss: window.loss + loss,
+      n: window.n + 1,
+      seconds: window.seconds + dt,
+      featureRms: window.featureRms + featureRms,
+    };
     if (record.step % LOG_EVERY === 0 || record.step === stopAt) {
       record.curve.push({
         step: record.step,
         loss: window.loss / window.n,
         lr,
         secondsPerStep: window.seconds / window.n,
+        featureRms: window.featureRms / window.n,
       });
-      window = { loss: 0, n: 0, seconds: 0 };
+      window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
     }
     const secondsPerStep = record.wallSeconds / Math.max(1, record.step);
     opts.onProgress?.({
@@ -302,6 +318,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       steps: record.steps,
       loss,
       lr,
+      featureRms,
       secondsPerStep: dt,
       etaSeconds: secondsPerStep * (record.steps - record.step),
     });

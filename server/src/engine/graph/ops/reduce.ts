@@ -47,8 +47,9 @@ function reducedCount(x: Tensor, axes: number[]): Tensor {
       x.dtype,
     );
   }
-  let n = x.graph.dimTensor(dims[0]!);
-  for (const d of dims.slice(1)) n = n.mul(x.graph.dimTensor(d));
+  // A scalar, not [1]: a [1] count would add an axis to the gradient of a reduction over every axis.
+  let n = x.graph.dimTensor(dims[0]!).reshape([]);
+  for (const d of dims.slice(1)) n = n.mul(x.graph.dimTensor(d).reshape([]));
   return n.cast(x.dtype);
 }
 
