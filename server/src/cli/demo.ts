@@ -84,6 +84,8 @@ export async function runDemo(root: string): Promise<number> {
     row('base model', e.baselines.base_model.raw, e.baselines.base_model.calibrated.weighted);
     const d = e.baselines.description_prompt;
     if (d) row('base + description', d.raw, d.calibrated.weighted);
+    const ref = e.baselines.reference_images;
+    if (ref) row('reference photos', ref.raw, ref.calibrated.weighted);
     out('  (raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs pool images)\n');
     if (e.visual_qa !== undefined)
       out(`  visual QA ${f3(e.visual_qa)}, text-only QA ${f3(e.text_qa ?? NaN)}\n`);

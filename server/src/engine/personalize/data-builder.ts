@@ -42,6 +42,8 @@ export interface DataPlan {
   category: Category;
   questionsPerPhoto?: number;
   conversationTokens?: number;
+  /** false: no text-only conversations (default true). */
+  conversations?: boolean;
 }
 
 export interface TrainingData {
@@ -121,9 +123,9 @@ export async function buildTrainingData(
 
   const t1 = Date.now();
   const conversations: TrainingData['conversations'] = [];
-  const questions = conversationQuestions(plan.category);
+  const questions = plan.conversations === false ? [] : conversationQuestions(plan.category);
   const phrase = SUBJECT_PHRASES[plan.category].ask;
-  const features = await store.projected(plan.train);
+  const features = questions.length ? await store.projected(plan.train) : [];
   let done = 0;
   for (const [i, image] of plan.train.entries()) {
     for (const q of questions) {

@@ -16,6 +16,7 @@ import {
   type RecognitionAccuracy,
   type ScoredRecognition,
 } from './recognition';
+import { pickReferences, referenceConcept, referencePrefix } from './reference-mode';
 import { loadSubject } from './subject';
 
 export type { ScoredRecognition } from './recognition';
@@ -28,7 +29,12 @@ export interface EvalResult {
   calibrated: RecognitionAccuracy & { threshold: number };
   visual_qa?: number;
   text_qa?: number;
-  baselines: { base_model: ScoredRecognition; description_prompt?: ScoredRecognition };
+  baselines: {
+    base_model: ScoredRecognition;
+    description_prompt?: ScoredRecognition;
+    /** Instant mode: training photos as references in the prompt, no training. */
+    reference_images?: ScoredRecognition;
+  };
   counts: {
     positives: number;
     negatives_other_subjects: number;
@@ -95,16 +101,27 @@ export async function evaluateSubject(
       return scoreRecognition(test, { pos: await run(calPosF!), neg: await run(calNegF!) });
     };
     const ours = await score({ concept, nameText: concept.tokens.nameToken });
+    // The baselines name the subject with a fresh, untrained <bo> row: what the name is to a model that
+    // was never taught it (a plain word would be a different prompt from the trained one).
+    const fresh = referenceConcept(s.model, s.subject.name);
+    const name = fresh.tokens.nameToken;
     const baselines: EvalResult['baselines'] = {
-      base_model: await score({ concept: null, nameText: s.subject.name }),
+      base_model: await score({ concept: fresh, nameText: name, prefix: '' }),
     };
     if (s.subject.description) {
       baselines.description_prompt = await score({
-        concept: null,
-        nameText: s.subject.name,
-        textPrefix: `${s.subject.name} is ${s.subject.description}.`,
+        concept: fresh,
+        nameText: name,
+        prefix: `${name} is ${s.subject.description}.`,
       });
     }
+    const references = pickReferences(s.subject.train);
+    baselines.reference_images = await score({
+      concept: fresh,
+      nameText: name,
+      prefix: referencePrefix(name, references.length),
+      references: await s.store.projected(references),
+    });
     const result: EvalResult = {
       recognition_positive: ours.raw.positive,
       recognition_negative: ours.raw.negative,

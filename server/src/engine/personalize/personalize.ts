@@ -44,6 +44,11 @@ export interface PersonalizeOptions {
   overrides?: Partial<ResolvedSubject['training']> & {
     questionsPerPhoto?: number;
     conversationTokens?: number;
+    /** Hard and random negatives (default: the subject file's). */
+    hard?: number;
+    random?: number;
+    /** false: no text-only conversations (an ablation). */
+    conversations?: boolean;
   };
 }
 
@@ -128,11 +133,12 @@ export async function personalize(
     {
       train: s.subject.train,
       pool: s.subject.pools,
-      hard: s.subject.hard,
-      random: s.subject.random,
+      hard: opts.overrides?.hard ?? s.subject.hard,
+      random: opts.overrides?.random ?? s.subject.random,
       category: s.subject.category,
       questionsPerPhoto: opts.overrides?.questionsPerPhoto,
       conversationTokens: opts.overrides?.conversationTokens,
+      conversations: opts.overrides?.conversations,
     },
     rng,
     { signal: opts.signal, progress: (p) => opts.onProgress?.(p as PersonalizeProgress) },

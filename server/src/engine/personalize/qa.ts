@@ -42,6 +42,8 @@ export async function qaAccuracy(
   nameText: string,
   rows: { embeddings?: Float32Array; head?: Float32Array },
   rng: Rng,
+  /** Projector features of reference photos held by the prefix's <image> tokens (reference mode). */
+  references: Float32Array[] = [],
 ): Promise<number> {
   if (!items.length) return NaN;
   const letterIds = ['A', 'B'].map((l) => {
@@ -54,7 +56,8 @@ export async function qaAccuracy(
     const shown = swap ? [q.options[1], q.options[0]] : q.options;
     const text = `${fillName(q.question, nameText)}\nA. ${fillName(shown[0]!, nameText)}\nB. ${fillName(shown[1]!, nameText)}\nAnswer with the option's letter.`;
     const ids = promptIds(ctx, prefix, text, q.image ? 1 : 0);
-    const features = q.image ? await store.projected([q.image]) : [];
+    // The photo asked about opens the turn; the references follow inside the prefix.
+    const features = [...(q.image ? await store.projected([q.image]) : []), ...references];
     const logits = await model.logits(
       model.embed(ids, features, rows.embeddings),
       1,

@@ -1,0 +1,283 @@
+// The paper's evaluation on ToyWorld (npm run bench -- toyworld [--subjects N] [--seeds A..B] [--variants
+// a,b] [--json]). For each generated subject: its test photos are the positives and the other subjects'
+// test photos the negatives, as in Yo'LLaVA; `lookalike_negative` is accuracy on held-out photos of other
+// instances that share every nameable attribute (in no pool); two-option visual and text-only QA come from
+// the subject's qa.json. Every variant is scored raw (P(Yes) > P(No)) and calibrated (threshold chosen on
+// the subject's training photos against 30 of its pool images: never test data), the same way.
+//
+// Subjects run one after another: onnxruntime already uses both cores for each step. Results are saved
+// per subject and variant, so an interrupted run resumes where it stopped.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LlavaModel } from '../server/src/engine/models/llava/model';
+import { artifactDir, loadConcept } from '../server/src/engine/personalize/concept';
+import { contentHash } from '../server/src/engine/personalize/image-files';
+import { ImageFeatureStore } from '../server/src/engine/personalize/image-features';
+import {
+  openSubject,
+  personalize,
+  type PersonalizeOptions,
+} from '../server/src/engine/personalize/personalize';
+import { softPrompt } from '../server/src/engine/personalize/prompts';
+import { qaAccuracy, readQaFile } from '../server/src/engine/personalize/qa';
+import { recognitionScores, scoreRecognition, accuracy } from '../server/src/engine/personalize/recognition';
+import {
+  pickReferences,
+  referenceConcept,
+  referencePrefix,
+} from '../server/src/engine/personalize/reference-mode';
+import { retrieveHardNegatives } from '../server/src/engine/personalize/retrieval';
+import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
+import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
+import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
+import { randomInstance } from '../server/src/engine/toyworld/world';
+import { Rng } from '../server/src/engine/util/rng';
+
+type Overrides = NonNullable<PersonalizeOptions['overrides']>;
+interface Variant {
+  kind: 'base' | 'description' | 'reference' | 'trained';
+  overrides?: Overrides;
+}
+
+const HARD = 50;
+const RANDOM = 50;
+export const VARIANTS: Record<string, Variant> = {
+  base: { kind: 'base' },
+  base_description: { kind: 'description' },
+  reference_images: { kind: 'reference' },
+  yollava_k0: { kind: 'trained', overrides: { tokens: 0 } },
+  yollava_k4: { kind: 'trained', overrides: { tokens: 4 } },
+  yollava_k16: { kind: 'trained', overrides: {} },
+  // Ablations keep the number of negatives: only their kind or the conversations change.
+  no_hard_negatives: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM } },
+  no_conversations: { kind: 'trained', overrides: { conversations: false } },
+  recognition_only: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM, conversations: false } },
+  head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
+};
+
+/** No test and no tuning used these seeds. */
+const DEFAULT_SEEDS: [number, number] = [7000, 7009];
+
+interface Figures {
+  recognition_positive: number;
+  recognition_negative: number;
+  recognition_weighted: number;
+  lookalike_negative: number;
+  visual_qa: number;
+  text_qa: number;
+  seconds_per_subject: number;
+  calibrated: {
+    recognition_positive: number;
+    recognition_negative: number;
+    recognition_weighted: number;
+    lookalike_negative: number;
+  };
+}
+
+const files = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
+
+function parseArgs(args: string[]): { seeds: number[]; variants: string[] } {
+  const at = (k: string): string | undefined => {
+    const i = args.indexOf(k);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  let [a, b] = DEFAULT_SEEDS;
+  const range = at('--seeds');
+  if (range) [a, b] = range.split('..').map(Number) as [number, number];
+  const n = Number(at('--subjects') ?? b - a + 1);
+  const seeds = Array.from({ length: Math.min(n, b - a + 1) }, (_, i) => a + i);
+  const variants = at('--variants')?.split(',') ?? Object.keys(VARIANTS);
+  for (const v of variants)
+    if (!VARIANTS[v]) throw new Error(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(', ')}`);
+  return { seeds, variants };
+}
+
+async function scoreSubject(
+  model: LlavaModel,
+  subjectFile: string,
+  workspaceDir: string,
+  variant: Variant,
+  others: string[],
+): Promise<Omit<Figures, 'seconds_per_subject'>> {
+  const s = openSubject(subjectFile, { model, workspaceDir });
+  const dir = path.dirname(subjectFile);
+  const fresh = referenceConcept(model, s.subject.name);
+  const name = fresh.tokens.nameToken;
+  let concept = fresh;
+  let prefix = '';
+  let refs: Float32Array[] = [];
+  if (variant.kind === 'trained') {
+    concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
+    prefix = softPrompt(concept.tokens);
+  } else if (variant.kind === 'description') prefix = `${name} is ${s.subject.description}.`;
+  else if (variant.kind === 'reference') {
+    const r = pickReferences(s.subject.train);
+    prefix = referencePrefix(name, r.length);
+    refs = await s.store.projected(r);
+  }
+  const prompt = { concept, nameText: name, prefix, references: refs };
+  const run = async (images: string[]) =>
+    recognitionScores(model, s.ctx, s.yesNo, prompt, await s.store.projected(images));
+  const testPos = await run(s.subject.test);
+  const testNeg = await run(others);
+  const look = await run(files(path.join(dir, 'lookalikes')));
+  const calibration = { pos: await run(s.subject.train), neg: await run(s.subject.pools.slice(0, 30)) };
+  const scored = scoreRecognition({ pos: testPos, neg: testNeg }, calibration);
+  const lookalike = (t: number) => accuracy([], look, t).negative;
+  const qa = readQaFile(subjectFile)!;
+  const rows = { embeddings: concept.embeddings, head: concept.head };
+  const qaRng = new Rng(17);
+  const visual = await qaAccuracy(model, s.ctx, s.store, qa.visual, prefix, name, rows, qaRng, refs);
+  const text = await qaAccuracy(model, s.ctx, s.store, qa.text, prefix, name, rows, qaRng, refs);
+  return {
+    recognition_positive: scored.raw.positive,
+    recognition_negative: scored.raw.negative,
+    recognition_weighted: scored.raw.weighted,
+    lookalike_negative: lookalike(0),
+    visual_qa: visual,
+    text_qa: text,
+    calibrated: {
+      recognition_positive: scored.calibrated.positive,
+      recognition_negative: scored.calibrated.negative,
+      recognition_weighted: scored.calibrated.weighted,
+      lookalike_negative: lookalike(scored.threshold),
+    },
+  };
+}
+
+/** Hard-negative retrieval over a pool of 10,000 ToyWorld photos, embeddings cached on disk. */
+async function retrievalAtScale(
+  model: LlavaModel,
+  root: string,
+  train: string[],
+): Promise<Record<string, number>> {
+  const poolDir = path.join(root, 'pool-10k');
+  mkdirSync(poolDir, { recursive: true });
+  const t0 = Date.now();
+  const rng = new Rng(424242);
+  const have = new Set(readdirSync(poolDir));
+  for (let i = 0; i < 10_000; i++) {
+    const name = `${String(i).padStart(5, '0')}.png`;
+    const scene = randomScene(randomInstance(rng), rng);
+    if (!have.has(name)) writeFileSync(path.join(poolDir, name), await renderScene(scene, 64));
+  }
+  const generated = (Date.now() - t0) / 1000;
+  const store = new ImageFeatureStore(model, path.join(root, 'embedding-cache'));
+  const pool = files(poolDir);
+  const t1 = Date.now();
+  const poolEmb = await store.pooled(pool);
+  const trainEmb = await store.pooled(train);
+  const embedded = (Date.now() - t1) / 1000;
+  const t2 = Date.now();
+  const r = retrieveHardNegatives(
+    train.map((f, i) => ({ embedding: trainEmb[i]!, hash: contentHash(f) })),
+    pool.map((f, i) => ({ embedding: poolEmb[i]!, hash: contentHash(f) })),
+    100,
+  );
+  return {
+    pool_images: pool.length,
+    hard_negatives: r.hard.length,
+    seconds_generate: round(generated),
+    seconds_embed: round(embedded),
+    seconds_retrieve: round((Date.now() - t2) / 1000),
+  };
+}
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export async function runToyworldBench(json: boolean, args: string[] = []): Promise<Record<string, unknown>> {
+  const { seeds, variants } = parseArgs(args);
+  const modelDir = defaultModelDir();
+  if (!modelDir)
+    throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
+  const model = LlavaModel.load(modelDir, { threads: Math.min(2, os.cpus().length) });
+  const root = path.join(__dirname, '..', '.cache', 'bench-toyworld', model.fingerprint().slice(0, 12));
+  const resultsFile = path.join(root, 'results.json');
+  const results: Record<string, Figures> = existsSync(resultsFile)
+    ? JSON.parse(readFileSync(resultsFile, 'utf8'))
+    : {};
+  const log = (s: string): boolean => process.stderr.write(`${s}\n`);
+  const subjects = [];
+  for (const seed of seeds) {
+    const out = path.join(root, 'subjects', `seed-${seed}`);
+    const existing = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.subject.yaml')) : undefined;
+    const file = existing
+      ? path.join(out, existing)
+      : (await writeToyworldSubject({ seed, out, hard: HARD, random: RANDOM })).file;
+    subjects.push({ seed, file, test: files(path.join(out, 'photos', 'test')) });
+  }
+  const total = seeds.length * variants.length;
+  let done = 0;
+  for (const subj of subjects) {
+    const others = subjects.filter((o) => o !== subj).flatMap((o) => o.test);
+    for (const v of variants) {
+      const key = `${subj.seed}/${v}`;
+      done++;
+      if (results[key]) continue;
+      const t0 = Date.now();
+      const work = path.join(root, 'work', `seed-${subj.seed}`, v);
+      const variant = VARIANTS[v]!;
+      if (variant.kind === 'trained')
+        await personalize(subj.file, { model, workspaceDir: work, overrides: variant.overrides });
+      const figures = await scoreSubject(model, subj.file, work, variant, others);
+      results[key] = { ...figures, seconds_per_subject: round((Date.now() - t0) / 1000, 1) };
+      mkdirSync(root, { recursive: true });
+      writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+      log(
+        `[${done}/${total}] seed ${subj.seed} ${v}: weighted ${results[key]!.recognition_weighted.toFixed(3)} (${results[key]!.seconds_per_subject} s)`,
+      );
+    }
+  }
+  const table: Record<string, Figures> = {};
+  for (const v of variants) {
+    const rows = seeds.map((s) => results[`${s}/${v}`]!);
+    const m = (f: (x: Figures) => number) => round(mean(rows.map(f)));
+    table[v] = {
+      recognition_positive: m((x) => x.recognition_positive),
+      recognition_negative: m((x) => x.recognition_negative),
+      recognition_weighted: m((x) => x.recognition_weighted),
+      lookalike_negative: m((x) => x.lookalike_negative),
+      visual_qa: m((x) => x.visual_qa),
+      text_qa: m((x) => x.text_qa),
+      seconds_per_subject: round(mean(rows.map((x) => x.seconds_per_subject)), 1),
+      calibrated: {
+        recognition_positive: m((x) => x.calibrated.recognition_positive),
+        recognition_negative: m((x) => x.calibrated.recognition_negative),
+        recognition_weighted: m((x) => x.calibrated.recognition_weighted),
+        lookalike_negative: m((x) => x.calibrated.lookalike_negative),
+      },
+    };
+  }
+  const retrieval = args.includes('--no-retrieval')
+    ? undefined
+    : await retrievalAtScale(model, root, subjects[0]!.test);
+  await model.release();
+  if (!json) {
+    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  —  ');
+    const out: string[] = [
+      `\nToyWorld, ${seeds.length} subjects (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(model.parameterCount() / 1e6).toFixed(1)}M-parameter default model`,
+      `${'variant'.padEnd(18)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike`,
+    ];
+    for (const [v, r] of Object.entries(table))
+      out.push(
+        `${v.padEnd(18)} ${f(r.recognition_positive).padStart(6)} ${f(r.recognition_negative).padStart(6)} ${f(r.recognition_weighted).padStart(8)} ${f(r.lookalike_negative).padStart(9)} ${f(r.visual_qa).padStart(7)} ${f(r.text_qa).padStart(7)} ${r.seconds_per_subject.toFixed(1).padStart(7)}               ${f(r.calibrated.recognition_weighted)}      ${f(r.calibrated.lookalike_negative)}`,
+      );
+    out.push(
+      'raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs 30 pool images (no test data)',
+    );
+    if (retrieval)
+      out.push(
+        `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,
+      );
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return { ...table, retrieval_10k: retrieval };
+}
