@@ -1,41 +1,31 @@
-// Personalization benchmark: a generated LLaVA checkpoint of about 5M parameters (random weights), drawn
-// ToyWorld photos (5 of the subject, 200 in the negative pool) and the full recipe: 16 tokens, 15 epochs,
-// 15 questions per photo, 100 hard + 100 random negatives, 10 conversations per photo. Prints the time
-// split into embedding, conversation generation and training. --compare-init also trains both concept
-// initializations (3 epochs each) and prints their losses and training recognition.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Personalization benchmark on the embedded default model: the sample subject samples/bo (10 photos, a
+// 200-image pool of ToyWorld scenes) with the full recipe: 16 tokens, 15 epochs, 15 questions per photo,
+// 50 hard + 50 random negatives, 10 conversations per photo. Prints the time split into embedding,
+// conversation generation and training. --compare-init also trains both concept initializations (3 epochs
+// each) and prints their losses and training recognition.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LlavaModel } from '../server/src/engine/models/llava/model';
-import { writeTinyLlava, writeTinyTokenizer } from '../server/src/engine/models/llava/random-checkpoint';
 import { personalize } from '../server/src/engine/personalize/personalize';
-import { writeSubjectWorkspace } from '../server/src/engine/toyworld/workspace';
+import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { table } from './timing';
-
-export const PERSONALIZE_MODEL = {
-  vision: { hidden: 128, intermediate: 512, layers: 4, heads: 4, imageSize: 64, patchSize: 16 },
-  text: { hidden: 256, intermediate: 704, layers: 4, heads: 4, kvHeads: 4, vocab: 2048 },
-  seed: 5,
-};
 
 export async function runPersonalizeBench(
   json: boolean,
   compareInit = false,
 ): Promise<Record<string, unknown>> {
+  const modelDir = defaultModelDir();
+  if (!modelDir)
+    throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
   const ws = mkdtempSync(path.join(os.tmpdir(), 'yollava-bench-pers-'));
   try {
-    const modelDir = path.join(ws, 'model');
-    writeTinyLlava(modelDir, PERSONALIZE_MODEL);
-    writeTinyTokenizer(modelDir, PERSONALIZE_MODEL.text.vocab);
-    const file = await writeSubjectWorkspace(ws, {
-      name: 'bo',
-      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'bow' },
-      train: 5,
-      test: 3,
-      negatives: 200,
-      model: '../model',
-      size: 96,
+    // A copy, so that the bench neither reads nor writes the sample's own .yollava/.
+    cpSync(path.join(__dirname, '..', 'samples', 'bo'), path.join(ws, 'bo'), {
+      recursive: true,
+      filter: (src) => !src.includes(`${path.sep}.yollava`),
     });
+    const file = path.join(ws, 'bo', 'bo.subject.yaml');
     const model = LlavaModel.load(modelDir, {
       threads: Number(process.env['YOLLAVA_THREADS'] ?? Math.min(2, os.cpus().length)),
       weights: process.env['YOLLAVA_WEIGHTS'] === 'initializers' ? 'initializers' : 'inputs',
@@ -68,7 +58,7 @@ export async function runPersonalizeBench(
       const rows: [string, string][] = [
         [
           'model',
-          `${(Number(result['parameters']) / 1e6).toFixed(1)}M parameters (random weights), ${PERSONALIZE_MODEL.vision.imageSize}px images`,
+          `${(Number(result['parameters']) / 1e6).toFixed(1)}M parameters (${path.relative(process.cwd(), modelDir)}), ${model.config.vision.imageSize}px images`,
         ],
         [
           'data',

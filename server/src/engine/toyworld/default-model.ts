@@ -59,9 +59,14 @@ export function initialWeights(config: LlavaConfig, seed: number): WeightMap {
   return out;
 }
 
-/** Norms, biases and embeddings take no weight decay. */
+/**
+ * Weight decay applies to the language model's matrices only: not to norms, biases or embeddings, and not
+ * to the vision tower or projector, whose weights decay helps drive to zero while the language model
+ * cannot use them yet (then the image path is dead and stays dead).
+ */
 export function decays(name: string): boolean {
-  return !(/norm|layrnorm/.test(name) || name.endsWith('.bias') || /embed|embedding/.test(name));
+  if (!(name.startsWith('lm.') || name.startsWith('lm_head'))) return false;
+  return !(/norm/.test(name) || name.endsWith('.bias') || /embed/.test(name));
 }
 
 /** Where the embedded default model lives, relative to the project (or the packaged extension). */

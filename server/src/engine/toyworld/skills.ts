@@ -98,13 +98,18 @@ const NUMBER_WORDS = ['Zero', 'One', 'Two', 'Three', 'Four'];
 
 const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
 
-export function drawSkill(rng: Rng): Skill {
-  let u = rng.next();
+export function drawSkill(rng: Rng, mixture: Partial<Record<Skill, number>> = MIXTURE): Skill {
+  const total = SKILLS.reduce((a, s) => a + (mixture[s] ?? 0), 0);
+  let u = rng.next() * total;
+  let last: Skill = 'reference';
   for (const s of SKILLS) {
-    u -= MIXTURE[s];
+    const w = mixture[s] ?? 0;
+    if (!w) continue;
+    last = s;
+    u -= w;
     if (u < 0) return s;
   }
-  return 'reference';
+  return last;
 }
 
 export function skillSample(skill: Skill, rng: Rng): SkillSample {
