@@ -2,7 +2,7 @@
 // with progress on stderr and a line per logged window on stdout, so that a background run's log reads
 // well. Ctrl-C stops at the end of the step and writes a checkpoint; --resume carries on.
 import path from 'node:path';
-import { pretrain, type PretrainProgress } from '../engine/toyworld/pretrain';
+import { pretrain, readPretrainRecord, type PretrainProgress } from '../engine/toyworld/pretrain';
 import { writeTrainingReport } from '../engine/toyworld/training-report';
 
 const HELP = `yollava pretrain — pretrain the embedded default model on ToyWorld
@@ -11,6 +11,7 @@ Options:
   --out <dir>          model folder to write (default samples/models/toy-llava)
   --run <dir>          checkpoint and log folder (default .cache/pretrain)
   --resume             continue from the run folder's checkpoint
+  --report             write TRAINING.md from the run's checkpoint, and stop
   --steps N            total optimizer steps of the schedule (default 8000)
   --stop-after N       stop after N steps in this invocation (a checkpoint is written)
   --batch N            samples per step (default 16)
@@ -33,7 +34,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    if (a === '--resume') opt['resume'] = true;
+    if (a === '--resume' || a === '--report') opt[a.slice(2)] = true;
     else if (a.startsWith('--') && args[i + 1] !== undefined) opt[a.slice(2)] = args[++i]!;
     else throw new Error(`pretrain: unexpected argument ${a}\n\n${HELP}`);
   }
@@ -47,6 +48,13 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
   };
   const out = path.resolve(String(opt['out'] ?? 'samples/models/toy-llava'));
   const runDir = path.resolve(String(opt['run'] ?? '.cache/pretrain'));
+  if (opt['report'] === true) {
+    const record = readPretrainRecord(runDir);
+    if (!record) throw new Error(`pretrain: no checkpoint in ${runDir}`);
+    writeTrainingReport(out, record);
+    process.stdout.write(`${path.join(out, 'TRAINING.md')} written from step ${record.step}\n`);
+    return 0;
+  }
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\npretrain: stopping after this step and writing a checkpoint…\n');

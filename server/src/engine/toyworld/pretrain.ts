@@ -161,6 +161,18 @@ function saveCheckpoint(runDir: string, ck: Checkpoint, names: string[], opt: Ad
   });
 }
 
+/** The run's record (schedule, loss curve, evaluations) from its checkpoint, without loading weights. */
+export function readPretrainRecord(runDir: string): PretrainRecord | null {
+  const file = checkpointFile(runDir);
+  if (!existsSync(file)) return null;
+  const st = SafetensorsFile.open(file);
+  try {
+    return JSON.parse(st.metadata['record'] ?? 'null') as PretrainRecord | null;
+  } finally {
+    st.close();
+  }
+}
+
 function loadCheckpoint(runDir: string): Checkpoint | null {
   const file = checkpointFile(runDir);
   if (!existsSync(file)) return null;

@@ -43,8 +43,14 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '',
     '## Recipe',
     '',
-    `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on matrices only (not on norms, biases, embeddings); global gradient-norm clip ${r.clip}`,
-    '- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token)',
+    `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${r.clip}`,
+    `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), plus ${r.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares`,
+    ...(r.curriculum ?? []).map(
+      (c) =>
+        `- curriculum: steps before ${c.until} draw from ${Object.entries(c.mixture)
+          .map(([k, v]) => `${k} ${Math.round((v ?? 0) * 100)} %`)
+          .join(', ')}; then the mixture below`,
+    ),
     `- data: the samples of step s are drawn from a generator seeded by (seed ${r.seed}, s), so a resumed run sees exactly what an uninterrupted one would`,
     '- made-up names: `<zib>` is not a vocabulary word. Each sample gives its name a fresh random embedding row (the vocabulary mean plus noise), as personalization gives `<bo>` a new row; the name is not scored where an answer repeats it',
     '',
@@ -80,7 +86,22 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
         );
     }
   } else lines.push('Not evaluated yet.');
-  lines.push('', '## Loss curve', '', '| step | mean loss | lr | s/step |', '|---|---|---|---|');
+  lines.push(
+    '',
+    '## Why the recipe is what it is',
+    '',
+    'Measured while building it (all on this 2-core machine):',
+    '- With peak lr 1.5e-3 and the whole mixture from step 0, held-out accuracy stayed at chance on every visual skill for 1,600 steps. The projected image features grew from rms 1 to 85, almost all of it a part shared by every image: the decoder normalizes each position (RMSNorm), so its loss cannot see their scale, and under Adam it only grows.',
+    '- A penalty on the whole mean square of the features then drove their image-dependent part to exactly 0 by step 1,300: the vision path was dead. The penalty now acts only on the shared part.',
+    '- On a fixed batch of 16 photos and the question "What color is the dog?", lr 2e-3 could not memorize the answers (the loss bounced between 0.1 and 0.4 for 300 steps), while 5e-4 reached 0.02. A colour question alone, on fresh photos at 5e-4, reached 0.73 held-out accuracy in 500 steps; five mixed attribute questions had not left chance after 1,200. Hence lr 6e-4 and the grounding-first curriculum.',
+    '',
+  );
+  lines.push(
+    '## Loss curve',
+    '',
+    '| step | mean loss | lr | image features rms | s/step |',
+    '|---|---|---|---|---|',
+  );
   const every = Math.max(1, Math.ceil(r.curve.length / 40));
   r.curve.forEach((c, i) => {
     if (i % every === 0 || i === r.curve.length - 1)
