@@ -1,7 +1,15 @@
 // The personalization commands of the yollava CLI, as a user runs them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -139,6 +147,19 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     const c = run('chat', bo, mam, '--ask', 'what is <bo> next to ?', '--json');
     assert.equal(c.status, 0, c.stderr);
     assert.equal(typeof JSON.parse(c.stdout).answer, 'string');
+  });
+
+  it('validate skips dangling links beside the subject and among its photos', () => {
+    const links = [path.join(ws, 'dangling'), path.join(ws, 'bo', 'photos', 'train', 'zz.png')];
+    symlinkSync('/nonexistent-yollava-target', links[0]!);
+    symlinkSync('/nonexistent-yollava-target.png', links[1]!);
+    try {
+      const r = run('validate', bo);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /ENOENT/);
+    } finally {
+      for (const l of links) rmSync(l);
+    }
   });
 
   it('eval before training says to train first; eval of a missing file names it', () => {

@@ -1,7 +1,12 @@
 // Concept files: YAML syntax and schema errors at exact places, with messages that say what to do.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDiagnostic, parseSubject } from '../../server/src/engine/personalize/subject-file';
+import {
+  formatDiagnostic,
+  lineColumn,
+  MAX_DIAGNOSTICS,
+  parseSubject,
+} from '../../server/src/engine/personalize/subject-file';
 
 const GOOD = `name: bo
 category: pet
@@ -82,5 +87,38 @@ describe('parseSubject', () => {
     assert.match(parseSubject('').diagnostics[0]!.message, /the file is empty/);
     const dup = parseSubject('name: bo\nname: bo2\ncategory: pet\nimages: {train: x}\n');
     assert.ok(dup.diagnostics.some((d) => /YAML: .*unique|duplicate/i.test(d.message)));
+  });
+
+  it('deep nesting, an alias bomb and a duplicate key get a diagnostic at their position, not a crash', () => {
+    const deep = `name: bo\ncategory: pet\nx: ${'['.repeat(5000)}`;
+    const d = parseSubject(deep);
+    assert.equal(d.value, null);
+    assert.equal(d.diagnostics.length, 1);
+    assert.equal(d.diagnostics[0]!.code, 'too-deep');
+    assert.equal(d.diagnostics[0]!.start, deep.indexOf('[') + 64);
+    assert.deepEqual(lineColumn(d, d.diagnostics[0]!.start), { line: 3, column: 68 });
+    const blocks = `name: bo\n${Array.from({ length: 300 }, (_, i) => `${' '.repeat(2 * i)}k${i}:`).join('\n')}\n`;
+    assert.equal(parseSubject(blocks).diagnostics[0]!.code, 'too-deep');
+
+    const bomb =
+      'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n' +
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n' +
+      'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n';
+    const b = parseSubject(bomb).diagnostics;
+    assert.equal(b[0]!.code, 'alias-count');
+    assert.equal(at(bomb, b[0]!), '*');
+    assert.equal(b[0]!.start, bomb.indexOf('*a'));
+
+    const dup = 'name: bo\ncategory: pet\nname: mo\nimages: {train: x}\n';
+    const u = parseSubject(dup).diagnostics.find((x) => x.code === 'DUPLICATE_KEY')!;
+    assert.equal(u.start, dup.lastIndexOf('name'));
+  });
+
+  it('thousands of problems: the first 100 are shown, then one line that counts the rest', () => {
+    const text = `${GOOD}${Array.from({ length: 5000 }, (_, i) => `extra${i}: ${i}`).join('\n')}\n`;
+    const ds = parseSubject(text).diagnostics;
+    assert.equal(ds.length, MAX_DIAGNOSTICS + 1);
+    assert.equal(ds[0]!.message.startsWith('extra0: unknown field'), true);
+    assert.match(ds[MAX_DIAGNOSTICS]!.message, /^4900 more problem\(s\) in this file are not shown/);
   });
 });

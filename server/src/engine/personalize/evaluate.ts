@@ -51,16 +51,32 @@ export function otherSubjectFiles(file: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
     if (depth < 0 || !existsSync(dir)) return;
-    for (const n of readdirSync(dir)) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // unreadable: nothing to find there
+    }
+    for (const n of names) {
       if (n.startsWith('.') || n === 'node_modules') continue;
       const p = path.join(dir, n);
-      const st = statSync(p);
+      // A dangling link or an entry that vanished is skipped: it cannot be another subject file.
+      const st = statOrNull(p);
+      if (!st) continue;
       if (st.isDirectory()) walk(p, depth - 1);
       else if (/\.subject\.ya?ml$/.test(n) && p !== path.resolve(file)) out.push(p);
     }
   };
   walk(root, 2);
   return out.sort();
+}
+
+function statOrNull(p: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export async function evaluateSubject(

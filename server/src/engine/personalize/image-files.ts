@@ -97,7 +97,8 @@ export function resolveImages(
       } else {
         for (const name of readdirSync(p).sort()) {
           const f = path.join(p, name);
-          if (isImage(f) && statSync(f).isFile()) out.add(f);
+          // Dangling links and entries that vanish meanwhile are not photos: skip them.
+          if (isImage(f) && isFileOrFalse(f)) out.add(f);
         }
       }
     }
@@ -115,4 +116,12 @@ export function contentHash(file: string): string {
   const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
   hashCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
   return hash;
+}
+
+function isFileOrFalse(f: string): boolean {
+  try {
+    return statSync(f).isFile();
+  } catch {
+    return false;
+  }
 }

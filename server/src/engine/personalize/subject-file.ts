@@ -58,12 +58,42 @@ export interface ParsedSubject {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
 
+/** More than this many problems in one file are summarized in one last diagnostic. */
+export const MAX_DIAGNOSTICS = 100;
+/** A subject file nests three levels; past this the YAML parser's recursion is the risk, not the schema. */
+export const MAX_NESTING = 64;
+
 export function parseSubject(text: string): ParsedSubject {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const deep = deepNesting(text, MAX_NESTING);
+  if (deep !== null) {
+    // Too deep to hand to the parser: report where, without parsing.
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    const diagnostics: SubjectDiagnostic[] = [
+      {
+        start: deep,
+        end: Math.min(deep + 1, text.length),
+        severity: 'error',
+        message: `YAML: nested more than ${MAX_NESTING} levels deep here; a subject file needs three`,
+        field: '',
+        code: 'too-deep',
+      },
+    ];
+    return { text, value: null, diagnostics, rangeOf: () => ({ start: 0, end: 0 }), lineCounter };
+  }
+  // Duplicate keys are found below in one pass: the parser's own check is quadratic in the keys of a map.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const diagnostics: SubjectDiagnostic[] = [];
   const rangeOf = (path: (string | number)[], part: 'key' | 'value' = 'value') =>
     findRange(doc, path, part, text.length);
+  const done = (value: SubjectFile | null): ParsedSubject => ({
+    text,
+    value,
+    diagnostics: capped(diagnostics),
+    rangeOf,
+    lineCounter,
+  });
   for (const e of [...doc.errors, ...doc.warnings]) {
     const [start, end] = e.pos;
     diagnostics.push({
@@ -75,8 +105,25 @@ export function parseSubject(text: string): ParsedSubject {
       code: e.code,
     });
   }
-  if (doc.errors.length) return { text, value: null, diagnostics, rangeOf, lineCounter };
-  const value = doc.toJS() as unknown;
+  diagnostics.push(...duplicateKeys(doc.contents as Node | null));
+  if (diagnostics.some((d) => d.severity === 'error')) return done(null);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    // An alias bomb (aliases of aliases that expand exponentially): place it on the first alias.
+    const at = /(^|[\s[{,:-])\*[^\s,\]}]+/m.exec(text);
+    const start = at ? at.index + at[1]!.length : 0;
+    diagnostics.push({
+      start,
+      end: Math.min(start + 1, text.length),
+      severity: 'error',
+      message: `YAML: ${(e as Error).message.split('\n')[0]}`,
+      field: '',
+      code: 'alias-count',
+    });
+    return done(null);
+  }
   if (value === null || value === undefined) {
     diagnostics.push({
       start: 0,
@@ -86,12 +133,98 @@ export function parseSubject(text: string): ParsedSubject {
       field: '',
       code: 'empty',
     });
-    return { text, value: null, diagnostics, rangeOf, lineCounter };
+    return done(null);
   }
   if (!validate(value)) {
-    for (const e of simplify(validate.errors ?? [])) diagnostics.push(toDiagnostic(e, rangeOf));
+    // Ranges cost a search each: only for the diagnostics that will be shown.
+    const errors = simplify(validate.errors ?? []);
+    for (const e of errors.slice(0, MAX_DIAGNOSTICS + 1)) diagnostics.push(toDiagnostic(e, rangeOf));
+    for (let i = MAX_DIAGNOSTICS + 1; i < errors.length; i++)
+      diagnostics.push({ start: 0, end: 0, severity: 'error', message: '', field: '', code: 'schema' });
   }
-  return { text, value: value as SubjectFile, diagnostics, rangeOf, lineCounter };
+  return done(value as SubjectFile);
+}
+
+/** The offset where flow or block nesting first exceeds `max` levels, or null. One pass, no recursion. */
+function deepNesting(text: string, max: number): number | null {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote && !(quote === '"' && text[i - 1] === '\\')) quote = '';
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl - 1;
+      continue;
+    }
+    if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]!))) quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    else if (c === '\n') {
+      // Block nesting shows as indentation (two columns a level at the least) and as "- - -" runs.
+      let j = i + 1;
+      while (text[j] === ' ') j++;
+      let dashes = 0;
+      while (text[j] === '-' && text[j + 1] === ' ') {
+        dashes++;
+        j += 2;
+        while (text[j] === ' ') j++;
+      }
+      if ((j - i - 1) / 2 + dashes > max * 2) return i + 1;
+    }
+  }
+  return null;
+}
+
+/** Keys that appear twice in one mapping, found in one pass over the document (no recursion). */
+function duplicateKeys(root: Node | null): SubjectDiagnostic[] {
+  const out: SubjectDiagnostic[] = [];
+  const stack: (Node | null | undefined)[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const it of node.items) {
+        const k = isScalar(it.key) ? it.key.value : undefined;
+        if (k !== undefined) {
+          if (seen.has(k) && it.key && (it.key as Node).range) {
+            const r = (it.key as Node).range!;
+            out.push({
+              start: r[0],
+              end: Math.max(r[1], r[0] + 1),
+              severity: 'error',
+              message: `YAML: Map keys must be unique ("${String(k)}" appears more than once)`,
+              field: '',
+              code: 'DUPLICATE_KEY',
+            });
+          }
+          seen.add(k);
+        }
+        stack.push(it.value as Node | null);
+      }
+    } else if (isSeq(node)) for (const it of node.items) stack.push(it as Node);
+  }
+  return out;
+}
+
+/** At most MAX_DIAGNOSTICS, then one that says how many more there are. */
+function capped(diagnostics: SubjectDiagnostic[]): SubjectDiagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS) return diagnostics;
+  const shown = diagnostics.slice(0, MAX_DIAGNOSTICS);
+  const next = diagnostics[MAX_DIAGNOSTICS]!;
+  shown.push({
+    start: next.start,
+    end: next.end,
+    severity: 'warning',
+    message: `${diagnostics.length - MAX_DIAGNOSTICS} more problem(s) in this file are not shown (the first ${MAX_DIAGNOSTICS} are)`,
+    field: '',
+    code: 'too-many',
+  });
+  return shown;
 }
 
 /** Drops ajv's follow-on errors (oneOf branches, "must match a schema in oneOf") in favour of one clear one. */
