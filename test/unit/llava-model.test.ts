@@ -1,13 +1,17 @@
 // LLaVA on the engine: the golden checkpoint made by Hugging Face transformers, and generated checkpoints
 // whose configs differ from it (the implementation must follow config.json and nothing else).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runGoldenCheck } from '../../server/src/engine/models/llava/golden-check';
 import { LlavaModel, emptyCache } from '../../server/src/engine/models/llava/model';
-import { writeTinyLlava, type TinyLlavaSpec } from '../../server/src/engine/models/llava/random-checkpoint';
+import {
+  tinyLlavaConfig,
+  writeTinyLlava,
+  type TinyLlavaSpec,
+} from '../../server/src/engine/models/llava/random-checkpoint';
 import { ModelConfigError } from '../../server/src/engine/models/llava/config';
 import { f32 } from '../../server/src/engine/runtime/host-tensor';
 import { generateTokens } from '../../server/src/engine/generate/generate';
@@ -277,5 +281,56 @@ describe('loading errors name the file and field', () => {
     assert.throws(() => LlavaModel.load(dir), /model\.safetensors: .*truncated or corrupt/);
     rmSync(path.join(dir, 'model.safetensors'));
     assert.throws(() => LlavaModel.load(dir), /no model\.safetensors or model\.safetensors\.index\.json/);
+  });
+
+  it('absurd sizes in the config and weights larger than memory are refused before loading', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'yollava-huge-'));
+    const cfg = tinyLlavaConfig();
+    const tc = cfg['text_config'] as Record<string, unknown>;
+    for (const [field, value] of [
+      ['hidden_size', 1e9],
+      ['num_hidden_layers', 1e6],
+      ['vocab_size', -5],
+    ] as const) {
+      writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({ ...cfg, text_config: { ...tc, [field]: value } }),
+      );
+      assert.throws(
+        () => LlavaModel.load(dir),
+        new RegExp(`config\\.json: text_config\\.${field}: ${value} is not a size a LLaVA model uses`),
+      );
+    }
+    // A checkpoint whose header declares 1.6e11 float32 parameters (a sparse file: no disk is used).
+    const vocab = 4_000_000;
+    const hidden = 40_000;
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        ...cfg,
+        text_config: {
+          ...tc,
+          vocab_size: vocab,
+          hidden_size: hidden,
+          num_attention_heads: 40,
+          num_key_value_heads: 40,
+        },
+      }),
+    );
+    const header = JSON.stringify({
+      'language_model.lm_head.weight': {
+        dtype: 'F32',
+        shape: [vocab, hidden],
+        data_offsets: [0, vocab * hidden * 4],
+      },
+    });
+    const padded = header + ' '.repeat((8 - (header.length % 8)) % 8);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(padded.length));
+    const file = path.join(dir, 'model.safetensors');
+    writeFileSync(file, Buffer.concat([len, Buffer.from(padded)]));
+    truncateSync(file, 8 + padded.length + vocab * hidden * 4);
+    assert.throws(() => LlavaModel.load(dir), /needs about 596\.0 GiB of memory .* more than this machine's/);
+    rmSync(dir, { recursive: true });
   });
 });

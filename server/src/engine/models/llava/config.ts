@@ -141,13 +141,13 @@ function parseVision(r: Reader): VisionConfig {
     throw r.error('hidden_act', `"${act}" is not supported`);
   const v: VisionConfig = {
     kind,
-    hidden: r.optNum('hidden_size', 768),
-    intermediate: r.optNum('intermediate_size', 3072),
-    layers: r.optNum('num_hidden_layers', 12),
-    heads: r.optNum('num_attention_heads', 12),
-    imageSize: r.optNum('image_size', 224),
-    patchSize: r.optNum('patch_size', 32),
-    channels: r.optNum('num_channels', 3),
+    hidden: r.size('hidden_size', 768, 65536),
+    intermediate: r.size('intermediate_size', 3072, 262144),
+    layers: r.size('num_hidden_layers', 12, 1024),
+    heads: r.size('num_attention_heads', 12, 1024),
+    imageSize: r.size('image_size', 224, 8192),
+    patchSize: r.size('patch_size', 32, 1024),
+    channels: r.size('num_channels', 3, 4),
     act: act as VisionConfig['act'],
     layerNormEps: r.optNum('layer_norm_eps', kind === 'clip' ? 1e-5 : 1e-6),
   };
@@ -162,10 +162,10 @@ function parseText(r: Reader, top: Json): TextConfig {
   const type = r.optStr('model_type', 'llama');
   if (type !== 'llama' && type !== 'qwen2')
     throw r.error('model_type', `"${type}" is not supported (supported: llama, qwen2)`);
-  const hidden = r.optNum('hidden_size', 4096);
-  const heads = r.optNum('num_attention_heads', 32);
+  const hidden = r.size('hidden_size', 4096, 65536);
+  const heads = r.size('num_attention_heads', 32, 1024);
   const headDim = r.optNum('head_dim', hidden / heads);
-  const kvHeads = r.optNum('num_key_value_heads', heads);
+  const kvHeads = r.size('num_key_value_heads', heads, 1024);
   if (heads % kvHeads !== 0)
     throw r.error('num_key_value_heads', `${heads} attention heads do not group over ${kvHeads} kv heads`);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0)
@@ -186,12 +186,12 @@ function parseText(r: Reader, top: Json): TextConfig {
   return {
     kind: type,
     hidden,
-    intermediate: r.optNum('intermediate_size', 11008),
-    layers: r.optNum('num_hidden_layers', 32),
+    intermediate: r.size('intermediate_size', 11008, 262144),
+    layers: r.size('num_hidden_layers', 32, 1024),
     heads,
     kvHeads,
     headDim,
-    vocab: r.optNum('vocab_size', 32000),
+    vocab: r.size('vocab_size', 32000, 4_194_304),
     rmsEps: r.optNum('rms_norm_eps', 1e-6),
     ropeTheta: r.optNum('rope_theta', 10000),
     qkvBias: type === 'qwen2' ? true : Boolean(r.raw['attention_bias']),
@@ -225,6 +225,19 @@ class Reader {
     if (v === undefined || v === null) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw this.error(field, `expected a number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  /**
+   * A whole number in 1…max. Past the largest any LLaVA uses, the config is corrupt or hostile: refuse it
+   * here, before anything is allocated from it.
+   */
+  size(field: string, dflt: number, max: number): number {
+    const v = this.optNum(field, dflt);
+    if (!Number.isInteger(v) || v < 1 || v > max)
+      throw this.error(
+        field,
+        `${v} is not a size a LLaVA model uses (a whole number from 1 to ${max}); the config is corrupt`,
+      );
     return v;
   }
   obj(field: string): Reader {

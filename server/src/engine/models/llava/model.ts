@@ -2,11 +2,13 @@
 // tower, the language model's forward and train graphs, and KV-cache decoding.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Graph, serialize } from '../../graph/index';
 import { f32, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
 import { GraphSession, type ProviderSetting } from '../../runtime/session';
-import { readLlavaConfig, type LlavaConfig } from './config';
+import { ModelConfigError, readLlavaConfig, type LlavaConfig } from './config';
+import { inspectModel } from './inspect';
 import { embedTokens, mergeImageFeatures, type EmbeddingTable } from './embeddings';
 import { buildDecodeGraph, buildForwardGraph, buildTrainGraph } from './language-model';
 import { visionTower } from './vision-tower';
@@ -75,6 +77,7 @@ export class LlavaModel {
 
   static load(dir: string, options: LoadOptions = {}): LlavaModel {
     const config = readLlavaConfig(dir);
+    refuseIfTooLarge(dir);
     return new LlavaModel(dir, config, loadLlavaWeights(dir, config), options);
   }
 
@@ -248,6 +251,23 @@ export class LlavaModel {
       name: `llava ${kind} graph`,
     });
     return { session, weights: w.feeds() };
+  }
+}
+
+/**
+ * Refuses, from the checkpoint's headers alone, a model whose float32 weights would not fit in this
+ * machine's memory: a clear message instead of the OS killing the process half-way through loading.
+ */
+function refuseIfTooLarge(dir: string): void {
+  const s = inspectModel(dir);
+  const total = os.totalmem();
+  if (s.weightBytesF32 > 0.9 * total) {
+    const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
+    throw new ModelConfigError(
+      dir,
+      '',
+      `needs about ${gib(s.weightBytesF32)} GiB of memory for its ${s.parameters.toLocaleString('en-US')} parameters in float32 (run estimate ${gib(s.estimatedInferenceBytes)} GiB), more than this machine's ${gib(total)} GiB; use a smaller model`,
+    );
   }
 }
 
