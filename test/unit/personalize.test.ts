@@ -1,13 +1,24 @@
 // Yo'LLaVA personalization on a tiny random model and drawn ToyWorld photos.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
 import { ConceptError, loadConcept } from '../../server/src/engine/personalize/concept';
+import { TrainingLockError } from '../../server/src/engine/personalize/training-lock';
 import { personalize, type PersonalizeOptions } from '../../server/src/engine/personalize/personalize';
 import { calibrateThreshold, accuracy } from '../../server/src/engine/personalize/recognition';
 import { retrieveHardNegatives } from '../../server/src/engine/personalize/retrieval';
@@ -116,7 +127,7 @@ describe('personalize', () => {
     assert.deepEqual(fileBytes(dir), good);
   });
 
-  it('resuming an interrupted run ends exactly where an uninterrupted run ends', async () => {
+  it('a plain rerun after an interruption resumes by itself and ends exactly where an uninterrupted run ends', async () => {
     const a = await workspace(5);
     const full = await personalize(a.file, { overrides: FAST });
     const fullWeights = readFileSync(path.join(full.artifactDir, full.meta.weightsFile));
@@ -129,9 +140,32 @@ describe('personalize', () => {
         onProgress: (p) => p.phase === 'select' && p.epoch === 2 && ac.abort(),
       }),
     );
-    const resumed = await personalize(b.file, { overrides: FAST, resume: true });
+    const epochs = new Set<number>();
+    const resumed = await personalize(b.file, {
+      overrides: FAST,
+      onProgress: (p) => p.phase === 'train' && epochs.add(p.epoch),
+    });
+    assert.deepEqual([...epochs], [3], 'only the epoch that had not finished ran again');
     assert.equal(resumed.history.length, 3);
     assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
+  });
+
+  it('an interrupted run is not continued under other settings', async () => {
+    const b = await workspace(6);
+    const ac = new AbortController();
+    await assert.rejects(
+      personalize(b.file, {
+        overrides: FAST,
+        signal: ac.signal,
+        onProgress: (p) => p.phase === 'select' && p.epoch === 2 && ac.abort(),
+      }),
+    );
+    const epochs = new Set<number>();
+    await personalize(b.file, {
+      overrides: { ...FAST, learningRate: 2e-3 },
+      onProgress: (p) => p.phase === 'train' && epochs.add(p.epoch),
+    });
+    assert.deepEqual([...epochs], [1, 2, 3]);
   });
 
   it('warm-starts from the current artifact: the first epoch starts where the last run ended', async () => {
@@ -255,5 +289,38 @@ describe('personalize on a worker thread', () => {
       (e: Error) => e instanceof AbortedError,
     );
     assert.deepEqual(fileBytes(dir), good);
+  });
+});
+
+describe('one training of a subject at a time', () => {
+  it("a live holder of the lock is named; a dead one's lock and temporary files are cleaned up", async () => {
+    const w = await workspace(21);
+    const lock = path.join(w.ws, 'bo', '.yollava', 'bo.train.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(
+        lock,
+        JSON.stringify({ pid: holder.pid, host: hostname(), startedAt: '2026-11-29T10:00:00Z' }),
+      );
+      await assert.rejects(
+        personalize(w.file, { overrides: { ...FAST, epochs: 1 } }),
+        (e: Error) =>
+          e instanceof TrainingLockError &&
+          e.message.includes(`already being trained by process ${holder.pid} since 2026-11-29T10:00:00Z`),
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // The holder died without cleaning up: its lock and a half-written file are stale.
+    const artifact = path.join(w.ws, 'bo', '.yollava', 'bo');
+    mkdirSync(artifact, { recursive: true });
+    const stale = path.join(artifact, `.concept.json.${holder.pid}.1700000000000.tmp`);
+    writeFileSync(stale, '{"half');
+    const r = await personalize(w.file, { overrides: { ...FAST, epochs: 1 } });
+    assert.equal(r.meta.name, 'bo');
+    assert.ok(!existsSync(stale), 'stale temporary file removed');
+    assert.ok(!existsSync(lock), 'lock released');
   });
 });

@@ -39,7 +39,9 @@ Usage:
 Options:
   --model <dir>                            model folder when the subject file names none
   --pools <dir,...>                        default negative pools when the subject file names none
-  --resume                                 train: continue an interrupted run
+  --resume                                 train: continue an interrupted run (the default when its
+                                           checkpoint matches the data and settings)
+  --fresh                                  train: start over even if an interrupted run could continue
   --warm-start                             train: start from the subject's current artifact
   --mode auto|trained|reference            recognize, chat: the trained concept, or reference photos (instant
                                            mode); auto uses the trained one when it exists
@@ -56,6 +58,7 @@ interface Flags {
   ask?: string;
   image?: string;
   resume: boolean;
+  fresh: boolean;
   warmStart: boolean;
   mode: UseModeSetting;
 }
@@ -66,6 +69,7 @@ function parseFlags(args: string[]): Flags {
     provider: 'cpu',
     positional: [],
     resume: false,
+    fresh: false,
     warmStart: false,
     mode: 'auto',
   };
@@ -73,6 +77,7 @@ function parseFlags(args: string[]): Flags {
     const a = args[i]!;
     if (a === '--json') flags.json = true;
     else if (a === '--resume') flags.resume = true;
+    else if (a === '--fresh') flags.fresh = true;
     else if (a === '--warm-start') flags.warmStart = true;
     else if (a === '--model' || a === '--pools' || a === '--ask' || a === '--image') {
       const v = args[++i];
@@ -197,7 +202,8 @@ async function main(argv: string[]): Promise<number> {
           options: {
             modelDir: flags.model,
             pools: flags.pools,
-            resume: flags.resume,
+            // Default: continue an interrupted run of the same data and settings; --fresh starts over.
+            resume: flags.fresh ? false : undefined,
             warmStart: flags.warmStart,
           },
         },

@@ -20,6 +20,7 @@ import { ImageFeatureStore } from './image-features';
 import { contentHash } from './image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from './subject';
+import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
 
 export interface PersonalizeOptions {
@@ -36,7 +37,10 @@ export interface PersonalizeOptions {
   init?: ConceptInit;
   /** Start from the subject's current artifact instead of a fresh initialization. */
   warmStart?: boolean;
-  /** Continue an interrupted run from its last finished epoch. */
+  /**
+   * Continue an interrupted run from its last finished epoch when its checkpoint matches these data and
+   * settings (default true: a rerun after a crash picks up where it stopped); false starts over.
+   */
   resume?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: PersonalizeProgress) => void;
@@ -121,6 +125,23 @@ export async function personalize(
 ): Promise<PersonalizeResult> {
   const t0 = Date.now();
   const s = openSubject(subjectFile, opts);
+  const release = acquireTrainingLock(
+    path.join(s.workspaceDir, '.yollava', `${s.subject.name}.train.lock`),
+    `${s.subject.file}: <${s.subject.name}>`,
+  );
+  try {
+    return await personalizeLocked(s, t0, opts);
+  } finally {
+    release();
+    if (!opts.model) await s.model.release();
+  }
+}
+
+async function personalizeLocked(
+  s: SubjectSession,
+  t0: number,
+  opts: PersonalizeOptions,
+): Promise<PersonalizeResult> {
   const cfg = { ...s.subject.training, ...opts.overrides };
   const rng = new Rng(cfg.seed + 1);
   const tokens = conceptTokens(s.subject.name, cfg.tokens, s.model.vocab);
@@ -144,6 +165,7 @@ export async function personalize(
     { signal: opts.signal, progress: (p) => opts.onProgress?.(p as PersonalizeProgress) },
   );
   const dir = artifactDir(s.workspaceDir, s.subject.name);
+  removeStaleTemporaries(dir);
   const init = opts.init ?? 'vocab-mean';
   let concept = Concept.initialize(
     s.model,
@@ -168,7 +190,9 @@ export async function personalize(
     signal: opts.signal,
     onProgress: opts.onProgress,
     checkpointDir: dir,
-    resume: opts.resume,
+    resume: opts.resume ?? true,
+    // A checkpoint is only continued under the same settings, not just the same data.
+    resumeKey: JSON.stringify({ data: data.dataHash, cfg, init, warm: Boolean(opts.warmStart) }),
   });
   const trainSeconds = (Date.now() - t1) / 1000;
   const best = result.history.find((h) => h.epoch === result.bestEpoch)!;
@@ -186,7 +210,6 @@ export async function personalize(
     },
     createdAt: new Date().toISOString(),
   });
-  if (!opts.model) await s.model.release();
   return {
     meta,
     artifactDir: dir,

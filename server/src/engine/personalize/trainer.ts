@@ -30,6 +30,8 @@ export interface TrainerOptions {
   /** Where per-epoch checkpoints go; with `resume`, a matching checkpoint there is continued. */
   checkpointDir?: string;
   resume?: boolean;
+  /** What a checkpoint must have been written under to be continued (default: the data hash). */
+  resumeKey?: string;
 }
 
 export interface TrainProgress {
@@ -81,7 +83,7 @@ export async function trainConcept(
 
   const ckpt = o.checkpointDir ? path.join(o.checkpointDir, 'checkpoint') : null;
   if (ckpt && o.resume) {
-    const state = readCheckpoint(ckpt, data.dataHash, concept, best, opt);
+    const state = readCheckpoint(ckpt, o.resumeKey ?? data.dataHash, concept, best, opt);
     if (state) {
       startEpoch = state.epoch + 1;
       bestEpoch = state.bestEpoch;
@@ -166,7 +168,7 @@ export async function trainConcept(
     if (ckpt)
       writeCheckpoint(
         ckpt,
-        { epoch, bestEpoch, bestScore, history, rng: rng.snapshot(), dataHash: data.dataHash },
+        { epoch, bestEpoch, bestScore, history, rng: rng.snapshot(), dataHash: o.resumeKey ?? data.dataHash },
         concept,
         best,
         opt,
