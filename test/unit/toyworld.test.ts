@@ -49,6 +49,8 @@ function tinyRun(extra: Partial<PretrainOptions> = {}): PretrainOptions {
     evalSamples: 4,
     finalEvalSamples: 4,
     checkpointEvery: 1000,
+    visionSteps: 3,
+    visionBatch: 4,
     ...extra,
   };
 }

@@ -62,7 +62,13 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
   });
   const started = Date.now();
   const onProgress = (p: PretrainProgress): void => {
-    if (p.event === 'eval' && p.scores) {
+    if (p.event === 'vision' && p.vision) {
+      const v = p.vision;
+      const acc = Object.entries(v.accuracy).map(([k, a]) => `${k} ${a.toFixed(2)}`);
+      process.stdout.write(
+        `vision stage ${v.step}/${v.steps} probe loss ${v.loss.toFixed(2)}: ${acc.join(', ')}\n`,
+      );
+    } else if (p.event === 'eval' && p.scores) {
       const parts = Object.entries(p.scores).map(([k, v]) => `${k} ${v.accuracy.toFixed(2)}`);
       process.stdout.write(`eval @${p.step}: ${parts.join(', ')}\n`);
     } else if (p.event === 'checkpoint') {

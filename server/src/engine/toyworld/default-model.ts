@@ -54,9 +54,33 @@ export function initialWeights(config: LlavaConfig, seed: number): WeightMap {
     const layers = name.startsWith('vision.') ? config.vision.layers : config.text.layers;
     const std = residual.test(name) ? 0.02 / Math.sqrt(2 * layers) : 0.02;
     for (let i = 0; i < n; i++) data[i] = isNorm ? 1 : isBias ? 0 : std * rng.normal();
+    if (name === 'vision.embeddings.patch_embedding.weight') seedColourFilters(data, shape);
     out.set(name, { dtype: 'float32', shape, data });
   }
   return out;
+}
+
+/**
+ * The first rows of the patch embedding start as local colour averages: each reads one channel over one
+ * quarter-by-quarter block of the patch. A ViT from scratch otherwise learns slowly from few images
+ * (measured: linear probes on its features barely improved in 300 steps of 16 photos); with colour and
+ * coarse layout available from step 0, the rest of the tower and the language model have something to
+ * read. They are only a starting point: every row trains.
+ */
+function seedColourFilters(data: Float32Array, shape: number[]): void {
+  const [hidden, channels, p] = shape as [number, number, number, number];
+  const blocks = 4;
+  const cell = p / blocks;
+  let row = 0;
+  for (let c = 0; c < channels && row < hidden; c++)
+    for (let by = 0; by < blocks && row < hidden; by++)
+      for (let bx = 0; bx < blocks && row < hidden; bx++, row++) {
+        const base = row * channels * p * p;
+        data.fill(0, base, base + channels * p * p);
+        for (let y = by * cell; y < (by + 1) * cell; y++)
+          for (let x = bx * cell; x < (bx + 1) * cell; x++)
+            data[base + (c * p + y) * p + x] = 0.5 / (cell * cell);
+      }
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type DefaultModelSpec,
 } from './default-model';
 import { makeBatch, PretrainEncoder, randomNameRows } from './pretrain-batch';
+import { trainVisionStage, type VisionStageRecord } from './vision-stage';
 import { evaluateSkills, type SkillScores } from './skill-eval';
 import { drawSkill, skillSample, type Skill } from './skills';
 import { toyworldVocabulary } from './vocabulary';
@@ -41,6 +42,10 @@ export interface PretrainOptions {
   weightDecay?: number;
   clip?: number;
   featurePenalty?: number;
+  /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
+  visionSteps?: number;
+  visionBatch?: number;
+  visionLr?: number;
   /** Skill weights (default MIXTURE); recorded, so a resumed run keeps them. */
   mixture?: Partial<Record<Skill, number>>;
   /** Steps before `step` draw from `mixture` instead (default GROUNDING_FIRST for 1,500 steps). */
@@ -73,9 +78,11 @@ export interface PretrainProgress {
   featureRms?: number;
   /** The image-dependent part of that. */
   featureSpread?: number;
+  /** Vision-stage progress (event 'vision'). */
+  vision?: { step: number; steps: number; loss: number; accuracy: Record<string, number> };
   secondsPerStep: number;
   etaSeconds: number;
-  event?: 'checkpoint' | 'eval';
+  event?: 'checkpoint' | 'eval' | 'vision';
   scores?: SkillScores;
 }
 
@@ -91,6 +98,8 @@ export interface PretrainRecord {
   clip: number;
   /** Weight of the penalty on the image features' mean square (see whole-model-graph.ts). */
   featurePenalty: number;
+  /** The vision stage (vision-stage.ts), once it has run. */
+  vision?: VisionStageRecord;
   mixture?: Partial<Record<Skill, number>>;
   curriculum?: { until: number; mixture: Partial<Record<Skill, number>> }[];
   step: number;
@@ -146,18 +155,20 @@ function checkpointFile(runDir: string): string {
   return path.join(runDir, 'checkpoint.safetensors');
 }
 
-function saveCheckpoint(runDir: string, ck: Checkpoint, names: string[], opt: AdamW): void {
+/** Weights, and the optimizer's moments when there is one (none between the two stages). */
+function saveCheckpoint(runDir: string, ck: Checkpoint, names: string[], opt: AdamW | null): void {
   const tensors: Record<string, TensorToWrite> = {};
-  const state = opt.saveState();
+  const state = opt?.saveState();
   names.forEach((n, i) => {
     const w = ck.weights.get(n)!;
     tensors[`w.${n}`] = { dtype: 'F32', shape: w.shape, data: w.data };
+    if (!state) return;
     tensors[`m.${n}`] = { dtype: 'F32', shape: w.shape, data: state.m[i]! };
     tensors[`v.${n}`] = { dtype: 'F32', shape: w.shape, data: state.v[i]! };
   });
   writeSafetensors(checkpointFile(runDir), tensors, {
     record: JSON.stringify(ck.record),
-    adam_step: String(state.step),
+    adam_step: String(state?.step ?? 0),
   });
 }
 
@@ -184,14 +195,18 @@ function loadCheckpoint(runDir: string): Checkpoint | null {
     const weights: WeightMap = new Map();
     const m: Float32Array[] = [];
     const v: Float32Array[] = [];
+    const names = new Set(st.names());
     for (const name of st.names().filter((n) => n.startsWith('w.'))) {
       const n = name.slice(2);
       const info = st.info(name);
       weights.set(n, { dtype: 'float32', shape: [...info.shape], data: st.readFloat32(name) });
-      m.push(st.readFloat32(`m.${n}`));
-      v.push(st.readFloat32(`v.${n}`));
+      if (names.has(`m.${n}`)) {
+        m.push(st.readFloat32(`m.${n}`));
+        v.push(st.readFloat32(`v.${n}`));
+      }
     }
-    return { record, weights, moments: { m, v, step: Number(meta['adam_step'] ?? record.step) } };
+    const moments = m.length ? { m, v, step: Number(meta['adam_step'] ?? record.step) } : undefined;
+    return { record, weights, moments };
   } finally {
     st.close();
   }
@@ -279,6 +294,34 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   };
   if (existing && opts.steps && opts.steps > record.steps) record.steps = opts.steps;
   const weights = existing?.weights ?? initialWeights(config, record.seed);
+  const visionSteps = opts.visionSteps ?? 2000;
+  if (!record.vision && visionSteps > 0) {
+    const vision = await trainVisionStage(config, weights, {
+      steps: visionSteps,
+      batch: opts.visionBatch ?? 48,
+      lr: opts.visionLr ?? 1e-3,
+      seed: record.seed,
+      threads: opts.threads,
+      signal: opts.signal,
+      onProgress: (p) =>
+        opts.onProgress?.({
+          ...p,
+          steps: record.steps,
+          step: 0,
+          lr: 0,
+          secondsPerStep: 0,
+          etaSeconds: 0,
+          event: 'vision',
+          vision: p,
+        }),
+    });
+    // Stopped inside the vision stage: nothing is saved, and the next run starts it again (its data
+    // depend only on the seed, so the result is the same).
+    if (!vision) return { record, finished: false };
+    record.vision = vision;
+    record.wallSeconds += vision.wallSeconds;
+    saveCheckpoint(opts.runDir, { record, weights }, [...weights.keys()], null);
+  }
   const enc = PretrainEncoder.load(config, templateDir);
 
   const g = new Graph('pretrain');
@@ -301,10 +344,13 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   });
   if (existing?.moments) {
     const byName = new Map([...existing.weights.keys()].map((n, i) => [n, i]));
+    // Weights the checkpoint lacks (probes added later) start with zero moments.
+    const moment = (arr: Float32Array[], n: string): Float32Array =>
+      (byName.has(n) ? arr[byName.get(n)!] : undefined) ?? new Float32Array(weights.get(n)!.data.length);
     opt.loadState({
       step: existing.moments.step,
-      m: names.map((n) => existing.moments!.m[byName.get(n)!]!),
-      v: names.map((n) => existing.moments!.v[byName.get(n)!]!),
+      m: names.map((n) => moment(existing.moments!.m, n)),
+      v: names.map((n) => moment(existing.moments!.v, n)),
     });
   }
 
@@ -320,7 +366,13 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const ckEvery = opts.checkpointEvery ?? 200;
   const save = (): void => {
     saveCheckpoint(opts.runDir, { record, weights }, names, opt);
-    if (opts.export !== false) exportModel(opts.out, templateDir, weights, names);
+    if (opts.export !== false)
+      exportModel(
+        opts.out,
+        templateDir,
+        weights,
+        names.filter((n) => !n.startsWith('vprobe.')),
+      );
   };
   while (record.step < stopAt) {
     if (opts.signal?.aborted) break;

@@ -77,3 +77,39 @@ export function buildWholeModelGraph(
   });
   return out;
 }
+
+/**
+ * The vision tower alone, trained through linear probes on its output (the hidden states the projector
+ * reads, all tokens of an image flattened): the stage that stands in for CLIP's own pretraining. Inputs:
+ * pixel_values and probe_<name> int64 [images] (−100: none); weights vprobe.<name>.weight
+ * [classes, tokens·vision hidden]. Outputs: loss (the probes' summed cross-entropy), accuracy_<name>
+ * (share of labelled images whose top class is right) and grad_<weight> for every weight it reads.
+ */
+export function buildVisionProbeGraph(
+  g: Graph,
+  c: LlavaConfig,
+  w: WeightInputs,
+  probes: { name: string; classes: number }[],
+): Record<string, Tensor> {
+  const v = c.vision;
+  const pixels = g.input('pixel_values', 'float32', ['images', v.channels, v.imageSize, v.imageSize]);
+  const { selected } = visionTower(pixels, c, w);
+  const flat = selected.reshape([-1, c.imageTokens * v.hidden * c.featureLayers.length]);
+  let loss: Tensor | null = null;
+  const out: Record<string, Tensor> = {};
+  for (const p of probes) {
+    const labels = g.input(`probe_${p.name}`, 'int64', ['images']);
+    const logits = linear(flat, w.get(`vprobe.${p.name}.weight`));
+    const ce = maskedCrossEntropy(logits, labels);
+    loss = loss ? loss.add(ce) : ce;
+    out[`logits_${p.name}`] = logits.stopGradient();
+  }
+  const names = w.names().filter((n) => !n.startsWith('projector.'));
+  const grads = gradients(
+    loss!,
+    names.map((n) => w.get(n)),
+  );
+  out['loss'] = loss!;
+  names.forEach((n, i) => (out[`grad_${n}`] = grads[i]!));
+  return out;
+}
