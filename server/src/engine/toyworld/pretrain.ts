@@ -413,7 +413,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       });
       window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
     }
-    const secondsPerStep = record.wallSeconds / Math.max(1, record.step);
+    const secondsPerStep =
+      (record.wallSeconds - (record.vision?.wallSeconds ?? 0)) / Math.max(1, record.step);
     opts.onProgress?.({
       step: record.step,
       steps: record.steps,

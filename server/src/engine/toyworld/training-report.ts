@@ -43,6 +43,12 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '',
     '## Recipe',
     '',
+    ...(r.vision
+      ? [
+          `- stage 1, vision: the tower alone for ${r.vision.steps} AdamW steps of ${r.vision.batch} fresh photos (lr ${r.vision.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict the main object's kind, colour, pattern, accessory and its colour, position, the spot of its small mark, and the number of distractors; the probes are then dropped. The first 48 rows of the patch embedding start as 4×4-block colour averages`,
+          '- stage 2, joint: every weight of the model, as below',
+        ]
+      : []),
     `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${r.clip}`,
     `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), plus ${r.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares`,
     ...(r.curriculum ?? []).map(
@@ -60,6 +66,35 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '|---|---|---|',
   );
   for (const k of SKILLS) lines.push(`| ${k} | ${(MIXTURE[k] * 100).toFixed(0)} % | ${SKILL_TEXT[k]} |`);
+  if (r.vision) {
+    const last = r.vision.curve[r.vision.curve.length - 1];
+    const first = r.vision.curve[0];
+    if (last && first) {
+      lines.push(
+        '',
+        '## Vision stage',
+        '',
+        'Probe accuracy on the fresh photos of each 50-step window (no photo is seen twice):',
+        '',
+      );
+      lines.push(
+        `| step | probe loss | ${Object.keys(last.accuracy).join(' | ')} |`,
+        `|---|---|${Object.keys(last.accuracy)
+          .map(() => '---')
+          .join('|')}|`,
+      );
+      const every = Math.max(1, Math.ceil(r.vision.curve.length / 10));
+      r.vision.curve.forEach((c, i) => {
+        if (i % every === 0 || i === r.vision!.curve.length - 1)
+          lines.push(
+            `| ${c.step} | ${c.loss.toFixed(2)} | ${Object.values(c.accuracy)
+              .map((a) => a.toFixed(2))
+              .join(' | ')} |`,
+          );
+      });
+      lines.push('', `${r.vision.wallSeconds.toFixed(0)} s.`);
+    }
+  }
   lines.push('', '## Held-out accuracy per skill', '');
   if (last) {
     lines.push(
@@ -93,6 +128,7 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     'Measured while building it (all on this 2-core machine):',
     '- With peak lr 1.5e-3 and the whole mixture from step 0, held-out accuracy stayed at chance on every visual skill for 1,600 steps. The projected image features grew from rms 1 to 85, almost all of it a part shared by every image: the decoder normalizes each position (RMSNorm), so its loss cannot see their scale, and under Adam it only grows.',
     '- A penalty on the whole mean square of the features then drove their image-dependent part to exactly 0 by step 1,300: the vision path was dead. The penalty now acts only on the shared part.',
+    '- With that fixed, lr 6e-4 and the curriculum, the joint run still sat at chance on every yes/no skill after 3,000 steps (attribute answers 0.22): a ViT trained from scratch only through the language model learns too slowly from the ~25 photos a joint step sees. Trained alone with probes, 48 photos a step at a fraction of the cost, it reached 0.74 colour and 0.82 position accuracy in 300 steps. Hence the vision stage.',
     '- On a fixed batch of 16 photos and the question "What color is the dog?", lr 2e-3 could not memorize the answers (the loss bounced between 0.1 and 0.4 for 300 steps), while 5e-4 reached 0.02. A colour question alone, on fresh photos at 5e-4, reached 0.73 held-out accuracy in 500 steps; five mixed attribute questions had not left chance after 1,200. Hence lr 6e-4 and the grounding-first curriculum.',
     '',
   );
