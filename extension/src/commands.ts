@@ -36,6 +36,12 @@ export function runCli(
   title: string,
   status: StatusBar,
 ): Thenable<string> {
+  if (!vscode.workspace.isTrusted)
+    return Promise.reject(
+      new Error(
+        'Restricted Mode: training, evaluation, recognition and chat load models and photos that this workspace names; trust the workspace to use them (validation works meanwhile)',
+      ),
+    );
   const { node, cli, model } = cliArgs(context);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title, cancellable: true },

@@ -28,6 +28,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     documentSelector: [{ scheme: 'file', language: 'yollava-subject' }],
     synchronize: { configurationSection: 'yollava' },
     outputChannelName: 'yollava',
+    // In Restricted Mode the server validates but reads nothing from model folders the workspace names.
+    initializationOptions: { trusted: vscode.workspace.isTrusted },
   };
   client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
   const status = new StatusBar();
@@ -39,6 +41,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ),
   );
   registerCommands(context, status);
+  // Trust granted later: restart the server so that it may read the workspace's model folders.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      if (!client) return;
+      clientOptions.initializationOptions = { trusted: true };
+      await client.stop();
+      client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
+      client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
+      await client.start();
+    }),
+  );
   await client.start();
 }
 

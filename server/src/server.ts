@@ -62,6 +62,8 @@ export function startServer(connection: Connection): ServerHandle {
   const pending = new Map<string, Promise<void>>();
   const seq = new Map<string, number>();
   let roots: string[] = [];
+  /** False in VS Code's Restricted Mode: validate, but load nothing from paths the workspace chose. */
+  let trusted = true;
   let canReadConfig = false;
   const tokenizers = new Map<string, LlavaTokenizer | null>();
 
@@ -111,11 +113,14 @@ export function startServer(connection: Connection): ServerHandle {
       for (const other of documents.all()) if (other.uri !== doc.uri) schedule(other);
     }
     const s = await settings(doc.uri);
-    const modelPath = parsed.value?.model
-      ? path.resolve(path.dirname(file), parsed.value.model)
-      : s.modelPath
-        ? path.resolve(roots[0] ?? path.dirname(file), s.modelPath)
-        : defaultModelDir();
+    // In Restricted Mode nothing is read from a model folder the workspace chose: only the embedded one.
+    const modelPath = !trusted
+      ? defaultModelDir()
+      : parsed.value?.model
+        ? path.resolve(path.dirname(file), parsed.value.model)
+        : s.modelPath
+          ? path.resolve(roots[0] ?? path.dirname(file), s.modelPath)
+          : defaultModelDir();
     // The dataset is checked whenever the YAML parsed (checkDataset gives nothing otherwise), schema
     // errors or not: a typo in one field should not hide a missing folder in another.
     let dataset: Awaited<ReturnType<typeof checkDataset>> = {
@@ -127,6 +132,7 @@ export function startServer(connection: Connection): ServerHandle {
         cache: imageCache,
         otherNames: index.byName(),
         isVocabularyWord: vocabularyCheck(modelPath),
+        workspaceRoots: roots.length ? roots : undefined,
       });
     } catch (e) {
       connection.console.error(`yollava: dataset check of ${file} failed: ${(e as Error).stack ?? e}`);
@@ -177,6 +183,7 @@ export function startServer(connection: Connection): ServerHandle {
 
   connection.onInitialize((params): InitializeResult => {
     roots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
+    trusted = (params.initializationOptions as { trusted?: boolean } | undefined)?.trusted !== false;
     if (!roots.length && params.rootUri) roots = [fileURLToPath(params.rootUri)];
     canReadConfig = Boolean(params.capabilities.workspace?.configuration);
     return {

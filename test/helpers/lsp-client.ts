@@ -23,7 +23,11 @@ export class LspClient {
     readonly proc: ChildProcess,
   ) {}
 
-  static async start(rootDir: string, settings: Record<string, unknown> = {}): Promise<LspClient> {
+  static async start(
+    rootDir: string,
+    settings: Record<string, unknown> = {},
+    initializationOptions?: Record<string, unknown>,
+  ): Promise<LspClient> {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createProtocolConnection(
       new StreamMessageReader(proc.stdout!),
@@ -45,6 +49,7 @@ export class LspClient {
       processId: process.pid,
       rootUri: pathToFileURL(rootDir).toString(),
       workspaceFolders: [{ uri: pathToFileURL(rootDir).toString(), name: 'ws' }],
+      initializationOptions,
       capabilities: {
         workspace: { configuration: true },
         textDocument: { publishDiagnostics: { versionSupport: true } },

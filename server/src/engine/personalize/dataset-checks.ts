@@ -1,6 +1,7 @@
 // Checks of a subject's dataset on disk, as diagnostics placed on the field they concern: missing
 // folders, unreadable images, too few photos, exact and near duplicates, train/test leakage, tiny images,
 // a name another subject uses, and a name the model already has as a word.
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetError, resolveImages } from './image-files';
 import type { ImageCheck, ImageCheckCache } from './image-checks';
@@ -16,12 +17,26 @@ export interface DatasetContext {
   minSide?: number;
   /** perceptual-hash distance at or under which two photos count as near duplicates */
   nearDuplicateBits?: number;
+  /**
+   * The workspace folders: image folders that resolve outside all of them (through "../", an absolute
+   * path or a symbolic link) get a warning. Undefined: no workspace, no check.
+   */
+  workspaceRoots?: string[];
 }
 
 export interface DatasetSummary {
   /** Resolved images per field ("images.train", "images.test", "negatives.pools.0", …). */
   images: Map<string, string[]>;
   checks: Map<string, ImageCheck>;
+}
+
+/** The real path (symbolic links resolved) when it exists, else the path as given. */
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 export const MIN_TRAIN_IMAGES = 3;
@@ -68,6 +83,20 @@ export async function checkDataset(
     list.forEach((one, i) => {
       if (typeof one !== 'string') return;
       const at = Array.isArray(src) ? [...p, i] : p;
+      if (ctx.workspaceRoots?.length) {
+        const real = realOrSelf(path.resolve(dir, one.replace(/[*?[{].*$/, '')));
+        const inside = ctx.workspaceRoots.some((r) => {
+          const rel = path.relative(realOrSelf(r), real);
+          return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+        });
+        if (!inside)
+          diag(
+            at,
+            'warning',
+            'outside-workspace',
+            `${p.join('.')}: "${one}" is outside the workspace (${real}); a subject file from elsewhere could read any folder this way`,
+          );
+      }
       try {
         found.push(...resolveImages(dir, one, p.join('.')));
       } catch (e) {
