@@ -153,6 +153,20 @@ describe('pretraining', () => {
     }
   });
 
+  it('a new run can start from an exported model: no vision stage, its weights as the starting point', async () => {
+    const first = tinyRun({ steps: 3 });
+    await pretrain(first);
+    const losses: number[] = [];
+    const next = tinyRun({ steps: 2, from: first.out, onProgress: (p) => p.event || losses.push(p.loss) });
+    const r = await pretrain(next);
+    assert.equal(r.record.initializedFrom, path.resolve(first.out));
+    assert.equal(r.record.vision, undefined);
+    assert.equal(losses.length, 2);
+    const fresh: number[] = [];
+    await pretrain(tinyRun({ steps: 2, onProgress: (p) => p.event || fresh.push(p.loss) }));
+    assert.notEqual(losses[0], fresh[0], 'the first step starts from the exported weights, not a fresh init');
+  });
+
   it("the whole-model gradient matches the loss's finite difference along it", async () => {
     const opts = tinyRun({ steps: 1 });
     await pretrain(opts);

@@ -12,6 +12,8 @@ Options:
   --run <dir>          checkpoint and log folder (default .cache/pretrain)
   --resume             continue from the run folder's checkpoint
   --report             write TRAINING.md from the run's checkpoint, and stop
+  --from <dir>         start a new run from an exported model (e.g. the committed default) when the run
+                       folder has no checkpoint
   --steps N            total optimizer steps of the schedule (default 8000)
   --stop-after N       stop after N steps in this invocation (a checkpoint is written)
   --batch N            samples per step (default 16)
@@ -83,6 +85,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     out,
     runDir,
     resume: opt['resume'] === true,
+    from: typeof opt['from'] === 'string' ? path.resolve(opt['from']) : undefined,
     steps: num('steps'),
     stopAfter: num('stop-after'),
     batch: num('batch'),

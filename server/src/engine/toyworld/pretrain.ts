@@ -9,7 +9,7 @@ import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../io/saf
 import { parseLlavaConfig, type LlavaConfig } from '../models/llava/config';
 import { hfWeightName } from '../models/llava/random-checkpoint';
 import { WeightInputs } from '../models/llava/weight-inputs';
-import type { WeightMap } from '../models/llava/weights';
+import { loadLlavaWeights, type WeightMap } from '../models/llava/weights';
 import { buildWholeModelGraph } from '../models/llava/whole-model-graph';
 import { writeWordLevelTokenizer } from '../models/llava/word-level-tokenizer';
 import { AdamW } from '../personalize/adamw';
@@ -42,6 +42,8 @@ export interface PretrainOptions {
   weightDecay?: number;
   clip?: number;
   featurePenalty?: number;
+  /** Start from this exported model folder (same architecture) instead of a fresh initialization. */
+  from?: string;
   /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
   visionSteps?: number;
   visionBatch?: number;
@@ -100,6 +102,8 @@ export interface PretrainRecord {
   featurePenalty: number;
   /** The vision stage (vision-stage.ts), once it has run. */
   vision?: VisionStageRecord;
+  /** The exported model this run started from instead of a fresh initialization (and vision stage). */
+  initializedFrom?: string;
   mixture?: Partial<Record<Skill, number>>;
   curriculum?: { until: number; mixture: Partial<Record<Skill, number>> }[];
   step: number;
@@ -265,6 +269,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   mkdirSync(opts.runDir, { recursive: true });
   const existing = opts.resume ? loadCheckpoint(opts.runDir) : null;
   const spec = existing?.record.spec ?? opts.spec ?? DEFAULT_MODEL_SPEC;
+  // Starting from an exported model (e.g. the committed default on a machine without the run's
+  // checkpoint): its config and tokenizer are the run's template, its weights the starting point.
+  if (opts.from && !existing) {
+    const dir = path.join(opts.runDir, 'model');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'])
+      copyFileSync(path.join(opts.from, f), path.join(dir, f));
+  }
   const templateDir = prepareTemplate(opts.runDir, spec, opts.vocabularySamples);
   const raw = JSON.parse(readFileSync(path.join(templateDir, 'config.json'), 'utf8')) as Record<
     string,
@@ -293,9 +305,13 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     evals: [],
   };
   if (existing && opts.steps && opts.steps > record.steps) record.steps = opts.steps;
-  const weights = existing?.weights ?? initialWeights(config, record.seed);
+  let weights = existing?.weights ?? initialWeights(config, record.seed);
+  if (opts.from && !existing) {
+    weights = loadLlavaWeights(opts.from, config);
+    record.initializedFrom = path.resolve(opts.from);
+  }
   const visionSteps = opts.visionSteps ?? 2000;
-  if (!record.vision && visionSteps > 0) {
+  if (!record.vision && !record.initializedFrom && visionSteps > 0) {
     const vision = await trainVisionStage(config, weights, {
       steps: visionSteps,
       batch: opts.visionBatch ?? 48,

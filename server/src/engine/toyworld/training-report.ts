@@ -43,6 +43,9 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '',
     '## Recipe',
     '',
+    ...(r.initializedFrom
+      ? [`- started from the exported model ${r.initializedFrom} (no vision stage in this run)`]
+      : []),
     ...(r.vision
       ? [
           `- stage 1, vision: the tower alone for ${r.vision.steps} AdamW steps of ${r.vision.batch} fresh photos (lr ${r.vision.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict the main object's kind, colour, pattern, accessory and its colour, position, the spot of its small mark, and the number of distractors; the probes are then dropped. The first 48 rows of the patch embedding start as 4×4-block colour averages`,
