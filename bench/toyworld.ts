@@ -200,7 +200,8 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
   const model = LlavaModel.load(modelDir, { threads: Math.min(2, os.cpus().length) });
   const root = path.join(__dirname, '..', '.cache', 'bench-toyworld', model.fingerprint().slice(0, 12));
-  const resultsFile = path.join(root, 'results.json');
+  // Negatives are the other subjects' photos, so results hold for one set of subjects only.
+  const resultsFile = path.join(root, `results-${seeds[0]}-${seeds[seeds.length - 1]}.json`);
   const results: Record<string, Figures> = existsSync(resultsFile)
     ? JSON.parse(readFileSync(resultsFile, 'utf8'))
     : {};
