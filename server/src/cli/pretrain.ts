@@ -17,6 +17,7 @@ Options:
   --steps N            total optimizer steps of the schedule (default 8000)
   --stop-after N       stop after N steps in this invocation (a checkpoint is written)
   --batch N            samples per step (default 16)
+  --vision-steps N     steps of the vision stage before joint training (default 2000)
   --lr X               peak learning rate (default 6e-4)
   --eval-every N       held-out skill accuracy every N steps (default 500)
   --threads N          onnxruntime intra-op threads (default: all cores)
@@ -77,7 +78,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(`checkpoint @${p.step} (${fmt((Date.now() - started) / 1000)} this run)\n`);
     } else if (p.step % 25 === 0) {
       process.stdout.write(
-        `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} features ${p.featureRms?.toFixed(2)} (varying ${p.featureSpread?.toFixed(2)}) ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
+        `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} features ${p.featureRms?.toFixed(2)} (varying ${p.featureSpread?.toFixed(2)}) probes ${p.probeLoss?.toFixed(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
       );
     }
   };
@@ -89,6 +90,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     steps: num('steps'),
     stopAfter: num('stop-after'),
     batch: num('batch'),
+    visionSteps: num('vision-steps'),
     lr: num('lr'),
     evalEvery: num('eval-every') ?? 500,
     evalSamples: 64,

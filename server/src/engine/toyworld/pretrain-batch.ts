@@ -120,6 +120,7 @@ export async function makeBatch(
   const mask = new Array<number>(B * T).fill(0);
   const positions: number[] = [];
   const labelIds: number[] = [];
+  const labelWeights: number[] = [];
   const labelSpans: { start: number; count: number }[] = [];
   let imageBase = 0;
   encoded.forEach((e, b) => {
@@ -142,7 +143,13 @@ export async function makeBatch(
       positions.push(b * T + t - 1);
       labelIds.push(e.labels[t]!);
     }
-    labelSpans.push({ start, count: positions.length - start });
+    const count = positions.length - start;
+    // Each answer counts once, whatever its length: otherwise the long, randomly worded recognition
+    // answers ("Yes, I can see <zib> here.") drown their one deciding token in template noise. For a
+    // two-way answer that token carries half the sample's weight.
+    for (let j = 0; j < count; j++)
+      labelWeights.push(samples[b]!.contrast && count > 1 ? (j === 0 ? 0.5 : 0.5 / (count - 1)) : 1 / count);
+    labelSpans.push({ start, count });
   });
   return {
     feeds: {
@@ -152,6 +159,7 @@ export async function makeBatch(
       key_mask: i64([B, T], mask),
       label_positions: i64([positions.length], positions),
       label_ids: i64([labelIds.length], labelIds),
+      label_weights: f32([labelWeights.length], labelWeights),
     },
     labelSpans,
     labelIds,

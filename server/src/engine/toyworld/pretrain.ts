@@ -25,6 +25,7 @@ import {
 } from './default-model';
 import { makeBatch, PretrainEncoder, randomNameRows } from './pretrain-batch';
 import { trainVisionStage, type VisionStageRecord } from './vision-stage';
+import { addProbeWeights, probeFeeds, PROBES } from './probes';
 import { evaluateSkills, type SkillScores } from './skill-eval';
 import { drawSkill, skillSample, type Skill } from './skills';
 import { toyworldVocabulary } from './vocabulary';
@@ -42,6 +43,7 @@ export interface PretrainOptions {
   weightDecay?: number;
   clip?: number;
   featurePenalty?: number;
+  probeWeight?: number;
   /** Start from this exported model folder (same architecture) instead of a fresh initialization. */
   from?: string;
   /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
@@ -80,6 +82,8 @@ export interface PretrainProgress {
   featureRms?: number;
   /** The image-dependent part of that. */
   featureSpread?: number;
+  /** The joint-stage probes' summed cross-entropy. */
+  probeLoss?: number;
   /** Vision-stage progress (event 'vision'). */
   vision?: { step: number; steps: number; loss: number; accuracy: Record<string, number> };
   secondsPerStep: number;
@@ -102,6 +106,8 @@ export interface PretrainRecord {
   featurePenalty: number;
   /** The vision stage (vision-stage.ts), once it has run. */
   vision?: VisionStageRecord;
+  /** Weight of the joint-stage probes on the projected features (whole-model-graph.ts); 0: none. */
+  probeWeight?: number;
   /** The exported model this run started from instead of a fresh initialization (and vision stage). */
   initializedFrom?: string;
   mixture?: Partial<Record<Skill, number>>;
@@ -296,6 +302,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     weightDecay: opts.weightDecay ?? 0.05,
     clip: opts.clip ?? 1,
     featurePenalty: opts.featurePenalty ?? 0.01,
+    probeWeight: opts.probeWeight ?? 0.1,
     mixture: opts.mixture,
     curriculum: opts.curriculum ?? [{ until: 1500, mixture: GROUNDING_FIRST }],
     step: 0,
@@ -338,6 +345,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     record.wallSeconds += vision.wallSeconds;
     saveCheckpoint(opts.runDir, { record, weights }, [...weights.keys()], null);
   }
+  if (record.probeWeight)
+    addProbeWeights(weights, config.imageTokens * config.text.hidden, new Rng(record.seed + 17));
   const enc = PretrainEncoder.load(config, templateDir);
 
   const g = new Graph('pretrain');
@@ -345,6 +354,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const outputs = buildWholeModelGraph(g, config, w, {
     mode: 'train',
     featurePenalty: record.featurePenalty,
+    probes: record.probeWeight ? PROBES : undefined,
+    probeWeight: record.probeWeight,
   });
   const names = w.names();
   const session = await GraphSession.create(serialize(outputs), {
@@ -387,7 +398,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         opts.out,
         templateDir,
         weights,
-        names.filter((n) => !n.startsWith('vprobe.')),
+        names.filter((n) => !n.startsWith('vprobe.') && !n.startsWith('probe.')),
       );
   };
   while (record.step < stopAt) {
@@ -400,7 +411,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const encoded = samples.map((s) => enc.encode(s));
     const nameRows = randomNameRows(table, config.text.vocab, config.text.hidden, samples.length, rng);
     const batch = await makeBatch(enc, samples, encoded, nameRows);
-    const out = await session.run({ ...weightFeeds, ...batch.feeds });
+    const scenes = samples.flatMap((x) => x.scenes);
+    const probes = record.probeWeight ? probeFeeds(scenes, Math.max(1, scenes.length)) : {};
+    const out = await session.run({ ...weightFeeds, ...batch.feeds, ...probes });
     const loss = (out['loss']!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
     const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
@@ -413,6 +426,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     record.wallSeconds += dt;
     const featureRms = (out['feature_rms']!.data as Float32Array)[0]!;
     const featureSpread = (out['feature_spread']!.data as Float32Array)[0]!;
+    const probeLoss = out['probe_loss'] ? (out['probe_loss'].data as Float32Array)[0]! : undefined;
     window = {
       loss: window.loss + loss,
       n: window.n + 1,
@@ -438,6 +452,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       lr,
       featureRms,
       featureSpread,
+      probeLoss,
       secondsPerStep: dt,
       etaSeconds: secondsPerStep * (record.steps - record.step),
     });

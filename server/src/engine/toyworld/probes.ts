@@ -2,6 +2,8 @@
 // models/llava/whole-model-graph.ts): a direct training signal for the vision tower. The mark's spot is
 // an identity detail no caption names; probing it makes the features carry what tells look-alikes apart.
 import { i64, type HostTensor } from '../runtime/host-tensor';
+import type { WeightMap } from '../models/llava/weights';
+import type { Rng } from '../util/rng';
 import { positionWords, type SceneSpec } from './scenes';
 import { ACCESSORIES, ACCESSORY_COLORS, COLOR_NAMES, KIND_NAMES, MARK_SPOTS, PATTERNS } from './world';
 
@@ -42,4 +44,15 @@ export function probeFeeds(scenes: SceneSpec[], images: number): Record<string, 
     out[`probe_${p.name}`] = i64([images], labels);
   }
   return out;
+}
+
+/** Adds any missing joint-stage probe weight, N(0, 0.02), [classes, inputs] (inputs: tokens × text width). */
+export function addProbeWeights(weights: WeightMap, inputs: number, rng: Rng): void {
+  for (const p of PROBES) {
+    const name = `probe.${p.name}.weight`;
+    if (weights.has(name)) continue;
+    const data = new Float32Array(p.classes * inputs);
+    for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
+    weights.set(name, { dtype: 'float32', shape: [p.classes, inputs], data });
+  }
 }
