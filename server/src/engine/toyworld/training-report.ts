@@ -53,7 +53,7 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
         ]
       : []),
     `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${r.clip}`,
-    `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), plus ${r.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares`,
+    `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), each answer weighted to count once (a yes/no or A/B answer's first token carries half of it), plus ${r.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares${r.probeWeight ? `, plus ${r.probeWeight} × the probes' cross-entropy on the projected features` : ''}`,
     ...(r.curriculum ?? []).map(
       (c) =>
         `- curriculum: steps before ${c.until} draw from ${Object.entries(c.mixture)
