@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Graph, serialize } from '../graph/index';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../io/safetensors';
 import { parseLlavaConfig, type LlavaConfig } from '../models/llava/config';
-import { hfWeightName } from '../models/llava/random-checkpoint';
+import { hfWeightName, writePreprocessorConfig } from '../models/llava/random-checkpoint';
 import { WeightInputs } from '../models/llava/weight-inputs';
 import { loadLlavaWeights, type WeightMap } from '../models/llava/weights';
 import { buildWholeModelGraph } from '../models/llava/whole-model-graph';
@@ -242,27 +242,7 @@ function prepareTemplate(runDir: string, spec: DefaultModelSpec, vocabularySampl
   const vocab = writeWordLevelTokenizer(dir, toyworldVocabulary(vocabularySamples));
   const raw = defaultModelConfig(spec, vocab);
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
-  const size = spec.vision.imageSize;
-  writeFileSync(
-    path.join(dir, 'preprocessor_config.json'),
-    JSON.stringify(
-      {
-        image_processor_type: 'CLIPImageProcessor',
-        do_resize: true,
-        size: { shortest_edge: size },
-        do_center_crop: true,
-        crop_size: { height: size, width: size },
-        do_rescale: true,
-        rescale_factor: 1 / 255,
-        do_normalize: true,
-        image_mean: [0.48145466, 0.4578275, 0.40821073],
-        image_std: [0.26862954, 0.26130258, 0.27577711],
-        do_convert_rgb: true,
-      },
-      null,
-      2,
-    ),
-  );
+  writePreprocessorConfig(dir, spec.vision.imageSize);
   return dir;
 }
 

@@ -190,7 +190,12 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  const size = c.vision.imageSize;
+  writePreprocessorConfig(dir, c.vision.imageSize);
+  return raw;
+}
+
+/** CLIP's image processor settings (resize, centre crop, normalize) for `size`-pixel images. */
+export function writePreprocessorConfig(dir: string, size: number): void {
   writeFileSync(
     path.join(dir, 'preprocessor_config.json'),
     JSON.stringify(
@@ -211,7 +216,6 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
       2,
     ),
   );
-  return raw;
 }
 
 /** The words of the generated tokenizers' vocabularies (after the specials); the rest are w<i>. */
