@@ -11,6 +11,7 @@ import {
   linear,
   maskedCrossEntropy,
   quickGelu,
+  weightedCrossEntropy,
   rmsNorm,
   rotaryTables,
   silu,
@@ -93,9 +94,38 @@ describe('activations and norms: values', () => {
     const none = await run([-100, -100, -100]);
     assert.equal((none.loss!.data as Float64Array)[0], 0);
   });
+
+  it("weightedCrossEntropy is the weighted mean of the positions' losses, and is 0 with no weight", async () => {
+    const g = new Graph();
+    const logits = g.input('logits', 'float64', [3, 4]);
+    const labels = g.input('labels', 'int64', [3]);
+    const weights = g.input('weights', 'float64', [3]);
+    const lv = [0.1, 2, -1, 0.5, 1, 1, 1, 1, -3, 0, 3, 0.2];
+    const run = (w: number[]) =>
+      evaluate(
+        { loss: weightedCrossEntropy(logits, labels, weights) },
+        { logits: f64([3, 4], lv), labels: i64([3], [1, 0, 2]), weights: f64([3], w) },
+      );
+    const ce = (row: number[], k: number): number =>
+      Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[k]!;
+    const r = await run([0.5, 0.25, 0.25]);
+    const want = 0.5 * ce(lv.slice(0, 4), 1) + 0.25 * ce(lv.slice(4, 8), 0) + 0.25 * ce(lv.slice(8, 12), 2);
+    close(r.loss!.data as Float64Array, [want]);
+    assert.equal(((await run([0, 0, 0])).loss!.data as Float64Array)[0], 0);
+  });
 });
 
 describe('composites: gradients', () => {
+  it('weightedCrossEntropy, with respect to logits and weights', async () => {
+    await gradCheck(
+      (x, w) => weightedCrossEntropy(x, x.graph.constant(BigInt64Array.from([2n, 0n, 1n]), [3]), w),
+      [
+        { name: 'x', shape: [3, 5] },
+        { name: 'w', shape: [3], values: [0.5, 0.2, 0.3] },
+      ],
+    );
+  });
+
   it('linear (HF [out, in] layout, with bias) on a 3-d input', async () => {
     await gradCheck(
       (x, w, b) => linear(x, w, b),

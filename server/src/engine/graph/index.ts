@@ -19,4 +19,4 @@ export { transposeLast, matmulTransB } from './ops/matmul';
 export { linear, layerNorm, rmsNorm, gelu, quickGelu, silu, geluTanh } from './composites/activations';
 export { rotaryTables, applyRotary } from './composites/rotary';
 export { attention, causalMask, splitHeads, mergeHeads } from './composites/attention';
-export { maskedCrossEntropy } from './composites/loss';
+export { maskedCrossEntropy, weightedCrossEntropy } from './composites/loss';

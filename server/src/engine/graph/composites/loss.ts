@@ -24,3 +24,19 @@ export function maskedCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex =
   const safe = count.add(equal(count, g.scalar(0, logits.dtype)).cast(logits.dtype));
   return picked.neg().div(safe);
 }
+
+/**
+ * Σ w·(−log softmax(logits)[label]) / Σ w: per-position weights (e.g. each sample's answer counting once).
+ * Positions with weight 0 count for nothing; with no weight at all the loss is 0, not NaN.
+ */
+export function weightedCrossEntropy(logits: Tensor, labels: Tensor, weights: Tensor): Tensor {
+  const g = logits.graph;
+  const V = logits.shape[logits.rank - 1]!;
+  const logp = logits.logSoftmax(-1);
+  const vocab = range(g.scalar(0, 'int64'), g.dimTensor(V).reshape([]), V);
+  const oneHot = equal(labels.unsqueeze(-1), vocab).cast(logits.dtype);
+  const picked = logp.mul(oneHot).sum(-1);
+  const total = weights.sum(0);
+  const safe = total.add(equal(total, g.scalar(0, logits.dtype)).cast(logits.dtype));
+  return picked.mul(weights).sum(0).neg().div(safe);
+}

@@ -9,11 +9,10 @@
 //   rows V+R…            image features, image i's token n at V + R + i·N + n
 import {
   concat,
-  equal,
   gradients,
   linear,
   maskedCrossEntropy,
-  range,
+  weightedCrossEntropy,
   type Graph,
   type Tensor,
 } from '../../graph/index';
@@ -108,19 +107,6 @@ export function buildWholeModelGraph(
     out[`grad_${n}`] = gr;
   });
   return out;
-}
-
-/** Σ w·(−log p(label)) / Σ w over labelled positions (label −100 and weight 0 count for nothing). */
-function weightedCrossEntropy(logits: Tensor, labels: Tensor, weights: Tensor): Tensor {
-  const g = logits.graph;
-  const V = logits.shape[logits.rank - 1]!;
-  const logp = logits.logSoftmax(-1);
-  const vocab = range(g.scalar(0, 'int64'), g.dimTensor(V).reshape([]), V);
-  const oneHot = equal(labels.unsqueeze(-1), vocab).cast(logits.dtype);
-  const picked = logp.mul(oneHot).sum(-1);
-  const total = weights.sum(0);
-  const safe = total.add(equal(total, g.scalar(0, logits.dtype)).cast(logits.dtype));
-  return picked.mul(weights).sum(0).neg().div(safe);
 }
 
 /**
