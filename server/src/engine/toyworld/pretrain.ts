@@ -436,31 +436,15 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       secondsPerStep: dt,
       etaSeconds: secondsPerStep * (record.steps - record.step),
     });
+    const event = { step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0 };
     if (opts.evalEvery && record.step % opts.evalEvery === 0 && record.step < record.steps) {
       const scores = await evalSession();
       record.evals.push({ step: record.step, scores });
-      opts.onProgress?.({
-        step: record.step,
-        steps: record.steps,
-        loss,
-        lr,
-        secondsPerStep: dt,
-        etaSeconds: 0,
-        event: 'eval',
-        scores,
-      });
+      opts.onProgress?.({ ...event, event: 'eval', scores });
     }
     if (record.step % ckEvery === 0) {
       save();
-      opts.onProgress?.({
-        step: record.step,
-        steps: record.steps,
-        loss,
-        lr,
-        secondsPerStep: dt,
-        etaSeconds: 0,
-        event: 'checkpoint',
-      });
+      opts.onProgress?.({ ...event, event: 'checkpoint' });
     }
   }
   const finished = record.step >= record.steps;
