@@ -1,4 +1,8 @@
-// Every custom message between the extension and the language server. Standard LSP messages are not here.
+// Every custom message of yollava: between the extension and the language server (LSP requests and
+// notifications beyond the standard ones), and between the extension and its webview panel. Each says
+// who sends it and why. Standard LSP messages are not here.
+
+// ─── Extension ⇄ language server ────────────────────────────────────────────────────────────────────
 
 /** Server → client, after each validation of a subject file: counts for the status bar and CodeLens. */
 export const ValidatedNotification = 'yollava/validated';
@@ -11,23 +15,189 @@ export interface ValidatedParams {
   images: Record<string, number>;
 }
 
-/** Commands the server executes (workspace/executeCommand), offered by its code actions. */
+/**
+ * Client → server: train this subject now (the Train command and CodeLens). The job is queued like a
+ * save's; the request answers when it ends, and fails with the reason when it fails or is cancelled.
+ * Progress appears as LSP work-done progress and JobStateNotification.
+ */
+export const TrainRequest = 'yollava/train';
+export interface SubjectParams {
+  uri: string;
+}
+export interface TrainSummary {
+  name: string;
+  seconds: number;
+  /** Weighted recognition on the training data at the chosen epoch. */
+  recognition: number;
+  bestEpoch: number;
+  artifactDir: string;
+}
+
+/** Client → server: evaluate the trained concept on the held-out photos (the Evaluate command). */
+export const EvaluateRequest = 'yollava/evaluate';
+export interface EvaluationSummary {
+  name: string;
+  weighted: number;
+  positive: number;
+  negative: number;
+  calibrated: number;
+  positives: number;
+  negatives: number;
+  visualQa?: number;
+  textQa?: number;
+}
+
+/**
+ * Client → server: score every image of a folder for the subject (the recognition preview). Images the
+ * subject file labels (training or test photos, negatives) carry that label, so wrong answers show.
+ */
+export const RecognizeRequest = 'yollava/recognize';
+export interface RecognizeParams {
+  uri: string;
+  /** Folder or image paths, absolute or relative to the subject file (default: its test photos). */
+  targets?: string[];
+}
+export interface RecognitionItem {
+  image: string;
+  /** logit(Yes) − logit(No) */
+  score: number;
+  present: boolean;
+  /** What the subject file says the image is, where it says. */
+  label?: 'positive' | 'negative';
+  /** The answer disagrees with the label. */
+  wrong?: boolean;
+}
+export interface RecognitionReport {
+  name: string;
+  threshold: number;
+  mode: 'trained' | 'reference';
+  /** Sorted by score, highest first. */
+  items: RecognitionItem[];
+}
+
+/**
+ * Client → server: a chat question with the subject (and any other subject the question names as <x>)
+ * in the prompt. The answer streams as ChatDeltaNotification with the same chatId; the request answers
+ * with the whole text. Cancelling the request ($/cancelRequest) stops the generation.
+ */
+export const ChatRequest = 'yollava/chat';
+export interface ChatParams {
+  chatId: string;
+  uri: string;
+  question: string;
+  /** The conversation so far, oldest first. */
+  history: { role: 'user' | 'assistant'; text: string }[];
+  /** An image to ask about (absolute path). */
+  image?: string;
+}
+export interface ChatAnswer {
+  answer: string;
+  /** How each subject was used: its trained concept, or its photos as references (instant mode). */
+  modes: { name: string; mode: 'trained' | 'reference' }[];
+  /** Whether this question loaded the model (false: the server kept it warm). */
+  loadedModel: boolean;
+  stopped: boolean;
+}
+
+/** Server → client: a piece of a chat answer as it is generated. */
+export const ChatDeltaNotification = 'yollava/chatDelta';
+export interface ChatDeltaParams {
+  chatId: string;
+  delta: string;
+}
+
+/** One training run of a subject as the dashboard shows it: kept for the last run of each subject. */
+export interface TrainingRun {
+  uri: string;
+  name: string;
+  startedAt: string;
+  finishedAt?: string;
+  state: JobStateName;
+  phase: string;
+  /** 0–100 over the whole run. */
+  percent: number;
+  etaSeconds?: number;
+  /** Loss per training step (x: the step over all epochs). */
+  losses: { step: number; loss: number }[];
+  /** Mean loss and training recognition per epoch. */
+  epochs: { epoch: number; loss: number; recognition: number }[];
+  error?: string;
+  result?: TrainSummary;
+}
+
+export type JobStateName = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Server → client: a job's state changed or it made progress (status bar, dashboard). */
+export const JobStateNotification = 'yollava/jobState';
+export interface JobStateParams {
+  uri: string;
+  kind: 'train' | 'evaluate' | 'recognize';
+  state: JobStateName;
+  /** One line for people: "training 34% · loss 0.42 · ETA 40 s". */
+  message: string;
+  /** For training jobs: the run so far. */
+  run?: TrainingRun;
+}
+
+/** Client → server: the last training run of a subject (the dashboard, when it opens). */
+export const TrainingRunRequest = 'yollava/trainingRun';
+
+/** Commands the server executes (workspace/executeCommand), offered by its code actions and CodeLens. */
 export const Commands = {
   /** Creates a folder a subject file refers to. Argument: the absolute folder path. */
   createFolder: 'yollava.server.createFolder',
 } as const;
 
-/** Settings under "yollava." the server reads. */
+/** Settings under "yollava." the server reads, per resource. */
 export interface YollavaSettings {
   modelPath: string;
   executionProvider: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  /** Train when a valid subject file is saved by hand. */
   trainOnSave: boolean;
+  /** Also train on auto-saves (after a delay, on focus change). */
+  trainOnAutoSave: boolean;
   negativePools: string[];
 }
 
 export const DEFAULT_SETTINGS: YollavaSettings = {
   modelPath: '',
   executionProvider: 'auto',
-  trainOnSave: false,
+  trainOnSave: true,
+  trainOnAutoSave: false,
   negativePools: [],
 };
+
+// ─── Extension ⇄ webview panel ──────────────────────────────────────────────────────────────────────
+
+export type PanelMode = 'chat' | 'recognition' | 'training';
+
+/** Webview → extension. */
+export type PanelToHost =
+  /** The panel's script has loaded and can take messages. */
+  | { type: 'ready' }
+  | { type: 'ask'; text: string }
+  /** Stop the answer being generated. */
+  | { type: 'stop' }
+  /** Forget the conversation. */
+  | { type: 'clear' }
+  /** Open a file dialog for the image to ask about. */
+  | { type: 'pickImage' }
+  /** An image dropped on the panel: a workspace URI (from the Explorer) or a file's bytes. */
+  | { type: 'dropImage'; uri?: string; name?: string; dataUrl?: string }
+  | { type: 'removeImage' }
+  /** Run the recognition preview over `folder` (default: the subject's test photos). */
+  | { type: 'recognize'; folder?: string }
+  | { type: 'pickFolder' };
+
+/** Extension → webview. */
+export type HostToPanel =
+  | { type: 'init'; mode: PanelMode; subject: string; name?: string }
+  | { type: 'answerStart'; id: string; question: string }
+  | { type: 'delta'; id: string; text: string }
+  | { type: 'answerEnd'; id: string; text: string; stopped: boolean; note?: string }
+  | { type: 'image'; name: string; src: string }
+  | { type: 'imageCleared' }
+  | { type: 'busy'; text: string }
+  | { type: 'recognition'; report: RecognitionReport & { items: (RecognitionItem & { src: string })[] }; folder: string }
+  | { type: 'training'; run: TrainingRun | null }
+  | { type: 'error'; text: string };

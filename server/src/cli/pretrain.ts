@@ -3,6 +3,7 @@
 // well. Ctrl-C stops at the end of the step and writes a checkpoint; --resume carries on.
 import path from 'node:path';
 import { pretrain, readPretrainRecord, type PretrainProgress } from '../engine/toyworld/pretrain';
+import { SKILLS, type Skill } from '../engine/toyworld/skills';
 import { writeTrainingReport } from '../engine/toyworld/training-report';
 
 const HELP = `yollava pretrain — pretrain the embedded default model on ToyWorld
@@ -21,7 +22,33 @@ Options:
   --lr X               peak learning rate (default 6e-4)
   --eval-every N       held-out skill accuracy every N steps (default 500)
   --threads N          onnxruntime intra-op threads (default: all cores)
+  --seed N             data and initialization seed of a new run (default 1); a run --from an earlier
+                       model wants a new one, so that it sees fresh data
+  --curriculum SPEC    phases before the full mixture, as UNTIL:skill=w,skill=w;UNTIL:… — e.g.
+                       "6000:presence=0.3,attribute=0.3,choice=0.2,name_reading=0.2" draws steps
+                       below 6000 from those skills only (default 1500 steps of grounding skills)
 `;
+
+/** Parses --curriculum: phases in order, each the step it lasts until and its skill weights. */
+export function parseCurriculum(spec: string): { until: number; mixture: Partial<Record<Skill, number>> }[] {
+  return spec.split(';').map((phase) => {
+    const [until, weights] = phase.split(':');
+    const n = Number(until);
+    if (!Number.isInteger(n) || n <= 0 || !weights)
+      throw new Error(`pretrain: --curriculum phase "${phase}" must read UNTIL:skill=w,…`);
+    const mixture: Partial<Record<Skill, number>> = {};
+    for (const part of weights.split(',')) {
+      const [skill, w] = part.split('=');
+      const weight = Number(w);
+      if (!(SKILLS as readonly string[]).includes(skill ?? '') || !(weight > 0))
+        throw new Error(
+          `pretrain: --curriculum "${part}" must be skill=weight, with a skill among ${SKILLS.join(', ')}`,
+        );
+      mixture[skill as Skill] = weight;
+    }
+    return { until: n, mixture };
+  });
+}
 
 function fmt(s: number): string {
   const h = Math.floor(s / 3600);
@@ -95,6 +122,8 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     evalEvery: num('eval-every') ?? 500,
     evalSamples: 64,
     threads: num('threads'),
+    seed: num('seed'),
+    curriculum: typeof opt['curriculum'] === 'string' ? parseCurriculum(opt['curriculum']) : undefined,
     signal: controller.signal,
     onProgress,
   });

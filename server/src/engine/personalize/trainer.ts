@@ -42,6 +42,8 @@ export interface TrainProgress {
   steps: number;
   loss: number;
   etaSeconds: number;
+  /** With phase 'select': the epoch's weighted recognition on the training data (model selection). */
+  recognition?: number;
 }
 
 export interface EpochRecord {
@@ -158,6 +160,7 @@ export async function trainConcept(
       steps,
       loss: lossSum / steps,
       etaSeconds: 0,
+      recognition: rec.weighted,
     });
     if (rec.weighted >= bestScore) {
       bestScore = rec.weighted;

@@ -1,38 +1,46 @@
-// The worker thread's entry: runs one registered task and reports progress, result or error.
+// The worker thread's entry: runs registered tasks, each under its own id and abort signal, and reports
+// their progress, result or error. Module state in the tasks (a warm model) lives as long as the thread.
 import { parentPort } from 'node:worker_threads';
 import { workerTasks } from './worker-tasks';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry must run on a worker thread');
-const abort = new AbortController();
+const running = new Map<number, AbortController>();
 const send = (m: WorkerMessage): void => port.postMessage(m);
 
 port.on('message', (m: WorkerRequest) => {
   if (m.type === 'abort') {
-    abort.abort();
+    running.get(m.id)?.abort();
     return;
   }
+  const { id } = m;
   const task = workerTasks[m.task];
   if (!task) {
     send({
       type: 'error',
+      id,
       message: `unknown task "${m.task}" (known: ${Object.keys(workerTasks).join(', ')})`,
       aborted: false,
     });
     return;
   }
+  const abort = new AbortController();
+  running.set(id, abort);
   task(m.payload as never, {
     signal: abort.signal,
-    progress: (p) => send({ type: 'progress', progress: p }),
-  }).then(
-    (result) => send({ type: 'result', result }),
-    (e: Error) =>
-      send({
-        type: 'error',
-        message: e?.message ?? String(e),
-        stack: e?.stack,
-        aborted: abort.signal.aborted,
-      }),
-  );
+    progress: (p) => send({ type: 'progress', id, progress: p }),
+  })
+    .then(
+      (result) => send({ type: 'result', id, result }),
+      (e: Error) =>
+        send({
+          type: 'error',
+          id,
+          message: e?.message ?? String(e),
+          stack: e?.stack,
+          aborted: abort.signal.aborted,
+        }),
+    )
+    .finally(() => running.delete(id));
 });

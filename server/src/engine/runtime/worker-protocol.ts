@@ -1,10 +1,14 @@
-// Messages between runInWorker and the worker entry.
-export type WorkerRequest = { type: 'start'; task: string; payload: unknown } | { type: 'abort' };
+// Messages between the thread that starts tasks (worker.ts) and the worker entry. Every message names its
+// task by id, so one resident thread can serve several tasks (a warm model answering chat while a
+// recognition run waits) and a cancel reaches only the task it is meant for.
+export type WorkerRequest =
+  | { type: 'start'; id: number; task: string; payload: unknown }
+  | { type: 'abort'; id: number };
 
 export type WorkerMessage =
-  | { type: 'progress'; progress: unknown }
-  | { type: 'result'; result: unknown }
-  | { type: 'error'; message: string; stack?: string; aborted: boolean };
+  | { type: 'progress'; id: number; progress: unknown }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; message: string; stack?: string; aborted: boolean };
 
 export interface TaskContext {
   signal: AbortSignal;

@@ -1,4 +1,6 @@
 // Runs long engine work on a worker thread: session.run blocks the event loop it is called on.
+// runInWorker gives each task a fresh thread (training: its memory is returned when it ends);
+// ResidentWorker keeps one thread for many tasks (a warm model for chat and recognition).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -36,51 +38,114 @@ function startWorker(): Worker {
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 
-/** Runs the registered task `task` (see worker-tasks.ts) with `payload` on a fresh worker thread. */
-export function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    if (opts.signal?.aborted) {
-      reject(new AbortedError(`${task}: cancelled before it started`));
-      return;
-    }
+interface Pending {
+  task: string;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onProgress?: (p: unknown) => void;
+}
+
+/**
+ * One worker thread serving tasks by id. A task that ignores its cancel for `abortGraceMs` takes the
+ * thread down with it (and every other task on it, which then fail with the reason); the next run starts
+ * a fresh thread.
+ */
+export class ResidentWorker {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  /** Whether a thread is running (and holding whatever its tasks keep warm). */
+  get alive(): boolean {
+    return this.worker !== null;
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  run<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      if (opts.signal?.aborted) {
+        reject(new AbortedError(`${task}: cancelled before it started`));
+        return;
+      }
+      const worker = this.thread();
+      const id = this.nextId++;
+      let killTimer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        worker.postMessage({ type: 'abort', id } satisfies WorkerRequest);
+        killTimer = setTimeout(() => {
+          if (this.pending.has(id)) this.kill(`${task}: did not stop when cancelled`, id);
+        }, opts.abortGraceMs ?? 2000);
+      };
+      const done = (): void => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+      };
+      this.pending.set(id, {
+        task,
+        onProgress: opts.onProgress,
+        resolve: (v) => (done(), resolve(v as R)),
+        reject: (e) => (done(), reject(e)),
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage({ type: 'start', id, task, payload } satisfies WorkerRequest);
+    });
+  }
+
+  /** Ends the thread (and what it kept warm); pending tasks fail with `reason`. */
+  async close(reason = 'the worker was closed'): Promise<void> {
+    const w = this.worker;
+    this.kill(reason);
+    await w?.terminate();
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
     const worker = startWorker();
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
-      void worker.terminate();
-      fn();
-    };
-    const onAbort = (): void => {
-      worker.postMessage({ type: 'abort' } satisfies WorkerRequest);
-      killTimer = setTimeout(
-        () => finish(() => reject(new AbortedError(`${task}: cancelled`))),
-        opts.abortGraceMs ?? 2000,
-      );
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    this.worker = worker;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') opts.onProgress?.(m.progress);
-      else if (m.type === 'result') finish(() => resolve(m.result as R));
-      else if (m.type === 'error') {
-        finish(() =>
-          reject(
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.type === 'progress') p.onProgress?.(m.progress);
+      else {
+        this.pending.delete(m.id);
+        if (m.type === 'result') p.resolve(m.result);
+        else
+          p.reject(
             m.aborted
-              ? new AbortedError(`${task}: cancelled`)
-              : new WorkerTaskError(`${task}: ${m.message}`, task, m.stack),
-          ),
-        );
+              ? new AbortedError(`${p.task}: cancelled`)
+              : new WorkerTaskError(`${p.task}: ${m.message}`, p.task, m.stack),
+          );
       }
     });
-    worker.on('error', (e) =>
-      finish(() => reject(new WorkerTaskError(`${task}: worker crashed: ${e.message}`, task, e.stack))),
-    );
-    worker.on('exit', (code) =>
-      finish(() => reject(new WorkerTaskError(`${task}: worker exited with code ${code}`, task))),
-    );
-    worker.postMessage({ type: 'start', task, payload } satisfies WorkerRequest);
-  });
+    worker.on('error', (e) => this.worker === worker && this.kill(`worker crashed: ${e.message}`));
+    worker.on('exit', (code) => this.worker === worker && this.kill(`worker exited with code ${code}`));
+    return worker;
+  }
+
+  /** Fails every pending task (the one cancelled as `cancelledId` as a cancellation) and drops the thread. */
+  private kill(reason: string, cancelledId?: number): void {
+    const w = this.worker;
+    this.worker = null;
+    for (const [id, p] of this.pending)
+      p.reject(
+        id === cancelledId
+          ? new AbortedError(`${p.task}: cancelled`)
+          : new WorkerTaskError(`${p.task}: ${reason}`, p.task),
+      );
+    this.pending.clear();
+    if (w) void w.terminate();
+  }
+}
+
+/** Runs the registered task `task` (see worker-tasks.ts) with `payload` on a fresh worker thread. */
+export async function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
+  const w = new ResidentWorker();
+  try {
+    return await w.run<R>(task, payload, opts);
+  } finally {
+    await w.close();
+  }
 }

@@ -1,0 +1,287 @@
+// The language server's heavy work on subjects: training in a fresh worker thread per job (its memory
+// goes back when it ends), evaluation and recognition on the warm model, all through one JobQueue so that
+// one device runs one job at a time; chat goes straight to the warm model so that it answers while a
+// training job waits. Each training run is kept (loss per step, recognition per epoch) for the dashboard.
+import path from 'node:path';
+import type { EvalResult } from '../engine/personalize/evaluate';
+import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
+import type { Recognition } from '../engine/personalize/use';
+import type { ProviderSetting } from '../engine/runtime/session';
+import { runInWorker } from '../engine/runtime/worker';
+import type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from '../engine/runtime/worker-tasks';
+import type {
+  ChatAnswer,
+  EvaluationSummary,
+  JobStateName,
+  JobStateParams,
+  RecognitionReport,
+  TrainingRun,
+  TrainSummary,
+} from '../protocol';
+import { JobQueue, type JobHandle, type JobState } from './job-queue';
+import { ModelHost } from './model-host';
+
+/** What a job runs on, from the settings of the subject's resource. */
+export interface JobSettings {
+  modelDir?: string;
+  provider: ProviderSetting;
+  pools: string[];
+}
+
+export interface SubjectJobEvents {
+  onJobState(p: JobStateParams): void;
+  log(line: string): void;
+}
+
+type Kind = JobStateParams['kind'];
+
+/** Most loss points a run keeps: beyond it every other point is dropped, so a chart stays cheap to send. */
+const MAX_LOSS_POINTS = 400;
+
+export class SubjectJobs {
+  private readonly queue: JobQueue;
+  private readonly host: ModelHost;
+  private readonly runs = new Map<string, TrainingRun>();
+  private readonly recognitions = new Map<string, { report: RecognitionReport; at: number }>();
+  private readonly kinds = new Map<string, { uri: string; kind: Kind }>();
+
+  constructor(private readonly events: SubjectJobEvents) {
+    this.host = new ModelHost({ log: events.log });
+    this.queue = new JobQueue((key, state, error) => this.stateChanged(key, state, error));
+  }
+
+  static key(kind: Kind, file: string): string {
+    return `${kind}:${path.resolve(file)}`;
+  }
+
+  /** Queues training; a job of the same subject already queued or running is replaced. */
+  train(file: string, uri: string, s: JobSettings, debounceMs = 0): JobHandle<TrainSummary> {
+    const key = SubjectJobs.key('train', file);
+    this.kinds.set(key, { uri, kind: 'train' });
+    return this.queue.submit({
+      key,
+      device: s.provider,
+      debounceMs,
+      run: async (signal) => {
+        const run = this.startRun(uri, file);
+        const r = await runInWorker<PersonalizeResult>(
+          'personalize',
+          { subjectFile: file, options: { modelDir: s.modelDir, pools: s.pools, provider: s.provider } },
+          { signal, abortGraceMs: 5000, onProgress: (p) => this.progress(run, p as PersonalizeProgress) },
+        );
+        const best = r.history.find((h) => h.epoch === r.meta.bestEpoch);
+        run.result = {
+          name: r.meta.name,
+          seconds: r.seconds.total,
+          recognition: best?.recognition.weighted ?? Number(r.meta.metrics['train_recognition_weighted'] ?? 0),
+          bestEpoch: r.meta.bestEpoch,
+          artifactDir: r.artifactDir,
+        };
+        run.name = r.meta.name;
+        run.percent = 100;
+        return run.result as TrainSummary;
+      },
+    });
+  }
+
+  evaluate(file: string, uri: string, s: JobSettings): JobHandle<EvaluationSummary> {
+    const key = SubjectJobs.key('evaluate', file);
+    this.kinds.set(key, { uri, kind: 'evaluate' });
+    return this.queue.submit({
+      key,
+      device: s.provider,
+      run: async (signal) => {
+        const r = await this.host.run<EvalResult>(
+          'evaluate',
+          { subjectFile: file, modelDir: s.modelDir, provider: s.provider, pools: s.pools } satisfies EvaluatePayload,
+          { signal },
+        );
+        return {
+          name: r.concept.name,
+          weighted: r.recognition_weighted,
+          positive: r.recognition_positive,
+          negative: r.recognition_negative,
+          calibrated: r.calibrated.weighted,
+          positives: r.counts.positives,
+          negatives: r.counts.negatives_other_subjects + r.counts.negatives_unseen_pool,
+          visualQa: r.visual_qa,
+          textQa: r.text_qa,
+        };
+      },
+    });
+  }
+
+  /** Scores `images`; `labels` says which ones the subject file calls positive or negative. */
+  recognize(
+    file: string,
+    uri: string,
+    name: string,
+    images: string[],
+    labels: Map<string, 'positive' | 'negative'>,
+    s: JobSettings,
+  ): JobHandle<RecognitionReport> {
+    const key = SubjectJobs.key('recognize', file);
+    this.kinds.set(key, { uri, kind: 'recognize' });
+    return this.queue.submit({
+      key,
+      device: s.provider,
+      run: async (signal) => {
+        const r = await this.host.run<Recognition[]>(
+          'recognize',
+          { subjectFile: file, images, modelDir: s.modelDir, provider: s.provider } satisfies RecognizePayload,
+          { signal },
+        );
+        const items = r
+          .map((x) => {
+            const label = labels.get(path.resolve(x.image));
+            return {
+              image: x.image,
+              score: x.score,
+              present: x.present,
+              label,
+              wrong: label ? (label === 'positive') !== x.present : undefined,
+            };
+          })
+          .sort((a, b) => b.score - a.score);
+        const report: RecognitionReport = {
+          name,
+          threshold: r[0]?.threshold ?? 0,
+          mode: r[0]?.mode ?? 'trained',
+          items,
+        };
+        this.recognitions.set(path.resolve(file), { report, at: Date.now() });
+        return report;
+      },
+    });
+  }
+
+  /** Answers a chat question on the warm model, streaming pieces through `onDelta`. */
+  async chat(
+    files: string[],
+    question: string,
+    history: ChatPayload['history'],
+    image: string | undefined,
+    s: JobSettings,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ChatAnswer> {
+    const r = await this.host.run<ChatResult>(
+      'chat',
+      {
+        subjectFiles: files,
+        question,
+        history,
+        image,
+        modelDir: s.modelDir,
+        provider: s.provider,
+      } satisfies ChatPayload,
+      { signal, onProgress: (p) => onDelta((p as { delta: string }).delta) },
+    );
+    return { ...r, stopped: signal.aborted };
+  }
+
+  /** The newest recognition run of a subject (hover, decorations). */
+  lastRecognition(file: string): RecognitionReport | undefined {
+    return this.recognitions.get(path.resolve(file))?.report;
+  }
+
+  lastRun(uri: string): TrainingRun | undefined {
+    return this.runs.get(uri);
+  }
+
+  stateOf(kind: Kind, file: string): JobState | undefined {
+    return this.queue.stateOf(SubjectJobs.key(kind, file));
+  }
+
+  cancel(kind: Kind, file: string, reason?: string): void {
+    this.queue.cancelKey(SubjectJobs.key(kind, file), reason);
+  }
+
+  /** The model settings changed: the warm model is let go, and loaded again as the new settings say. */
+  async settingsChanged(): Promise<void> {
+    await this.host.evict('the settings changed');
+  }
+
+  get warm(): boolean {
+    return this.host.warm;
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async close(): Promise<void> {
+    this.queue.cancelAll();
+    await this.host.close();
+  }
+
+  private startRun(uri: string, file: string): TrainingRun {
+    const run: TrainingRun = {
+      uri,
+      name: path.basename(file).replace(/\.subject\.ya?ml$/, ''),
+      startedAt: new Date().toISOString(),
+      state: 'running',
+      phase: 'starting',
+      percent: 0,
+      losses: [],
+      epochs: [],
+    };
+    this.runs.set(uri, run);
+    this.notify('train', run, 'training: loading the model');
+    return run;
+  }
+
+  private lastSent = 0;
+
+  private progress(run: TrainingRun, p: PersonalizeProgress): void {
+    run.phase = p.phase;
+    let message: string;
+    if ('done' in p) {
+      const [from, to] = p.phase === 'embed' ? [0, 10] : [10, 30];
+      run.percent = from + ((to - from) * p.done) / Math.max(1, p.total);
+      message = `${p.phase === 'embed' ? 'reading photos' : 'writing conversations'} ${p.done}/${p.total}`;
+    } else {
+      const global = (p.epoch - 1) * p.steps + p.step;
+      run.percent = 30 + (70 * global) / Math.max(1, p.epochs * p.steps);
+      run.etaSeconds = p.etaSeconds;
+      if (p.phase === 'train') {
+        run.losses.push({ step: global, loss: p.loss });
+        if (run.losses.length > MAX_LOSS_POINTS) run.losses = run.losses.filter((_, i) => i % 2 === 1);
+      } else run.epochs.push({ epoch: p.epoch, loss: p.loss, recognition: p.recognition ?? 0 });
+      message = `training ${Math.floor(run.percent)}% · loss ${p.loss.toFixed(2)} · ETA ${Math.ceil(p.etaSeconds)} s`;
+    }
+    // A few messages a second are plenty for a progress bar; epoch ends always go out.
+    const now = Date.now();
+    if (p.phase !== 'select' && now - this.lastSent < 250) return;
+    this.lastSent = now;
+    this.notify('train', run, message);
+  }
+
+  private notify(kind: Kind, run: TrainingRun, message: string): void {
+    this.events.onJobState({ uri: run.uri, kind, state: run.state, message, run });
+  }
+
+  private stateChanged(key: string, state: JobState, error?: Error): void {
+    const k = this.kinds.get(key);
+    if (!k) return;
+    const run = k.kind === 'train' ? this.runs.get(k.uri) : undefined;
+    let message: string = state;
+    if (state === 'queued') message = `${k.kind} queued`;
+    if (state === 'running') message = `${k.kind} started`;
+    if (state === 'failed' || state === 'cancelled') message = `${k.kind} ${state}: ${error?.message ?? ''}`;
+    if (run && state !== 'queued' && (state !== 'running' || run.state !== 'running')) {
+      run.state = state as JobStateName;
+      if (state !== 'running') run.finishedAt = new Date().toISOString();
+      if (error) run.error = error.message;
+    }
+    if (state === 'done' && run?.result)
+      message = `trained <${run.result.name}> in ${run.result.seconds.toFixed(1)} s · recognition ${run.result.recognition.toFixed(2)}`;
+    this.events.onJobState({
+      uri: k.uri,
+      kind: k.kind,
+      state: state as JobStateName,
+      message,
+      run: k.kind === 'train' && state !== 'queued' ? run : undefined,
+    });
+  }
+}
