@@ -176,7 +176,7 @@ describe('language server over stdio', () => {
     await client.waitFor(uri, (d) => d.length === 0, 10_000, 21);
   });
 
-  it('the CodeLens on the name says whether the subject is trained, and offers Train and Evaluate', async () => {
+  it('the CodeLens on the name says whether the subject is trained, how well and how long ago, and whether it is stale', async () => {
     const uri = client.open(file, text);
     await client.waitFor(uri, (d) => d.length === 0);
     let lenses = await client.request<{ command: { title: string; command: string } }[]>(
@@ -185,7 +185,11 @@ describe('language server over stdio', () => {
     );
     assert.deepEqual(
       lenses.map((l) => l.command.title),
-      ['not trained yet', 'Train', 'Evaluate'],
+      ['not trained yet', 'Train', 'Evaluate', 'Chat', 'Preview'],
+    );
+    assert.deepEqual(
+      lenses.map((l) => l.command.command),
+      ['', 'yollava.train', 'yollava.evaluate', 'yollava.openChat', 'yollava.showRecognitionPreview'],
     );
     const dir = path.join(ws, 'bo', '.yollava', 'bo');
     mkdirSync(dir, { recursive: true });
@@ -198,10 +202,14 @@ describe('language server over stdio', () => {
       }),
     );
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
-    assert.match(
-      lenses[0]!.command.title,
-      /trained 2026-11-29 01:02: recognition 0\.912|trained 2026-11-29 01:02: recognition 0\.913/,
+    // The photos were written after that date: the concept is stale.
+    assert.match(lenses[0]!.command.title, /^recognition 0\.91 · trained \d+ (h|days) ago · stale: changed since$/);
+    writeFileSync(
+      path.join(dir, 'concept.json'),
+      JSON.stringify({ createdAt: new Date(Date.now() + 1000).toISOString(), bestEpoch: 7, metrics: { train_recognition_weighted: 0.5 } }),
     );
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.equal(lenses[0]!.command.title, 'recognition 0.50 · trained just now');
     rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
   });
 

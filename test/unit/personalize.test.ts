@@ -22,7 +22,7 @@ import { TrainingLockError } from '../../server/src/engine/personalize/training-
 import { personalize, type PersonalizeOptions } from '../../server/src/engine/personalize/personalize';
 import { calibrateThreshold, accuracy } from '../../server/src/engine/personalize/recognition';
 import { retrieveHardNegatives } from '../../server/src/engine/personalize/retrieval';
-import { SubjectError } from '../../server/src/engine/personalize/subject';
+import { SubjectError } from '../../server/src/engine/subject/subject';
 import { AbortedError } from '../../server/src/engine/runtime/worker';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
 

@@ -6,7 +6,7 @@ import {
   lineColumn,
   MAX_DIAGNOSTICS,
   parseSubject,
-} from '../../server/src/engine/personalize/subject-file';
+} from '../../server/src/engine/subject/subject-file';
 
 const GOOD = `name: bo
 category: pet

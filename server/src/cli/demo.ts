@@ -3,13 +3,13 @@
 // checked against the subject's ground truth (truth.json).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LlavaModel } from '../engine/models/llava/model';
-import { evaluateSubject } from '../engine/personalize/evaluate';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
-import { chat } from '../engine/personalize/use';
-import { runInWorker } from '../engine/runtime/worker';
-import { defaultModelDir, DEFAULT_MODEL_RELATIVE } from '../engine/toyworld/default-model';
-import type { ObjectInstance } from '../engine/toyworld/world';
+import { LlavaModel } from '../engine';
+import { evaluateSubject } from '../engine';
+import type { PersonalizeProgress, PersonalizeResult } from '../engine';
+import { chat } from '../engine';
+import { runInWorker } from '../engine';
+import { defaultModelDir, DEFAULT_MODEL_RELATIVE } from '../engine';
+import type { ObjectInstance } from '../engine';
 import { progressPrinter } from './progress';
 
 const out = (s: string): boolean => process.stdout.write(s);

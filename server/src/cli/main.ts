@@ -2,23 +2,23 @@
 // The `yollava` command. Each subcommand is a thin layer over the engine.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runGoldenCheck } from '../engine/models/llava/golden-check';
-import { evaluateSubject, otherSubjectFiles } from '../engine/personalize/evaluate';
-import { resolveImages } from '../engine/personalize/image-files';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
-import { chat, recognize } from '../engine/personalize/use';
-import { lineColumn, parseSubject, type SubjectDiagnostic } from '../engine/personalize/subject-file';
-import { checkDataset } from '../engine/personalize/dataset-checks';
-import { ImageCheckCache } from '../engine/personalize/image-checks';
-import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
-import { runInWorker, AbortedError } from '../engine/runtime/worker';
+import { runGoldenCheck } from '../engine';
+import { evaluateSubject, otherSubjectFiles } from '../engine';
+import { resolveImages } from '../engine';
+import type { PersonalizeProgress, PersonalizeResult } from '../engine';
+import { chat, recognize } from '../engine';
+import { lineColumn, parseSubject, type SubjectDiagnostic } from '../engine';
+import { validateSubject } from '../engine';
+import { ImageCheckCache } from '../engine';
+import { LlavaTokenizer } from '../engine';
+import { runInWorker, AbortedError } from '../engine';
 import { progressPrinter } from './progress';
 import { runPretrainCommand } from './pretrain';
 import { runToyworldCommand } from './toyworld';
 import { runDemo } from './demo';
-import { inspectModel } from '../engine/models/llava/inspect';
-import { USE_MODES, type UseModeSetting } from '../engine/personalize/reference-mode';
-import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine/runtime/session';
+import { inspectModel } from '../engine';
+import { USE_MODES, type UseModeSetting } from '../engine';
+import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine';
 
 const USAGE = `yollava — personalize a vision-language model to your own subject (Yo'LLaVA)
 
@@ -323,30 +323,29 @@ function fmt(x: number): string {
 /** Schema and dataset problems of one subject file (the same checks as the editor's), with line and column. */
 async function validateFile(file: string, flags: Flags): Promise<Problem[]> {
   if (!existsSync(file)) return [{ file, line: 1, column: 1, severity: 'error', message: 'file not found' }];
-  const parsed = parseSubject(readFileSync(file, 'utf8'));
-  const at = (d: SubjectDiagnostic): Problem => {
-    const { line, column } = lineColumn(parsed, d.start);
-    return { file, line, column, severity: d.severity, message: d.message };
-  };
-  const problems = parsed.diagnostics.map(at);
-  if (parsed.diagnostics.some((d) => d.message.startsWith('YAML:')) || !parsed.value) return problems;
+  const text = readFileSync(file, 'utf8');
   const otherNames = new Map<string, string[]>();
   for (const other of otherSubjectFiles(file)) {
     const v = parseSubject(readFileSync(other, 'utf8')).value;
     if (v && typeof v.name === 'string') otherNames.set(v.name, [...(otherNames.get(v.name) ?? []), other]);
   }
-  const modelDir = parsed.value.model ? path.resolve(path.dirname(file), parsed.value.model) : flags.model;
+  const parsed = parseSubject(text);
+  const declared = parsed.value?.model;
+  const modelDir = declared ? path.resolve(path.dirname(file), declared) : flags.model;
   let isVocabularyWord: ((w: string) => boolean) | undefined;
   if (modelDir && existsSync(path.join(modelDir, 'tokenizer.json'))) {
     const tok = LlavaTokenizer.load(modelDir);
     isVocabularyWord = (w) => tok.hasToken(w);
   }
-  const { diagnostics } = await checkDataset(path.resolve(file), parsed, {
+  const v = await validateSubject(path.resolve(file), parsed, {
     cache: new ImageCheckCache(),
     otherNames,
     isVocabularyWord,
   });
-  return [...problems, ...diagnostics.map(at)];
+  return v.diagnostics.map((d: SubjectDiagnostic) => {
+    const { line, column } = lineColumn(v.parsed, d.start);
+    return { file, line, column, severity: d.severity, message: d.message };
+  });
 }
 
 interface Problem {

@@ -2,9 +2,9 @@
 // with progress on stderr and a line per logged window on stdout, so that a background run's log reads
 // well. Ctrl-C stops at the end of the step and writes a checkpoint; --resume carries on.
 import path from 'node:path';
-import { pretrain, readPretrainRecord, type PretrainProgress } from '../engine/toyworld/pretrain';
-import { SKILLS, type Skill } from '../engine/toyworld/skills';
-import { writeTrainingReport } from '../engine/toyworld/training-report';
+import { pretrain, readPretrainRecord, type PretrainProgress } from '../engine';
+import { SKILLS, type Skill } from '../engine';
+import { writeTrainingReport } from '../engine';
 
 const HELP = `yollava pretrain — pretrain the embedded default model on ToyWorld
 

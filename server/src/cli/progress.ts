@@ -1,5 +1,5 @@
 // Progress on stderr: a redrawn bar in a terminal, one line per phase change or epoch otherwise.
-import type { PersonalizeProgress } from '../engine/personalize/personalize';
+import type { PersonalizeProgress } from '../engine';
 
 export function progressPrinter(enabled: boolean): { update(p: PersonalizeProgress): void; done(): void } {
   const tty = process.stderr.isTTY;

@@ -1,10 +1,10 @@
 // `yollava toyworld subject --seed N --out DIR`: writes a fresh ToyWorld subject (see
 // engine/toyworld/workspace.ts), the same for the same seed.
 import path from 'node:path';
-import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
-import { defaultModelDir } from '../engine/toyworld/default-model';
-import { writeToyworldSubject } from '../engine/toyworld/workspace';
-import { describe, KIND_NAMES, type Kind } from '../engine/toyworld/world';
+import { LlavaTokenizer } from '../engine';
+import { defaultModelDir } from '../engine';
+import { writeToyworldSubject } from '../engine';
+import { describe, KIND_NAMES, type Kind } from '../engine';
 
 const HELP = `yollava toyworld subject --seed N --out DIR [--name NAME] [--kind KIND]
 

@@ -1,31 +1,96 @@
-// CodeLens on the name line: how the trained concept did (from .yollava/<name>/concept.json), with
-// Train and Evaluate commands; "not trained yet" before the first run.
-import { existsSync, readFileSync } from 'node:fs';
+// CodeLens on the name line: the training job as it runs ("training 34% · loss 0.42"), then how the
+// trained concept did and when ("recognition 0.93 · trained 2 min ago"), marked stale when the file or
+// its photos changed since; with the commands that act on the subject.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ConceptMeta } from '../engine/personalize/concept';
+import type { ConceptMeta } from '../engine';
+import type { TrainingRun } from '../protocol';
 
 export interface Lens {
   offset: number;
   title: string;
+  /** A client command (the extension registers them); empty: a label only. */
   command: string;
 }
 
-export function subjectLenses(file: string, name: string | undefined, nameOffset: number): Lens[] {
-  if (!name) return [];
-  const metaFile = path.join(path.dirname(file), '.yollava', name, 'concept.json');
-  let status = 'not trained yet';
+export interface LensInput {
+  file: string;
+  name: string | undefined;
+  nameOffset: number;
+  /** The training job of this subject now, if one is queued or running. */
+  job?: 'queued' | 'running';
+  /** The subject's last training run in this session. */
+  run?: TrainingRun;
+  /** Files whose change makes a trained concept stale: the subject file and its photos. */
+  inputs: string[];
+  now: number;
+}
+
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return 'just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.round(h / 24)} days ago`;
+}
+
+function newestChange(files: string[]): number {
+  let newest = 0;
+  for (const f of files.slice(0, 500)) {
+    try {
+      newest = Math.max(newest, statSync(f).mtimeMs);
+    } catch {
+      // a file that vanished shows up in validation, not here
+    }
+  }
+  return newest;
+}
+
+export function subjectLenses(i: LensInput): Lens[] {
+  if (!i.name) return [];
+  const at = (title: string, command = ''): Lens => ({ offset: i.nameOffset, title, command });
+  const lenses: Lens[] = [];
+  if (i.job === 'queued') lenses.push(at('training queued'));
+  else if (i.job === 'running') {
+    const r = i.run;
+    const last = r?.losses[r.losses.length - 1];
+    lenses.push(
+      at(
+        r && r.phase !== 'train' && r.phase !== 'select'
+          ? `training ${Math.floor(r.percent)}% · ${r.phase === 'embed' ? 'reading photos' : r.phase === 'conversations' ? 'writing conversations' : 'loading'}`
+          : `training ${Math.floor(r?.percent ?? 0)}%${last ? ` · loss ${last.loss.toFixed(2)}` : ''}`,
+        'yollava.showTraining',
+      ),
+      at('Cancel', 'yollava.cancelTraining'),
+    );
+    return lenses;
+  }
+  const metaFile = path.join(path.dirname(i.file), '.yollava', i.name, 'concept.json');
   if (existsSync(metaFile)) {
     try {
       const m = JSON.parse(readFileSync(metaFile, 'utf8')) as ConceptMeta;
       const w = m.metrics['train_recognition_weighted'];
-      status = `trained ${m.createdAt.slice(0, 16).replace('T', ' ')}: recognition ${typeof w === 'number' ? w.toFixed(3) : '?'} on the training data (epoch ${m.bestEpoch})`;
+      const trainedAt = Date.parse(m.createdAt);
+      const stale = newestChange(i.inputs) > trainedAt;
+      lenses.push(
+        at(
+          `recognition ${typeof w === 'number' ? w.toFixed(2) : '?'} · trained ${ago(i.now - trainedAt)}${stale ? ' · stale: changed since' : ''}`,
+          'yollava.showTraining',
+        ),
+      );
     } catch {
-      status = 'concept.json is unreadable: train again';
+      lenses.push(at('concept.json is unreadable: train again'));
     }
-  }
-  return [
-    { offset: nameOffset, title: status, command: '' },
-    { offset: nameOffset, title: 'Train', command: 'yollava.train' },
-    { offset: nameOffset, title: 'Evaluate', command: 'yollava.evaluate' },
-  ];
+  } else lenses.push(at('not trained yet'));
+  if (i.run?.state === 'failed' || i.run?.state === 'cancelled')
+    lenses.push(at(`last training ${i.run.state}${i.run.error ? `: ${i.run.error.slice(0, 80)}` : ''}`));
+  lenses.push(
+    at('Train', 'yollava.train'),
+    at('Evaluate', 'yollava.evaluate'),
+    at('Chat', 'yollava.openChat'),
+    at('Preview', 'yollava.showRecognitionPreview'),
+  );
+  return lenses;
 }

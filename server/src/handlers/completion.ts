@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CompletionItemKind, type CompletionItem } from 'vscode-languageserver';
-import { cursorContext, isFolderField, schemaAt } from '../subject/schema-navigation';
+import { cursorContext, isFolderField, schemaAt } from '../engine';
 
 export function completions(text: string, offset: number, file: string): CompletionItem[] {
   const ctx = cursorContext(text, offset);

@@ -1,15 +1,43 @@
 // Hover: the schema's description of the key under the cursor; on image folders also how many images they
-// hold and small thumbnails of the first few.
+// hold and thumbnails of the first few; on an image path its thumbnail. Images the last recognition
+// preview scored carry their score.
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Hover } from 'vscode-languageserver';
-import { keyAtLine, isFolderField, schemaAt } from '../subject/schema-navigation';
+import { keyAtLine, isFolderField, schemaAt } from '../engine';
+import type { RecognitionReport } from '../protocol';
+
+const IMAGE_PATH = /[^\s"'[\],]+\.(?:png|jpe?g|webp|gif|bmp|tiff?)\b/gi;
+
+function scoreLine(file: string, report: RecognitionReport | undefined): string {
+  const item = report?.items.find((i) => path.resolve(i.image) === path.resolve(file));
+  if (!item) return '';
+  const mark = item.present ? '✓' : '✗';
+  return ` ${mark} score ${item.score.toFixed(2)} (threshold ${report!.threshold.toFixed(2)})${item.wrong ? ' — wrong' : ''}`;
+}
 
 export async function hover(
   text: string,
   offset: number,
   images: Map<string, string[]>,
+  recognition?: RecognitionReport,
+  subjectFile?: string,
 ): Promise<{ hover: Hover; start: number; end: number } | null> {
+  // An image path under the cursor: its thumbnail and score.
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset) < 0 ? text.length : text.indexOf('\n', offset);
+  const line = text.slice(lineStart, lineEnd);
+  for (const m of line.matchAll(IMAGE_PATH)) {
+    const start = lineStart + m.index!;
+    const end = start + m[0].length;
+    if (offset < start || offset > end || !subjectFile) continue;
+    const file = path.resolve(path.dirname(subjectFile), m[0]);
+    const thumb = await thumbnail(file, 96);
+    const parts = [`**${path.basename(file)}**${scoreLine(file, recognition)}`];
+    if (thumb) parts.push(`![${path.basename(file)}](${thumb})`);
+    else parts.push('not a readable image');
+    return { hover: { contents: { kind: 'markdown', value: parts.join('\n\n') } }, start, end };
+  }
   const key = keyAtLine(text, offset);
   if (!key) return null;
   const node = schemaAt(key.path);
@@ -25,9 +53,15 @@ export async function hover(
         : (images.get(field) ?? []);
     if (field !== 'model') {
       parts.push(`${files.length} image(s)`);
-      const thumbs = await Promise.all(files.slice(0, 6).map(thumbnail));
-      const shown = thumbs.filter(Boolean).map((t, i) => `![${path.basename(files[i]!)}](${t})`);
-      if (shown.length) parts.push(shown.join(' '));
+      const shownFiles = files.slice(0, 6);
+      const thumbs = await Promise.all(shownFiles.map((f) => thumbnail(f, 48)));
+      const scored = shownFiles.some((f) => scoreLine(f, recognition));
+      const shown = thumbs
+        .map((t, i) => (t ? { t, f: shownFiles[i]! } : null))
+        .filter((x): x is { t: string; f: string } => x !== null);
+      if (shown.length && scored)
+        parts.push(shown.map(({ t, f }) => `![${path.basename(f)}](${t})${scoreLine(f, recognition)}`).join('\n\n'));
+      else if (shown.length) parts.push(shown.map(({ t, f }) => `![${path.basename(f)}](${t})`).join(' '));
     }
   }
   return {
@@ -37,10 +71,10 @@ export async function hover(
   };
 }
 
-async function thumbnail(file: string): Promise<string | null> {
+async function thumbnail(file: string, side: number): Promise<string | null> {
   try {
     const png = await sharp(file, { limitInputPixels: 120_000_000 })
-      .resize(48, 48, { fit: 'cover' })
+      .resize(side, side, { fit: 'cover' })
       .png()
       .toBuffer();
     return `data:image/png;base64,${png.toString('base64')}`;

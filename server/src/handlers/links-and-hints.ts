@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ParsedSubject } from '../engine/personalize/subject-file';
+import type { ParsedSubject } from '../engine';
 
 export interface PathSpan {
   start: number;

@@ -2,7 +2,7 @@
 // questions and recognition runs. It is let go when the settings change, when memory runs short, or
 // after a while with nothing to do; the next request loads it again.
 import os from 'node:os';
-import { ResidentWorker, type WorkerRunOptions } from '../engine/runtime/worker';
+import { ResidentWorker, type WorkerRunOptions } from '../engine';
 
 export interface ModelHostOptions {
   /** Let the model go after this long without a request (default 10 minutes). */

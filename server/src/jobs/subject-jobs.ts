@@ -3,12 +3,12 @@
 // one device runs one job at a time; chat goes straight to the warm model so that it answers while a
 // training job waits. Each training run is kept (loss per step, recognition per epoch) for the dashboard.
 import path from 'node:path';
-import type { EvalResult } from '../engine/personalize/evaluate';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine/personalize/personalize';
-import type { Recognition } from '../engine/personalize/use';
-import type { ProviderSetting } from '../engine/runtime/session';
-import { runInWorker } from '../engine/runtime/worker';
-import type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from '../engine/runtime/worker-tasks';
+import type { EvalResult } from '../engine';
+import type { PersonalizeProgress, PersonalizeResult } from '../engine';
+import type { Recognition } from '../engine';
+import type { ProviderSetting } from '../engine';
+import { runInWorker } from '../engine';
+import type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from '../engine';
 import type {
   ChatAnswer,
   EvaluationSummary,

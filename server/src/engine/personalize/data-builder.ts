@@ -6,7 +6,7 @@ import type { LlavaModel } from '../models/llava/model';
 import type { LlavaTokenizer } from '../models/llava/tokenizer';
 import { streamText } from '../generate/stream-text';
 import type { Rng } from '../util/rng';
-import { contentHash } from './image-files';
+import { contentHash } from '../subject/image-files';
 import type { ImageFeatureStore } from './image-features';
 import {
   fillName,

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../util/rng';
 import { artifactDir, loadConcept, type ConceptMeta } from './concept';
-import { contentHash } from './image-files';
+import { contentHash } from '../subject/image-files';
 import { openSubject, type PersonalizeOptions } from './personalize';
 import { softPrompt } from './prompts';
 import { qaAccuracy, readQaFile } from './qa';
@@ -17,7 +17,7 @@ import {
   type ScoredRecognition,
 } from './recognition';
 import { pickReferences, referenceConcept, referencePrefix } from './reference-mode';
-import { loadSubject } from './subject';
+import { loadSubject } from '../subject/subject';
 
 export type { ScoredRecognition } from './recognition';
 

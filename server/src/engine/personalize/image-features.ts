@@ -11,7 +11,7 @@ import {
 } from '../models/llava/image-processor';
 import type { LlavaModel } from '../models/llava/model';
 import { f32 } from '../runtime/host-tensor';
-import { contentHash } from './image-files';
+import { contentHash } from '../subject/image-files';
 
 export interface CacheStats {
   hits: number;

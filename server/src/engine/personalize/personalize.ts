@@ -17,9 +17,9 @@ import {
 } from './concept';
 import { buildTrainingData, type TrainingData } from './data-builder';
 import { ImageFeatureStore } from './image-features';
-import { contentHash } from './image-files';
+import { contentHash } from '../subject/image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
-import { loadSubject, SubjectError, type ResolvedSubject } from './subject';
+import { loadSubject, SubjectError, type ResolvedSubject } from '../subject/subject';
 import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
 

@@ -7,7 +7,7 @@ import { GraphSession, type ProviderSetting, type SessionOptions } from './sessi
 import type { WorkerTask } from './worker-protocol';
 import { personalize, type PersonalizeOptions } from '../personalize/personalize';
 import { ModelCache } from '../models/llava/model-cache';
-import { loadSubject } from '../personalize/subject';
+import { loadSubject } from '../subject/subject';
 import { chat, recognize } from '../personalize/use';
 import { evaluateSubject } from '../personalize/evaluate';
 import type { ChatMessage } from '../models/llava/chat-template';

@@ -1,6 +1,6 @@
 // Where the cursor is in a subject file, in schema terms: on a key (and under which parent) or on a value
 // (of which field). Line-based, so it also works while the document does not parse.
-import schema from '../../../schemas/subject.schema.json';
+import schema from '../../../../schemas/subject.schema.json';
 
 export type CursorContext =
   | { kind: 'key'; parent: string[]; prefix: string }

@@ -2,7 +2,7 @@
 // what is on disk.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSubject } from '../engine/personalize/subject-file';
+import { parseSubject } from '../engine';
 
 export class SubjectIndex {
   private readonly names = new Map<string, string>();

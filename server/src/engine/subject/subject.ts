@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, parseSubject, type SubjectFile } from './subject-file';
 import { DatasetError, resolveImages } from './image-files';
-import type { Category } from './templates';
+import type { Category } from '../personalize/templates';
 
 export interface ResolvedSubject {
   file: string;

@@ -1,0 +1,48 @@
+// The engine's public entry: what the CLI and the language server use. Everything else under engine/ is
+// the engine's own business and may change without the front ends noticing.
+
+// Subject files and datasets (one implementation for the editor and the command line)
+export { parseSubject, lineColumn, formatDiagnostic } from './subject/subject-file';
+export type { ParsedSubject, SubjectDiagnostic, SubjectFile } from './subject/subject-file';
+export { checkDataset } from './subject/dataset-checks';
+export type { DatasetContext, DatasetSummary } from './subject/dataset-checks';
+export { validateSubject, imageLabels } from './subject/validate';
+export type { SubjectValidation } from './subject/validate';
+export { ImageCheckCache } from './subject/image-checks';
+export { resolveImages } from './subject/image-files';
+export { cursorContext, isFolderField, keyAtLine, schemaAt } from './subject/schema-navigation';
+export { loadSubject } from './subject/subject';
+
+// Models
+export { LlavaModel } from './models/llava/model';
+export { LlavaTokenizer } from './models/llava/tokenizer';
+export { inspectModel } from './models/llava/inspect';
+export { runGoldenCheck } from './models/llava/golden-check';
+export { availableProviders, PROVIDER_SETTINGS } from './runtime/session';
+export type { ProviderSetting } from './runtime/session';
+
+// Work off the caller's event loop
+export { runInWorker, ResidentWorker, AbortedError, WorkerTaskError } from './runtime/worker';
+export type { WorkerRunOptions } from './runtime/worker';
+export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from './runtime/worker-tasks';
+
+// Personalization and its use
+export type { PersonalizeProgress, PersonalizeResult } from './personalize/personalize';
+export { evaluateSubject, otherSubjectFiles } from './personalize/evaluate';
+export type { EvalResult } from './personalize/evaluate';
+export { chat, recognize } from './personalize/use';
+export type { Recognition } from './personalize/use';
+export { USE_MODES } from './personalize/reference-mode';
+export type { UseModeSetting } from './personalize/reference-mode';
+export type { ConceptMeta } from './personalize/concept';
+
+// ToyWorld and the embedded default model
+export { defaultModelDir, DEFAULT_MODEL_RELATIVE } from './toyworld/default-model';
+export { pretrain, readPretrainRecord } from './toyworld/pretrain';
+export type { PretrainProgress } from './toyworld/pretrain';
+export { writeTrainingReport } from './toyworld/training-report';
+export { writeToyworldSubject } from './toyworld/workspace';
+export { SKILLS } from './toyworld/skills';
+export type { Skill } from './toyworld/skills';
+export { describe, KIND_NAMES } from './toyworld/world';
+export type { ObjectInstance, Kind } from './toyworld/world';

@@ -1,0 +1,113 @@
+// The editing features of a subject file: completion, hover, links, inlay hints, quick fixes and the
+// CodeLens. Each handler finds the document and its last validation, then calls a pure function.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { CodeActionKind, InlayHintKind, type CodeAction } from 'vscode-languageserver';
+import type { ServerContext } from '../context';
+import { Commands } from '../protocol';
+import type { Validation } from '../validation';
+import { subjectLenses } from './code-lens';
+import { completions } from './completion';
+import { hover } from './hover';
+import { imageCountHints, linkTargets, pathSpans } from './links-and-hints';
+
+export function registerEditorFeatures(ctx: ServerContext, validation: Validation): void {
+  const { connection, documents, states } = ctx;
+
+  connection.onCompletion((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? completions(doc.getText(), doc.offsetAt(p.position), ctx.fileOf(doc.uri)) : [];
+  });
+
+  connection.onHover(async (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return null;
+    const r = await hover(
+      doc.getText(),
+      doc.offsetAt(p.position),
+      states.get(doc.uri)?.summary.images ?? new Map(),
+      ctx.jobs.lastRecognition(ctx.fileOf(doc.uri)),
+      ctx.fileOf(doc.uri),
+    );
+    return r ? { ...r.hover, range: { start: doc.positionAt(r.start), end: doc.positionAt(r.end) } } : null;
+  });
+
+  connection.onDocumentLinks((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    const st = doc && states.get(doc.uri);
+    if (!doc || !st) return [];
+    return linkTargets(pathSpans(st.parsed, ctx.fileOf(doc.uri))).map((l) => ({
+      range: { start: doc.positionAt(l.start), end: doc.positionAt(l.end) },
+      target: l.target,
+    }));
+  });
+
+  connection.languages.inlayHint.on((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    const st = doc && states.get(doc.uri);
+    if (!doc || !st) return [];
+    return imageCountHints(st.parsed, st.summary.images).map((h) => ({
+      position: doc.positionAt(h.offset),
+      label: h.label,
+      kind: InlayHintKind.Parameter,
+      paddingLeft: true,
+    }));
+  });
+
+  connection.onCodeLens((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    const st = doc && states.get(doc.uri);
+    if (!doc || !st) return [];
+    const file = ctx.fileOf(doc.uri);
+    const job = ctx.jobs.stateOf('train', file);
+    const photos = ['images.train', 'images.test'].flatMap((f) => st.summary.images.get(f) ?? []);
+    return subjectLenses({
+      file,
+      name: typeof st.parsed.value?.name === 'string' ? st.parsed.value.name : undefined,
+      nameOffset: st.parsed.rangeOf(['name'], 'key').start,
+      job: job === 'queued' || job === 'running' ? job : undefined,
+      run: ctx.jobs.lastRun(doc.uri),
+      inputs: [file, ...photos],
+      now: Date.now(),
+    }).map((l) => ({
+      range: { start: doc.positionAt(l.offset), end: doc.positionAt(l.offset) },
+      command: { title: l.title, command: l.command, arguments: l.command ? [doc.uri] : undefined },
+    }));
+  });
+
+  connection.onCodeAction((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return [];
+    const actions: CodeAction[] = [];
+    for (const d of p.context.diagnostics) {
+      const data = d.data as { folder?: string; suggestion?: string } | undefined;
+      if (d.code === 'missing-folder' && data?.folder) {
+        actions.push({
+          title: `Create folder ${path.relative(path.dirname(ctx.fileOf(doc.uri)), data.folder)}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          command: { title: 'Create folder', command: Commands.createFolder, arguments: [data.folder, doc.uri] },
+        });
+      }
+      if ((d.code === 'name-collision' || d.code === 'name-in-vocabulary') && data?.suggestion) {
+        actions.push({
+          title: `Rename to "${data.suggestion}"`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          isPreferred: true,
+          edit: { changes: { [doc.uri]: [{ range: d.range, newText: data.suggestion }] } },
+        });
+      }
+    }
+    return actions;
+  });
+
+  connection.onExecuteCommand(async (p) => {
+    if (p.command === Commands.createFolder) {
+      const [folder, uri] = (p.arguments ?? []) as [string, string];
+      await mkdir(folder, { recursive: true });
+      const doc = uri ? documents.get(uri) : undefined;
+      if (doc) validation.schedule(doc, 0);
+    }
+  });
+}

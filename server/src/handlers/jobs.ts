@@ -1,0 +1,206 @@
+// The heavy work as the editor asks for it: train on save (hand saves only, unless a setting asks for
+// auto-saves too), Train / Evaluate / recognition preview / chat requests, and each job's progress as LSP
+// work-done progress (cancellable), JobStateNotification and a live CodeLens.
+import path from 'node:path';
+import {
+  ResponseError,
+  TextDocumentSaveReason,
+  type CancellationToken,
+  type WorkDoneProgressServerReporter,
+} from 'vscode-languageserver';
+import type { ServerContext } from '../context';
+import { imageLabels, resolveImages } from '../engine';
+import { JobCancelledError } from '../jobs/job-queue';
+import {
+  ChatDeltaNotification,
+  ChatRequest,
+  EvaluateRequest,
+  JobStateNotification,
+  RecognizeRequest,
+  TrainingRunRequest,
+  TrainRequest,
+  type ChatAnswer,
+  type ChatParams,
+  type EvaluationSummary,
+  type JobStateParams,
+  type RecognitionReport,
+  type RecognizeParams,
+  type SubjectParams,
+  type TrainingRun,
+  type TrainSummary,
+} from '../protocol';
+import type { Validation } from '../validation';
+
+/** A burst of saves within this long makes one training run. */
+export const SAVE_DEBOUNCE_MS = 800;
+
+function signalOf(token: CancellationToken): AbortSignal {
+  const c = new AbortController();
+  if (token.isCancellationRequested) c.abort();
+  token.onCancellationRequested(() => c.abort());
+  return c.signal;
+}
+
+export function registerJobs(ctx: ServerContext, validation: Validation): void {
+  const { connection, documents, states, jobs } = ctx;
+  const restricted = (): ResponseError<void> =>
+    new ResponseError(
+      1,
+      'Restricted Mode: training, evaluation, recognition and chat load models and photos that this workspace names; trust the workspace to use them (validation works meanwhile)',
+    );
+
+  /** The subject behind a request, validated and free of errors. */
+  async function subjectOf(uri: string): Promise<{ file: string; name: string }> {
+    if (!ctx.trusted) throw restricted();
+    const file = ctx.fileOf(uri);
+    if (!documents.get(uri)) throw new ResponseError(2, `${path.basename(file)} is not open`);
+    await validation.idle(uri);
+    const st = states.get(uri);
+    const name = typeof st?.parsed.value?.name === 'string' ? st.parsed.value.name : undefined;
+    if (!st || !name) throw new ResponseError(3, `${path.basename(file)}: no valid subject name`);
+    if (st.errors)
+      throw new ResponseError(3, `${path.basename(file)} has ${st.errors} error(s): fix them first (Problems panel)`);
+    return { file, name };
+  }
+
+  const failure = (e: unknown): ResponseError<void> =>
+    new ResponseError(e instanceof JobCancelledError ? -32800 : 4, (e as Error).message);
+
+  connection.onRequest(TrainRequest, async (p: SubjectParams, token): Promise<TrainSummary> => {
+    const { file } = await subjectOf(p.uri);
+    const job = jobs.train(file, p.uri, await ctx.jobSettings(p.uri));
+    token.onCancellationRequested(() => job.cancel('cancelled'));
+    try {
+      return await job.result;
+    } catch (e) {
+      throw failure(e);
+    }
+  });
+
+  connection.onRequest(EvaluateRequest, async (p: SubjectParams, token): Promise<EvaluationSummary> => {
+    const { file } = await subjectOf(p.uri);
+    const job = jobs.evaluate(file, p.uri, await ctx.jobSettings(p.uri));
+    token.onCancellationRequested(() => job.cancel('cancelled'));
+    try {
+      return await job.result;
+    } catch (e) {
+      throw failure(e);
+    }
+  });
+
+  connection.onRequest(RecognizeRequest, async (p: RecognizeParams, token): Promise<RecognitionReport> => {
+    const { file, name } = await subjectOf(p.uri);
+    const st = states.get(p.uri)!;
+    const dir = path.dirname(file);
+    const images = p.targets?.length
+      ? resolveImages(dir, p.targets, 'targets')
+      : (st.summary.images.get('images.test') ?? []);
+    if (!images.length)
+      throw new ResponseError(3, `no images to score in ${p.targets?.join(', ') ?? 'images.test'}`);
+    const job = jobs.recognize(file, p.uri, name, images, imageLabels(st.summary), await ctx.jobSettings(p.uri));
+    token.onCancellationRequested(() => job.cancel('cancelled'));
+    try {
+      return await job.result;
+    } catch (e) {
+      throw failure(e);
+    }
+  });
+
+  connection.onRequest(ChatRequest, async (p: ChatParams, token): Promise<ChatAnswer> => {
+    const { file } = await subjectOf(p.uri);
+    // Other subjects the question names as <x> join the prompt.
+    const others = [...p.question.matchAll(/<([A-Za-z][\w-]*)>/g)]
+      .map((m) => ctx.index.byName().get(m[1]!)?.[0])
+      .filter((f): f is string => !!f && path.resolve(f) !== path.resolve(file));
+    try {
+      return await jobs.chat(
+        [file, ...new Set(others)],
+        p.question,
+        p.history.map((h) => ({ role: h.role, text: h.text, images: 0 })),
+        p.image,
+        await ctx.jobSettings(p.uri),
+        (delta) => void connection.sendNotification(ChatDeltaNotification, { chatId: p.chatId, delta }),
+        signalOf(token),
+      );
+    } catch (e) {
+      throw failure(e);
+    }
+  });
+
+  connection.onRequest(TrainingRunRequest, (p: SubjectParams): TrainingRun | null => jobs.lastRun(p.uri) ?? null);
+
+  // Train on save: hand saves of a valid subject, debounced; auto-saves only when a setting asks.
+  const saveReasons = new Map<string, TextDocumentSaveReason>();
+  documents.onWillSave((e) => saveReasons.set(e.document.uri, e.reason));
+  documents.onDidSave(async (e) => {
+    const uri = e.document.uri;
+    const reason = saveReasons.get(uri) ?? TextDocumentSaveReason.Manual;
+    saveReasons.delete(uri);
+    const s = await ctx.settings(uri);
+    if (!s.trainOnSave || !ctx.trusted) return;
+    if (reason !== TextDocumentSaveReason.Manual && !s.trainOnAutoSave) {
+      connection.console.info(`yollava: ${path.basename(ctx.fileOf(uri))} auto-saved: not training (yollava.trainOnAutoSave is off)`);
+      return;
+    }
+    await validation.idle(uri);
+    const st = states.get(uri);
+    if (!st || st.errors) {
+      connection.console.info(`yollava: ${path.basename(ctx.fileOf(uri))} saved with errors: not training`);
+      return;
+    }
+    jobs.train(ctx.fileOf(uri), uri, await ctx.jobSettings(uri), SAVE_DEBOUNCE_MS);
+  });
+
+  // Progress: LSP work-done progress per running job, a notification per update, and the CodeLens.
+  const reporters = new Map<string, Promise<WorkDoneProgressServerReporter>>();
+  let lensTimer: NodeJS.Timeout | undefined;
+  const refreshLenses = (now: boolean): void => {
+    if (!ctx.capabilities.workspace?.codeLens?.refreshSupport) return;
+    const send = (): void => {
+      lensTimer = undefined;
+      void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    };
+    if (now) {
+      clearTimeout(lensTimer);
+      send();
+    } else lensTimer ??= setTimeout(send, 1000);
+  };
+
+  ctx.jobListeners.push((p: JobStateParams) => {
+    void connection.sendNotification(JobStateNotification, p);
+    const key = `${p.kind}:${p.uri}`;
+    const label = `${p.kind === 'train' ? 'Training' : p.kind === 'evaluate' ? 'Evaluating' : 'Recognizing'} ${path.basename(ctx.fileOf(p.uri))}`;
+    if (p.state === 'running') {
+      let reporter = reporters.get(key);
+      if (!reporter) {
+        reporter = connection.window.createWorkDoneProgress().then((r) => {
+          r.begin(label, 0, p.message, true);
+          r.token.onCancellationRequested(() => jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'));
+          return r;
+        });
+        reporters.set(key, reporter);
+        refreshLenses(true);
+      } else void reporter.then((r) => r.report(Math.floor(p.run?.percent ?? 0), p.message));
+      refreshLenses(false);
+      return;
+    }
+    if (p.state === 'queued') {
+      refreshLenses(true);
+      return;
+    }
+    const reporter = reporters.get(key);
+    reporters.delete(key);
+    void reporter?.then((r) => r.done());
+    refreshLenses(true);
+    const superseded = p.state === 'cancelled' && /superseded/.test(p.message);
+    if (p.state === 'failed' || (p.state === 'cancelled' && !superseded)) {
+      const line = `yollava: ${label.toLowerCase()} ${p.state}: ${p.message.replace(/^\w+ (failed|cancelled): /, '')}; the previous concept (if any) is kept`;
+      connection.console.error(line);
+      if (p.state === 'failed') void connection.window.showErrorMessage(line);
+      else void connection.window.showInformationMessage(line);
+    } else connection.console.info(`yollava: ${p.message}`);
+  });
+
+  // A photo changing on disk makes the trained concept stale: show it.
+  validation.onFolderChange = () => refreshLenses(false);
+}

@@ -1,0 +1,160 @@
+// Validation of open subject files as they change: diagnostics with exact ranges, the counts the status
+// bar shows, and the folders to watch. A burst of edits makes one validation; a newer edit wins over an
+// older validation still running. Another subject's name changing revalidates the others (collisions).
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ServerContext } from './context';
+import { LlavaTokenizer, parseSubject, validateSubject, type SubjectDiagnostic } from './engine';
+import { pathSpans } from './handlers/links-and-hints';
+import { ValidatedNotification, type ValidatedParams } from './protocol';
+import { FolderWatcher } from './workspace/folder-watcher';
+
+const SEVERITY: Record<SubjectDiagnostic['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+};
+
+export class Validation {
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly seq = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly tokenizers = new Map<string, LlavaTokenizer | null>();
+  private readonly watcher: FolderWatcher;
+  /** Told when photos or folders of a subject change on disk (a trained concept becomes stale). */
+  onFolderChange: (subjectFile: string) => void = () => undefined;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.watcher = new FolderWatcher((subjectFiles) => {
+      for (const f of subjectFiles) {
+        this.onFolderChange(f);
+        const doc = ctx.documents.get(pathToFileURL(f).toString());
+        if (doc) this.schedule(doc, 0);
+      }
+    });
+    const { documents, connection } = ctx;
+    documents.onDidOpen((e) => this.schedule(e.document, 0));
+    documents.onDidChangeContent((e) => this.schedule(e.document));
+    documents.onDidClose(async (e) => {
+      const uri = e.document.uri;
+      clearTimeout(this.timers.get(uri));
+      this.timers.delete(uri);
+      // A validation still running for the closed document must not publish after the clear below.
+      this.seq.set(uri, (this.seq.get(uri) ?? 0) + 1);
+      // The index goes back to what is on disk (the editor may have held unsaved changes).
+      const file = ctx.fileOf(uri);
+      const changed = existsSync(file)
+        ? ctx.index.update(file, readFileSync(file, 'utf8'))
+        : (ctx.index.remove(file), true);
+      if (changed) this.revalidateOthers(uri);
+      ctx.states.delete(uri);
+      await this.watcher.forget(file);
+      await connection.sendDiagnostics({ uri, diagnostics: [] });
+    });
+  }
+
+  /** Validates every open document again (settings changed, the workspace was scanned). */
+  all(): void {
+    this.tokenizers.clear();
+    for (const d of this.ctx.documents.all()) this.schedule(d, 0);
+  }
+
+  schedule(doc: TextDocument, delayMs = 30): void {
+    clearTimeout(this.timers.get(doc.uri));
+    const run = (): void => {
+      this.timers.delete(doc.uri);
+      const p = this.validate(doc).catch((e: Error) =>
+        this.ctx.connection.console.error(`yollava: validation failed: ${e.stack ?? e}`),
+      );
+      this.pending.set(doc.uri, p);
+      void p.finally(() => this.pending.get(doc.uri) === p && this.pending.delete(doc.uri));
+    };
+    if (delayMs === 0) run();
+    else this.timers.set(doc.uri, setTimeout(run, delayMs));
+  }
+
+  /** Resolves when no validation is pending or scheduled (tests, benchmarks, a save that must know). */
+  async idle(uri?: string): Promise<void> {
+    for (;;) {
+      const timers = uri ? this.timers.has(uri) : this.timers.size > 0;
+      const pending = uri ? [this.pending.get(uri)].filter(Boolean) : [...this.pending.values()];
+      if (!timers && !pending.length) return;
+      await Promise.all(pending);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.close();
+  }
+
+  private revalidateOthers(uri: string): void {
+    for (const other of this.ctx.documents.all()) if (other.uri !== uri) this.schedule(other);
+  }
+
+  private vocabularyCheck(modelDir: string | undefined): ((w: string) => boolean) | undefined {
+    if (!modelDir) return undefined;
+    if (!this.tokenizers.has(modelDir)) {
+      try {
+        this.tokenizers.set(modelDir, LlavaTokenizer.load(modelDir));
+      } catch (e) {
+        this.ctx.connection.console.warn(
+          `yollava: cannot read the tokenizer of ${modelDir}: ${(e as Error).message}`,
+        );
+        this.tokenizers.set(modelDir, null);
+      }
+    }
+    const t = this.tokenizers.get(modelDir);
+    return t ? (w) => t.hasToken(w) : undefined;
+  }
+
+  private async validate(doc: TextDocument): Promise<void> {
+    const { ctx } = this;
+    const mine = (this.seq.get(doc.uri) ?? 0) + 1;
+    this.seq.set(doc.uri, mine);
+    const file = ctx.fileOf(doc.uri);
+    const text = doc.getText();
+    if (ctx.index.update(file, text)) this.revalidateOthers(doc.uri);
+    const s = await ctx.settings(doc.uri);
+    const parsed = parseSubject(text);
+    const v = await validateSubject(
+      file,
+      parsed,
+      {
+        cache: ctx.imageCache,
+        otherNames: ctx.index.byName(),
+        isVocabularyWord: this.vocabularyCheck(ctx.modelDirFor(file, parsed, s)),
+        workspaceRoots: ctx.roots.length ? ctx.roots : undefined,
+      },
+      (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),
+    );
+    if (this.seq.get(doc.uri) !== mine) return; // a newer edit is being validated
+    ctx.states.set(doc.uri, { version: doc.version, parsed: v.parsed, summary: v.summary, errors: v.errors });
+    const diagnostics: Diagnostic[] = v.diagnostics.map((d) => ({
+      range: { start: doc.positionAt(d.start), end: doc.positionAt(d.end) },
+      severity: SEVERITY[d.severity],
+      message: d.message,
+      source: 'yollava',
+      code: d.code,
+      data: (d as SubjectDiagnostic & { data?: unknown }).data,
+    }));
+    await ctx.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    const images: Record<string, number> = {};
+    for (const [k, files] of v.summary.images)
+      images[k] = files.filter((f) => v.summary.checks.get(f)?.ok).length;
+    const params: ValidatedParams = {
+      uri: doc.uri,
+      name: typeof v.parsed.value?.name === 'string' ? v.parsed.value.name : undefined,
+      errors: v.errors,
+      warnings: v.warnings,
+      images,
+    };
+    await ctx.connection.sendNotification(ValidatedNotification, params);
+    const folders = pathSpans(v.parsed, file)
+      .filter((p) => p.field !== 'model')
+      .map((p) => p.target);
+    await this.watcher.setFolders(file, folders);
+  }
+}
