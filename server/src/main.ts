@@ -4,4 +4,9 @@
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './server';
 
-startServer(createConnection(ProposedFeatures.all));
+const connection = createConnection(ProposedFeatures.all);
+// One forgotten promise must not take the editor's validation down with it: log it and carry on.
+process.on('unhandledRejection', (e) =>
+  connection.console.error(`yollava: unhandled rejection: ${(e as Error)?.stack ?? String(e)}`),
+);
+startServer(connection);

@@ -38,8 +38,22 @@ export class LspClient {
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       client.diagnostics.set(p.uri, [...(client.diagnostics.get(p.uri) ?? []), p]);
     });
-    conn.onNotification('yollava/validated', (params: unknown) => {
-      client.notifications.push({ method: 'yollava/validated', params });
+    for (const method of ['yollava/validated', 'yollava/jobState', 'yollava/chatDelta', 'window/showMessage', '$/progress'])
+      conn.onNotification(method, (params: unknown) => {
+        client.notifications.push({ method, params });
+      });
+    // Server-initiated work-done progress and CodeLens refreshes, as VS Code accepts them.
+    conn.onRequest('window/workDoneProgress/create', (params: unknown) => {
+      client.notifications.push({ method: 'window/workDoneProgress/create', params });
+      return null;
+    });
+    conn.onRequest('window/showMessageRequest', (params: unknown) => {
+      client.notifications.push({ method: 'window/showMessage', params });
+      return null;
+    });
+    conn.onRequest('workspace/codeLens/refresh', () => {
+      client.notifications.push({ method: 'workspace/codeLens/refresh', params: null });
+      return null;
     });
     conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
       p.items.map(() => settings),
@@ -51,8 +65,9 @@ export class LspClient {
       workspaceFolders: [{ uri: pathToFileURL(rootDir).toString(), name: 'ws' }],
       initializationOptions,
       capabilities: {
-        workspace: { configuration: true },
+        workspace: { configuration: true, codeLens: { refreshSupport: true } },
         textDocument: { publishDiagnostics: { versionSupport: true } },
+        window: { workDoneProgress: true },
       },
     });
     await conn.sendNotification('initialized', {});
@@ -78,6 +93,28 @@ export class LspClient {
       textDocument: { uri, version },
       contentChanges: [{ range, text }],
     });
+  }
+
+  /** A save as the editor reports it: willSave with its reason (1 by hand, 2 after a delay, 3 focus out), then didSave. */
+  save(uri: string, reason: 1 | 2 | 3 = 1): void {
+    void this.conn.sendNotification('textDocument/willSave', { textDocument: { uri }, reason });
+    void this.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
+  }
+
+  /** Notifications (and server requests) received so far with this method. */
+  received<T = unknown>(method: string): T[] {
+    return this.notifications.filter((n) => n.method === method).map((n) => n.params as T);
+  }
+
+  /** Polls until `probe` returns something truthy. */
+  async until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   close(uri: string): void {

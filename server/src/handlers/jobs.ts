@@ -196,8 +196,11 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     if (p.state === 'failed' || (p.state === 'cancelled' && !superseded)) {
       const line = `yollava: ${label.toLowerCase()} ${p.state}: ${p.message.replace(/^\w+ (failed|cancelled): /, '')}; the previous concept (if any) is kept`;
       connection.console.error(line);
-      if (p.state === 'failed') void connection.window.showErrorMessage(line);
-      else void connection.window.showInformationMessage(line);
+      // A client that cannot show messages is no reason to fail: the Output channel has the line.
+      (p.state === 'failed'
+        ? connection.window.showErrorMessage(line)
+        : connection.window.showInformationMessage(line)
+      ).catch(() => undefined);
     } else connection.console.info(`yollava: ${p.message}`);
   });
 

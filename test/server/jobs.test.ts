@@ -1,0 +1,172 @@
+// The language server's jobs over stdio, driven by a real LSP client on a tiny model: train on save
+// (one run for a burst of saves, none for auto-saves), work-done progress with percent and loss, the
+// CodeLens refreshed live, cancellation and failure that keep the previous concept, the recognition
+// preview with labels, and chat that streams from a model kept warm.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+import { LspClient } from '../helpers/lsp-client';
+import { writeTinyPersonalizationModel } from '../helpers/tiny-model';
+
+const root = path.join(__dirname, '..', '..');
+
+interface JobState {
+  uri: string;
+  kind: string;
+  state: string;
+  message: string;
+  run?: { percent: number; losses: unknown[]; epochs: { recognition: number }[] };
+}
+
+describe('language server jobs', () => {
+  let ws = '';
+  let file = '';
+  let uri = '';
+  let client: LspClient;
+
+  before(async () => {
+    if (!existsSync(path.join(root, 'dist', 'server.js')))
+      spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    ws = mkdtempSync(path.join(tmpdir(), 'yollava-jobs-'));
+    writeTinyPersonalizationModel(path.join(ws, 'model'));
+    file = await writeSubjectWorkspace(ws, {
+      name: 'bo',
+      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'none' },
+      train: 4,
+      test: 2,
+      negatives: 12,
+      hard: 4,
+      random: 4,
+      model: '../model',
+      extraYaml: 'training:\n  epochs: 2\n  tokens: 4\n',
+    });
+    client = await LspClient.start(ws, { trainOnSave: true });
+    uri = client.open(file, readFileSync(file, 'utf8'));
+    await client.waitFor(uri, (d) => !d.some((x) => x.severity === 1), 20_000);
+  });
+  after(async () => {
+    if (process.env.SHOW_STDERR) console.error(client.stderr.join(''));
+    await client.stop();
+  });
+
+  const states = (kind = 'train'): JobState[] =>
+    client.received<JobState>('yollava/jobState').filter((s) => s.kind === kind);
+
+  it('three saves in a row train once, with percent and loss in the progress and a live CodeLens', async () => {
+    client.save(uri);
+    client.save(uri);
+    client.save(uri);
+    const done = await client.until('the training to end', () =>
+      states().find((s) => s.state === 'done' || s.state === 'failed'),
+    );
+    assert.equal(done.state, 'done', done.message);
+    assert.equal(states().filter((s) => s.state === 'running' && s.message === 'train started').length, 1);
+    assert.equal(states().filter((s) => s.state === 'done').length, 1);
+    assert.match(done.message, /^trained <bo> in [\d.]+ s · recognition [\d.]+$/);
+    // Work-done progress: created by the server, begun cancellable, reported with percent and loss.
+    assert.ok(client.received('window/workDoneProgress/create').length >= 1);
+    const progress = client.received<{ value: { kind: string; percentage?: number; message?: string; cancellable?: boolean } }>('$/progress');
+    assert.ok(progress.some((p) => p.value.kind === 'begin' && p.value.cancellable === true));
+    assert.ok(
+      progress.some((p) => p.value.kind === 'report' && /^training \d+% · loss [\d.]+ · ETA \d+ s$/.test(p.value.message ?? '')),
+      JSON.stringify(progress.slice(-5)),
+    );
+    assert.ok(progress.some((p) => p.value.kind === 'end'));
+    assert.ok(done.run && done.run.losses.length > 0 && done.run.epochs.length === 2);
+    // The CodeLens was refreshed, and says what the run gave without reopening the file.
+    assert.ok(client.received('workspace/codeLens/refresh').length >= 2);
+    const lenses = await client.request<{ command: { title: string } }[]>('textDocument/codeLens', {
+      textDocument: { uri },
+    });
+    assert.match(lenses[0]!.command.title, /^recognition [\d.]+ · trained just now$/);
+  });
+
+  it('auto-saves do not train; the dashboard request returns the last run', async () => {
+    const before = states().length;
+    client.save(uri, 2);
+    client.save(uri, 3);
+    // Absence can only be seen by waiting past the save debounce (800 ms).
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(states().length, before);
+    const run = await client.request<{ state: string; epochs: unknown[] } | null>('yollava/trainingRun', { uri });
+    assert.equal(run?.state, 'done');
+    assert.equal(run?.epochs.length, 2);
+  });
+
+  it('a cancelled run and a failed run keep the previous concept and say why', async () => {
+    const concept = path.join(ws, 'bo', '.yollava', 'bo', 'concept.json');
+    const kept = readFileSync(concept, 'utf8');
+    // Training reads the file on disk: make this run long enough to cancel.
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('epochs: 2', 'epochs: 400'));
+    const started = states().length;
+    const train = client.request('yollava/train', { uri });
+    const begun = await client.until('a running training', () =>
+      states().slice(started).find((s) => s.state === 'running'),
+    );
+    assert.ok(begun);
+    // Cancel from the progress notification's Cancel button.
+    const token = await client.until('a progress token', () => {
+      const created = client.received<{ token: string }>('window/workDoneProgress/create');
+      return created[created.length - 1]?.token;
+    });
+    await client.conn.sendNotification('window/workDoneProgress/cancel', { token });
+    await assert.rejects(train, /cancelled/);
+    writeFileSync(file, original);
+    assert.equal(readFileSync(concept, 'utf8'), kept);
+    assert.equal(states().at(-1)?.state, 'cancelled');
+    // A model file that vanished: the job fails, the user is told, the concept stays.
+    const weights = path.join(ws, 'model', 'model.safetensors');
+    renameSync(weights, `${weights}.away`);
+    try {
+      await assert.rejects(client.request('yollava/train', { uri }), /model|safetensors|no such file/i);
+    } finally {
+      renameSync(`${weights}.away`, weights);
+    }
+    const shown = client.received<{ type: number; message: string }>('window/showMessage');
+    assert.ok(shown.some((m) => m.type === 1 && /failed: .*previous concept \(if any\) is kept/.test(m.message)));
+    assert.equal(readFileSync(concept, 'utf8'), kept);
+  });
+
+  it('the recognition preview scores a folder, sorted, with the labels the subject file gives', async () => {
+    const r = await client.request<{
+      threshold: number;
+      items: { image: string; score: number; label?: string; present: boolean; wrong?: boolean }[];
+    }>('yollava/recognize', { uri, targets: ['photos/test', '../negatives'] });
+    assert.equal(r.items.length, 2 + 12);
+    for (let i = 1; i < r.items.length; i++) assert.ok(r.items[i - 1]!.score >= r.items[i]!.score);
+    assert.equal(r.items.filter((x) => x.label === 'positive').length, 2);
+    assert.equal(r.items.filter((x) => x.label === 'negative').length, 12);
+    for (const x of r.items) assert.equal(x.wrong, (x.label === 'positive') !== x.present);
+    // Hovering the test folder now shows the scores.
+    const text = readFileSync(file, 'utf8');
+    const line = text.split('\n').findIndex((l) => l.includes('test:'));
+    const h = await client.request<{ contents: { value: string } }>('textDocument/hover', {
+      textDocument: { uri },
+      position: { line, character: text.split('\n')[line]!.indexOf('test') + 1 },
+    });
+    assert.match(h.contents.value, /score -?[\d.]+ \(threshold -?[\d.]+\)/);
+  });
+
+  it('chat streams its answer, remembers nothing it is not given, and keeps the model warm', async () => {
+    const ask = (chatId: string, question: string, history: unknown[] = []) =>
+      client.request<{ answer: string; loadedModel: boolean; modes: { name: string; mode: string }[] }>(
+        'yollava/chat',
+        { chatId, uri, question, history },
+      );
+    const first = await ask('c1', 'What color is <bo>?');
+    const deltas = client.received<{ chatId: string; delta: string }>('yollava/chatDelta').filter((d) => d.chatId === 'c1');
+    assert.ok(deltas.length >= 1);
+    assert.equal(deltas.map((d) => d.delta).join('').trim(), first.answer);
+    assert.deepEqual(first.modes, [{ name: 'bo', mode: 'trained' }]);
+    const second = await ask('c2', 'And what is it?', [
+      { role: 'user', text: 'What color is <bo>?' },
+      { role: 'assistant', text: first.answer },
+    ]);
+    assert.equal(second.loadedModel, false, 'the second question found the model warm');
+  });
+});
