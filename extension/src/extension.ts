@@ -1,6 +1,6 @@
-// The VS Code side: starts the language server over IPC, shows a status bar item, and offers the
-// yollava commands. Heavy work (training, evaluation, recognition, chat) runs in the yollava CLI process,
-// so VS Code's extension host never blocks on it.
+// The VS Code side: starts the language server over IPC and talks to it only through LSP and the
+// messages in protocol.ts. The server validates, trains on save, and keeps the model warm for chat and
+// recognition; this side shows it: status bar, commands, panels, Explorer decorations.
 import * as vscode from 'vscode';
 import {
   LanguageClient,
@@ -8,8 +8,17 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { ValidatedNotification, type ValidatedParams } from '../../server/src/protocol';
+import {
+  ChatDeltaNotification,
+  JobStateNotification,
+  ValidatedNotification,
+  type ChatDeltaParams,
+  type JobStateParams,
+  type ValidatedParams,
+} from '../../server/src/protocol';
 import { registerCommands } from './commands';
+import { RecognitionDecorations } from './decorations';
+import { Panels } from './panel';
 import { StatusBar } from './status-bar';
 
 let client: LanguageClient | undefined;
@@ -31,28 +40,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // In Restricted Mode the server validates but reads nothing from model folders the workspace names.
     initializationOptions: { trusted: vscode.workspace.isTrusted },
   };
-  client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
   const status = new StatusBar();
-  context.subscriptions.push(status);
-  client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
-  context.subscriptions.push(
-    vscode.window.onDidChangeActiveTextEditor(() =>
-      status.showFor(vscode.window.activeTextEditor?.document.uri.toString()),
-    ),
-  );
-  registerCommands(context, status);
+  const decorations = new RecognitionDecorations();
+  const panels = new Panels(context, () => client!, decorations);
+  context.subscriptions.push(status, decorations, panels);
+
+  const start = async (): Promise<void> => {
+    client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
+    client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
+    client.onNotification(JobStateNotification, (p: JobStateParams) => {
+      status.job(p);
+      panels.onJobState(p);
+    });
+    client.onNotification(ChatDeltaNotification, (p: ChatDeltaParams) => panels.onChatDelta(p));
+    await client.start();
+  };
+
+  context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(() => status.refresh()));
+  registerCommands(context, () => client!, panels);
   // Trust granted later: restart the server so that it may read the workspace's model folders.
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
       if (!client) return;
       clientOptions.initializationOptions = { trusted: true };
       await client.stop();
-      client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
-      client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
-      await client.start();
+      await start();
     }),
   );
-  await client.start();
+  await start();
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,11 +1,11 @@
-// One status bar item: the active subject's name, photo count and problems; the job in progress.
+// One status bar item: the active subject's name, photo count and problems; a running job's progress.
 import * as vscode from 'vscode';
-import type { ValidatedParams } from '../../server/src/protocol';
+import type { JobStateParams, ValidatedParams } from '../../server/src/protocol';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly byUri = new Map<string, ValidatedParams>();
-  private busy: string | null = null;
+  private readonly jobs = new Map<string, JobStateParams>();
 
   constructor() {
     this.item.command = 'yollava.train';
@@ -14,21 +14,29 @@ export class StatusBar implements vscode.Disposable {
 
   update(p: ValidatedParams): void {
     this.byUri.set(p.uri, p);
-    this.showFor(vscode.window.activeTextEditor?.document.uri.toString());
+    this.refresh();
   }
 
-  setBusy(text: string | null): void {
-    this.busy = text;
-    this.showFor(vscode.window.activeTextEditor?.document.uri.toString());
+  job(p: JobStateParams): void {
+    const key = `${p.kind}:${p.uri}`;
+    if (p.state === 'running' || p.state === 'queued') this.jobs.set(key, p);
+    else this.jobs.delete(key);
+    this.refresh();
   }
 
-  showFor(uri: string | undefined): void {
-    const p = uri ? this.byUri.get(uri) : undefined;
-    if (this.busy) {
-      this.item.text = `$(sync~spin) yollava: ${this.busy}`;
+  refresh(): void {
+    const uri = vscode.window.activeTextEditor?.document.uri.toString();
+    const running = [...this.jobs.values()];
+    const mine = running.find((j) => j.uri === uri) ?? running[0];
+    if (mine) {
+      this.item.text = `$(sync~spin) yollava: ${mine.message}`;
+      this.item.tooltip = 'Click to open the training dashboard';
+      this.item.command = { title: 'Show training', command: 'yollava.showTraining', arguments: [mine.uri] };
       this.item.show();
       return;
     }
+    this.item.command = 'yollava.train';
+    const p = uri ? this.byUri.get(uri) : undefined;
     if (!p) {
       this.item.hide();
       return;

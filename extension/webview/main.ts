@@ -1,6 +1,10 @@
-// Browser code of the yollava panel: a chat box, or a recognition gallery (green: the subject is there).
+// Browser code of the yollava panels. It renders what the extension sends (protocol.ts: HostToPanel) and
+// sends back what the user does (PanelToHost). Model output only ever reaches the page as text.
+import './style.css';
+import type { HostToPanel, PanelToHost, RecognitionItem, TrainingRun } from '../../server/src/protocol';
+
 interface VsCodeApi {
-  postMessage(m: unknown): void;
+  postMessage(m: PanelToHost): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -18,61 +22,207 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-if (mode === 'chat') {
-  const log = el('div', { id: 'log' });
-  const input = el('input', {
-    id: 'question',
-    placeholder: 'Ask about your subject, e.g. what color is <bo>?',
-    size: 60,
-  });
-  const send = el('button', { id: 'send', textContent: 'Ask' });
+const status = el('div', { id: 'status', className: 'note' });
+
+// ─── Chat ────────────────────────────────────────────────────────────────────────────────────────────
+const log = el('div', { id: 'log' });
+const answers = new Map<string, HTMLElement>();
+const input = el('input', { id: 'question', type: 'text', placeholder: 'Ask about your subject, e.g. what color is <bo>?' });
+const send = el('button', { id: 'send', textContent: 'Ask' });
+const stop = el('button', { id: 'stop', textContent: 'Stop', disabled: true });
+const clear = el('button', { id: 'clear', textContent: 'New conversation' });
+const drop = el('div', { id: 'drop', textContent: 'Drop a photo here (Shift+drag from the Explorer) or ' });
+const pick = el('button', { id: 'pick', textContent: 'Choose a photo…' });
+
+function setupChat(): void {
   const ask = (): void => {
-    if (!input.value.trim()) return;
-    log.append(el('div', { className: 'msg you', textContent: input.value }));
-    vscode.postMessage({ type: 'ask', text: input.value });
+    const text = input.value.trim();
+    if (!text || !stop.disabled) return;
+    vscode.postMessage({ type: 'ask', text });
     input.value = '';
   };
   send.addEventListener('click', ask);
   input.addEventListener('keydown', (e) => e.key === 'Enter' && ask());
-  app.append(log, input, send);
-} else {
-  const grid = el('div', { className: 'grid', id: 'grid' });
-  const folder = el('input', {
-    id: 'folder',
-    placeholder: 'folder of photos (default: photos/test)',
-    size: 40,
+  stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
+  clear.addEventListener('click', () => {
+    log.replaceChildren();
+    vscode.postMessage({ type: 'clear' });
   });
-  const run = el('button', { id: 'run', textContent: 'Recognize' });
-  run.addEventListener('click', () => vscode.postMessage({ type: 'recognize', folder: folder.value }));
-  app.append(folder, run, grid);
-  vscode.postMessage({ type: 'recognize', folder: '' });
+  pick.addEventListener('click', () => vscode.postMessage({ type: 'pickImage' }));
+  drop.append(pick);
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const uri = e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('application/vnd.code.uri-list');
+    if (uri) {
+      vscode.postMessage({ type: 'dropImage', uri });
+      return;
+    }
+    const file = e.dataTransfer?.files[0];
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => vscode.postMessage({ type: 'dropImage', name: file.name, dataUrl: String(reader.result) });
+    reader.readAsDataURL(file);
+  });
+  app.append(log, el('div', { className: 'row' }, input, send, stop, clear), drop, status);
 }
 
-window.addEventListener(
-  'message',
-  (
-    e: MessageEvent<{
-      type: string;
-      text?: string;
-      results?: { src: string; present: boolean; score: number; image: string }[];
-    }>,
-  ) => {
-    const m = e.data;
-    if (m.type === 'answer')
-      document.getElementById('log')!.append(el('div', { className: 'msg', textContent: m.text ?? '' }));
-    if (m.type === 'error')
-      app.append(el('div', { className: 'msg error', textContent: `error: ${m.text}` }));
-    if (m.type === 'recognition') {
-      const grid = document.getElementById('grid')!;
-      grid.replaceChildren(
-        ...(m.results ?? []).map((r) =>
-          el('img', {
-            src: r.src,
-            className: r.present ? 'yes' : 'no',
-            title: `${r.image}: ${r.score.toFixed(2)}`,
-          }),
-        ),
-      );
+// ─── Recognition preview ─────────────────────────────────────────────────────────────────────────────
+const grid = el('div', { className: 'grid', id: 'grid' });
+const summary = el('div', { id: 'summary' });
+
+function setupRecognition(): void {
+  const folder = el('input', { id: 'folder', type: 'text', placeholder: 'folder of photos (default: the test photos)' });
+  const run = el('button', { id: 'run', textContent: 'Score' });
+  const choose = el('button', { id: 'choose', textContent: 'Choose folder…' });
+  run.addEventListener('click', () => vscode.postMessage({ type: 'recognize', folder: folder.value }));
+  choose.addEventListener('click', () => vscode.postMessage({ type: 'pickFolder' }));
+  const legend = el(
+    'div',
+    { className: 'legend' },
+    el('span', { className: 'yes', textContent: 'recognized (score above the threshold)' }),
+    el('span', { className: 'no', textContent: 'not recognized' }),
+    el('span', { className: 'wrong', textContent: 'wrong for its label (training/test photo or negative)' }),
+  );
+  app.append(el('div', { className: 'row' }, folder, run, choose), legend, summary, status, grid);
+}
+
+function tile(i: RecognitionItem & { src: string }): HTMLElement {
+  const name = i.image.split(/[\\/]/).pop() ?? i.image;
+  return el(
+    'div',
+    { className: `tile ${i.present ? 'yes' : 'no'}${i.wrong ? ' wrong' : ''}`, title: i.image },
+    el('img', { src: i.src, alt: name }),
+    el('div', { className: 'score', textContent: `${i.present ? '✓' : '✗'} ${i.score.toFixed(2)}` }),
+    el('div', { className: 'label', textContent: i.label ? `${i.label}${i.wrong ? ' · wrong' : ''}` : name }),
+  );
+}
+
+function showRecognition(m: Extract<HostToPanel, { type: 'recognition' }>): void {
+  const { report } = m;
+  const tiles: HTMLElement[] = [];
+  let marked = false;
+  for (const i of report.items) {
+    if (!marked && i.score <= report.threshold) {
+      tiles.push(el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }));
+      marked = true;
     }
-  },
-);
+    tiles.push(tile(i));
+  }
+  if (!marked) tiles.push(el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }));
+  grid.replaceChildren(...tiles);
+  const labelled = report.items.filter((i) => i.label);
+  const wrong = labelled.filter((i) => i.wrong).length;
+  summary.textContent = `<${report.name}> in ${m.folder}: ${report.items.filter((i) => i.present).length} of ${report.items.length} recognized${labelled.length ? `; ${wrong} of ${labelled.length} labelled photos wrong` : ''}${report.mode === 'reference' ? ' (not trained yet: scored with the reference photos)' : ''}`;
+  status.textContent = '';
+}
+
+// ─── Training dashboard ──────────────────────────────────────────────────────────────────────────────
+const SVG = 'http://www.w3.org/2000/svg';
+const dash = el('div', { id: 'dashboard' });
+
+function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function chart(id: string, title: string, points: { x: number; y: number }[], yMax: number, cls = ''): SVGElement {
+  const W = 360;
+  const H = 140;
+  const pad = 28;
+  const root = svg('svg', { class: 'chart', id, width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  root.append(svg('text', { x: pad, y: 12 }, title));
+  root.append(svg('line', { x1: pad, y1: H - pad, x2: W - 6, y2: H - pad }));
+  root.append(svg('line', { x1: pad, y1: 18, x2: pad, y2: H - pad }));
+  root.append(svg('text', { x: 2, y: 24 }, yMax.toFixed(yMax < 2 ? 1 : 0)));
+  root.append(svg('text', { x: 2, y: H - pad }, '0'));
+  if (points.length) {
+    const xMax = Math.max(...points.map((p) => p.x), 1);
+    const sx = (x: number): number => pad + ((W - pad - 8) * x) / xMax;
+    const sy = (y: number): number => H - pad - ((H - pad - 20) * Math.min(y, yMax)) / yMax;
+    root.append(svg('polyline', { class: cls, points: points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ') }));
+    root.append(svg('text', { x: W - 40, y: H - 10 }, String(xMax)));
+  }
+  return root;
+}
+
+function showTraining(run: TrainingRun | null): void {
+  if (!run) {
+    dash.replaceChildren(el('div', { className: 'note', textContent: 'No training run yet in this session: save the subject file, or run yollava: Train.' }));
+    return;
+  }
+  const last = run.losses[run.losses.length - 1];
+  const head = `${run.state === 'running' ? `training ${Math.floor(run.percent)}%` : run.state}${last ? ` · loss ${last.loss.toFixed(3)}` : ''}${run.state === 'running' && run.etaSeconds !== undefined ? ` · ETA ${Math.ceil(run.etaSeconds)} s` : ''}`;
+  const rows = run.epochs.map((e) => `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, training recognition ${e.recognition.toFixed(3)}`);
+  dash.replaceChildren(
+    el('div', { id: 'run-state', textContent: head }),
+    el('div', { className: 'note', textContent: `started ${new Date(run.startedAt).toLocaleTimeString()}${run.finishedAt ? `, ended ${new Date(run.finishedAt).toLocaleTimeString()}` : ''}${run.error ? ` — ${run.error}` : ''}` }),
+    chart('loss-chart', 'loss per step', run.losses.map((l) => ({ x: l.step, y: l.loss })), Math.max(0.5, ...run.losses.map((l) => l.loss))),
+    chart('recognition-chart', 'training recognition per epoch', run.epochs.map((e) => ({ x: e.epoch, y: e.recognition })), 1, 'rec'),
+    el('div', { id: 'epochs' }, ...rows.map((r) => el('div', { textContent: r }))),
+  );
+}
+
+// ─── Messages ────────────────────────────────────────────────────────────────────────────────────────
+if (mode === 'chat') setupChat();
+else if (mode === 'recognition') setupRecognition();
+else app.append(dash, status);
+
+window.addEventListener('message', (e: MessageEvent<HostToPanel>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'answerStart': {
+      log.append(el('div', { className: 'msg you', textContent: m.question }));
+      const a = el('div', { className: 'msg answer' });
+      answers.set(m.id, a);
+      log.append(a);
+      stop.disabled = false;
+      send.disabled = true;
+      break;
+    }
+    case 'delta':
+      answers.get(m.id)?.append(document.createTextNode(m.text));
+      break;
+    case 'answerEnd': {
+      const a = answers.get(m.id);
+      if (a) {
+        a.textContent = m.text;
+        if (m.stopped) a.append(el('span', { className: 'note', textContent: ' (stopped)' }));
+        if (m.note) a.append(el('div', { className: 'note', textContent: m.note }));
+      }
+      stop.disabled = true;
+      send.disabled = false;
+      break;
+    }
+    case 'image':
+      drop.replaceChildren(el('img', { src: m.src, alt: m.name }), `asking about ${m.name} `, el('button', { id: 'remove-image', textContent: 'Remove', onclick: () => vscode.postMessage({ type: 'removeImage' }) }));
+      break;
+    case 'imageCleared':
+      drop.replaceChildren('Drop a photo here (Shift+drag from the Explorer) or ', pick);
+      break;
+    case 'busy':
+      status.textContent = m.text;
+      break;
+    case 'recognition':
+      showRecognition(m);
+      break;
+    case 'training':
+      showTraining(m.run);
+      break;
+    case 'error':
+      status.textContent = '';
+      app.append(el('div', { className: 'msg error', textContent: `error: ${m.text}` }));
+      break;
+    case 'init':
+      break;
+  }
+});
+
+vscode.postMessage({ type: 'ready' });

@@ -139,6 +139,13 @@ export interface JobStateParams {
   run?: TrainingRun;
 }
 
+/** Client → server: cancel the subject's job of this kind, queued or running (the CodeLens's Cancel). */
+export const CancelJobRequest = 'yollava/cancelJob';
+export interface CancelJobParams {
+  uri: string;
+  kind: JobStateParams['kind'];
+}
+
 /** Client → server: the last training run of a subject (the dashboard, when it opens). */
 export const TrainingRunRequest = 'yollava/trainingRun';
 

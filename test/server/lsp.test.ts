@@ -213,6 +213,37 @@ describe('language server over stdio', () => {
     rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
   });
 
+  it('completion inside a block offers that block\'s keys; number and enum values get their default and range', async () => {
+    const doc = `${text.trimEnd()}\ntraining:\n  \n`;
+    const uri = client.open(path.join(ws, 'bo', 'typing.subject.yaml'), doc);
+    const lines = doc.split('\n');
+    const blank = lines.length - 2;
+    const keys = await client.request<{ items?: { label: string }[] } | { label: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: blank, character: 2 },
+    });
+    const labels = (Array.isArray(keys) ? keys : (keys.items ?? [])).map((k) => k.label);
+    assert.ok(labels.includes('epochs') && labels.includes('tokens') && labels.includes('headRows'), labels.join());
+    assert.ok(!labels.includes('images') && !labels.includes('name'));
+    const withEpochs = doc.replace('training:\n  \n', 'training:\n  epochs: \n  headRows: \n');
+    client.change(uri, 2, { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } }, withEpochs);
+    const l2 = withEpochs.split('\n');
+    const epochsLine = l2.findIndex((l) => l.startsWith('  epochs:'));
+    const num = await client.request<{ label: string; detail?: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: epochsLine, character: l2[epochsLine]!.length },
+    });
+    assert.equal(num[0]?.label, '15');
+    assert.equal(num[0]?.detail, 'default · an integer ≥ 1, ≤ 200');
+    const en = await client.request<{ label: string; detail?: string }[]>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: epochsLine + 1, character: l2[epochsLine + 1]!.length },
+    });
+    assert.deepEqual(en.map((e) => e.label), ['all', 'name']);
+    assert.equal(en.find((e) => e.label === 'all')?.detail, 'default');
+    client.close(uri);
+  });
+
   it('document links point at the folders; inlay hints count the images; a missing folder can be created', async () => {
     const uri = client.open(file, text);
     await client.waitFor(uri, (d) => d.length === 0);

@@ -11,6 +11,7 @@ export type { SubjectValidation } from './subject/validate';
 export { ImageCheckCache } from './subject/image-checks';
 export { resolveImages } from './subject/image-files';
 export { cursorContext, isFolderField, keyAtLine, schemaAt } from './subject/schema-navigation';
+export type { SchemaNode } from './subject/schema-navigation';
 export { loadSubject } from './subject/subject';
 
 // Models

@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CompletionItemKind, type CompletionItem } from 'vscode-languageserver';
-import { cursorContext, isFolderField, schemaAt } from '../engine';
+import { cursorContext, isFolderField, schemaAt, type SchemaNode } from '../engine';
 
 export function completions(text: string, offset: number, file: string): CompletionItem[] {
   const ctx = cursorContext(text, offset);
@@ -21,13 +21,46 @@ export function completions(text: string, offset: number, file: string): Complet
   }
   const node = schemaAt(ctx.path);
   if (node?.enum)
-    return node.enum.map((e) => ({
+    return node.enum.map((e, i) => ({
       label: e,
       kind: CompletionItemKind.EnumMember,
+      detail: e === node.default ? 'default' : undefined,
+      documentation: node.description,
+      // The default first.
+      sortText: `${e === node.default ? 0 : 1}${String(i).padStart(3, '0')}`,
+      preselect: e === node.default,
+    }));
+  if (node && (node.type === 'integer' || node.type === 'number')) return numberCompletions(node);
+  if (node?.type === 'boolean')
+    return ['true', 'false'].map((b) => ({
+      label: b,
+      kind: CompletionItemKind.Value,
+      detail: String(node.default) === b ? 'default' : undefined,
       documentation: node.description,
     }));
   if (isFolderField(ctx.path)) return folderCompletions(path.dirname(file), ctx.prefix);
   return [];
+}
+
+/** A number field: its default, and its allowed range in the detail. */
+function numberCompletions(node: SchemaNode): CompletionItem[] {
+  const low =
+    node.minimum !== undefined ? `≥ ${node.minimum}` : node.exclusiveMinimum !== undefined ? `> ${node.exclusiveMinimum}` : '';
+  const high = node.maximum !== undefined ? `≤ ${node.maximum}` : '';
+  const range = [low, high].filter(Boolean).join(', ');
+  const kind = node.type === 'integer' ? 'an integer' : 'a number';
+  const detail = `${kind}${range ? ` ${range}` : ''}`;
+  if (node.default === undefined)
+    return [{ label: detail, kind: CompletionItemKind.Text, insertText: '', documentation: node.description }];
+  return [
+    {
+      label: String(node.default),
+      kind: CompletionItemKind.Value,
+      detail: `default · ${detail}`,
+      documentation: node.description,
+      preselect: true,
+    },
+  ];
 }
 
 /** Keys already written at the cursor's indentation level, so they are not offered again. */

@@ -12,6 +12,7 @@ import type { ServerContext } from '../context';
 import { imageLabels, resolveImages } from '../engine';
 import { JobCancelledError } from '../jobs/job-queue';
 import {
+  CancelJobRequest,
   ChatDeltaNotification,
   ChatRequest,
   EvaluateRequest,
@@ -19,6 +20,7 @@ import {
   RecognizeRequest,
   TrainingRunRequest,
   TrainRequest,
+  type CancelJobParams,
   type ChatAnswer,
   type ChatParams,
   type EvaluationSummary,
@@ -127,6 +129,10 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     }
   });
 
+  connection.onRequest(CancelJobRequest, (p: CancelJobParams): void =>
+    jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'),
+  );
+
   connection.onRequest(TrainingRunRequest, (p: SubjectParams): TrainingRun | null => jobs.lastRun(p.uri) ?? null);
 
   // Train on save: hand saves of a valid subject, debounced; auto-saves only when a setting asks.
@@ -197,9 +203,10 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
       const line = `yollava: ${label.toLowerCase()} ${p.state}: ${p.message.replace(/^\w+ (failed|cancelled): /, '')}; the previous concept (if any) is kept`;
       connection.console.error(line);
       // A client that cannot show messages is no reason to fail: the Output channel has the line.
-      (p.state === 'failed'
-        ? connection.window.showErrorMessage(line)
-        : connection.window.showInformationMessage(line)
+      void Promise.resolve(
+        p.state === 'failed'
+          ? connection.window.showErrorMessage(line)
+          : connection.window.showInformationMessage(line),
       ).catch(() => undefined);
     } else connection.console.info(`yollava: ${p.message}`);
   });

@@ -6,7 +6,7 @@ export type CursorContext =
   | { kind: 'key'; parent: string[]; prefix: string }
   | { kind: 'value'; path: string[]; prefix: string; inList: boolean };
 
-type SchemaNode = {
+export type SchemaNode = {
   properties?: Record<string, SchemaNode>;
   description?: string;
   enum?: string[];
@@ -14,6 +14,9 @@ type SchemaNode = {
   $ref?: string;
   items?: SchemaNode;
   default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
 };
 
 export function schemaAt(path: string[]): SchemaNode | undefined {
