@@ -24,6 +24,7 @@ Options:
   --threads N          onnxruntime intra-op threads (default: all cores)
   --seed N             data and initialization seed of a new run (default 1); a run --from an earlier
                        model wants a new one, so that it sees fresh data
+  --freeze PREFIXES    weight-name prefixes to keep frozen, comma-separated (e.g. "vision.,projector.")
   --curriculum SPEC    phases before the full mixture, as UNTIL:skill=w,skill=w;UNTIL:… — e.g.
                        "6000:presence=0.3,attribute=0.3,choice=0.2,name_reading=0.2" draws steps
                        below 6000 from those skills only (default 1500 steps of grounding skills)
@@ -123,6 +124,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     evalSamples: 64,
     threads: num('threads'),
     seed: num('seed'),
+    freeze: typeof opt['freeze'] === 'string' ? opt['freeze'].split(',').filter(Boolean) : undefined,
     curriculum: typeof opt['curriculum'] === 'string' ? parseCurriculum(opt['curriculum']) : undefined,
     signal: controller.signal,
     onProgress,

@@ -44,6 +44,8 @@ export interface PretrainOptions {
   clip?: number;
   featurePenalty?: number;
   probeWeight?: number;
+  /** Weight-name prefixes kept frozen (e.g. "vision." to train the language model on fixed image features). */
+  freeze?: string[];
   /** Start from this exported model folder (same architecture) instead of a fresh initialization. */
   from?: string;
   /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
@@ -108,6 +110,8 @@ export interface PretrainRecord {
   vision?: VisionStageRecord;
   /** Weight of the joint-stage probes on the projected features (whole-model-graph.ts); 0: none. */
   probeWeight?: number;
+  /** Weight-name prefixes this run keeps frozen. */
+  freeze?: string[];
   /** The exported model this run started from instead of a fresh initialization (and vision stage). */
   initializedFrom?: string;
   mixture?: Partial<Record<Skill, number>>;
@@ -284,6 +288,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     featurePenalty: opts.featurePenalty ?? 0.01,
     probeWeight: opts.probeWeight ?? 0.1,
     mixture: opts.mixture,
+    freeze: opts.freeze?.length ? opts.freeze : undefined,
     curriculum: opts.curriculum ?? [{ until: 1500, mixture: GROUNDING_FIRST }],
     step: 0,
     wallSeconds: 0,
@@ -343,11 +348,13 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     name: 'pretrain graph',
   });
   const weightFeeds = w.feeds();
+  // Frozen weights get no update: a zero gradient, with no decay on them (decays() spares them too).
+  const frozen = names.map((n) => (record.freeze ?? []).some((p) => n.startsWith(p)));
   const params = names.map((n) => weights.get(n)!.data as Float32Array);
   const opt = new AdamW(params, {
     lr: record.lr,
     weightDecay: record.weightDecay,
-    decay: names.map(decays),
+    decay: names.map((n, i) => decays(n) && !frozen[i]),
   });
   if (existing?.moments) {
     const byName = new Map([...existing.weights.keys()].map((n, i) => [n, i]));
@@ -397,6 +404,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const loss = (out['loss']!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
     const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
+    for (let i = 0; i < names.length; i++)
+      if (frozen[i]) grads[i]!.fill(0);
     clipGradients(grads, record.clip);
     const lr = learningRate(record.step, record);
     opt.step(grads, lr);
