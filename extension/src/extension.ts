@@ -18,6 +18,7 @@ import {
 } from '../../server/src/protocol';
 import { registerCommands } from './commands';
 import { RecognitionDecorations } from './decorations';
+import { JobNotifications } from './job-notifications';
 import { Panels } from './panel';
 import { StatusBar } from './status-bar';
 
@@ -43,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = new StatusBar();
   const decorations = new RecognitionDecorations();
   const panels = new Panels(context, () => client!, decorations);
+  const notifications = new JobNotifications(() => client!);
   context.subscriptions.push(status, decorations, panels);
 
   const start = async (): Promise<void> => {
@@ -51,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client.onNotification(JobStateNotification, (p: JobStateParams) => {
       status.job(p);
       panels.onJobState(p);
+      notifications.onJobState(p);
     });
     client.onNotification(ChatDeltaNotification, (p: ChatDeltaParams) => panels.onChatDelta(p));
     await client.start();

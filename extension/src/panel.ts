@@ -208,7 +208,8 @@ export class Panels implements vscode.Disposable {
       (_progress, token) =>
         this.client().sendRequest<RecognitionReport>(
           RecognizeRequest,
-          { uri: p.uri, targets: folder ? [folder] : undefined },
+          // Several folders may be given, separated by commas.
+          { uri: p.uri, targets: folder ? folder.split(',').map((f) => f.trim()).filter(Boolean) : undefined },
           token,
         ),
     );

@@ -77,7 +77,7 @@ const grid = el('div', { className: 'grid', id: 'grid' });
 const summary = el('div', { id: 'summary' });
 
 function setupRecognition(): void {
-  const folder = el('input', { id: 'folder', type: 'text', placeholder: 'folder of photos (default: the test photos)' });
+  const folder = el('input', { id: 'folder', type: 'text', placeholder: 'folders of photos, comma-separated (default: the test photos)' });
   const run = el('button', { id: 'run', textContent: 'Score' });
   const choose = el('button', { id: 'choose', textContent: 'Choose folder…' });
   run.addEventListener('click', () => vscode.postMessage({ type: 'recognize', folder: folder.value }));

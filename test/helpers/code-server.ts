@@ -13,6 +13,8 @@ const root = path.join(__dirname, '..', '..');
 export interface Workbench {
   port: number;
   workspace: string;
+  /** VS Code's user-data folder: logs/SESSION/exthostN/EXTENSION/CHANNEL.log hold the Output channels. */
+  userData: string;
   page: Page;
   close(): Promise<void>;
 }
@@ -121,6 +123,7 @@ export async function startWorkbench(tools: string, vsix: string, sampleDir: str
   return {
     port,
     workspace,
+    userData,
     page,
     async close() {
       await browser.close().catch(() => undefined);

@@ -42,7 +42,10 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
     }));
   });
 
-  connection.languages.inlayHint.on((p) => {
+  // CodeLens and inlay hints are asked for once when a file opens, often before its first validation
+  // ends: they wait for it, or the editor would show nothing until the next edit.
+  connection.languages.inlayHint.on(async (p) => {
+    await validation.idle(p.textDocument.uri);
     const doc = documents.get(p.textDocument.uri);
     const st = doc && states.get(doc.uri);
     if (!doc || !st) return [];
@@ -54,7 +57,8 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
     }));
   });
 
-  connection.onCodeLens((p) => {
+  connection.onCodeLens(async (p) => {
+    await validation.idle(p.textDocument.uri);
     const doc = documents.get(p.textDocument.uri);
     const st = doc && states.get(doc.uri);
     if (!doc || !st) return [];

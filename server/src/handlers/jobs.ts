@@ -179,6 +179,7 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     if (p.state === 'running') {
       let reporter = reporters.get(key);
       if (!reporter) {
+        connection.console.info(`yollava: ${label.toLowerCase()} started`);
         reporter = connection.window.createWorkDoneProgress().then((r) => {
           r.begin(label, 0, p.message, true);
           r.token.onCancellationRequested(() => jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'));

@@ -265,7 +265,7 @@ export class SubjectJobs {
     const k = this.kinds.get(key);
     if (!k) return;
     const run = k.kind === 'train' ? this.runs.get(k.uri) : undefined;
-    let message: string = state;
+    let message = `${k.kind} ${state}`;
     if (state === 'queued') message = `${k.kind} queued`;
     if (state === 'running') message = `${k.kind} started`;
     if (state === 'failed' || state === 'cancelled') message = `${k.kind} ${state}: ${error?.message ?? ''}`;

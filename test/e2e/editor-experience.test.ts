@@ -1,0 +1,229 @@
+// The editor experience end to end in a real VS Code (code-server + chromium), on the samples and the
+// embedded default model: saving trains with percent and loss shown and the CodeLens updated in place;
+// three quick saves train once; chat streams an answer about <bo>; the recognition preview ranks photos
+// with a threshold and legend, and the Explorer marks them; HTML in model output and file names stays
+// text; Enter after a mapping key indents. Screenshots go to test-results/e2e/.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import { setupTools, startWorkbench, waitUntil, type Workbench } from '../helpers/code-server';
+
+const root = path.join(__dirname, '..', '..');
+const shots = path.join(root, 'test-results', 'e2e');
+const XSS_NAME = '<img src=x onerror=window.__xss=1>.png';
+
+async function command(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input');
+  await page.keyboard.type(title);
+  await waitUntil(`"${title}" in the palette`, async () =>
+    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(title.split(': ').pop()!),
+  );
+  await page.keyboard.press('Enter');
+}
+
+/** The webview whose document has `selector` (each panel is an iframe in an iframe). */
+async function webview(page: Page, selector: string): Promise<FrameLocator> {
+  return waitUntil(`a webview with ${selector}`, async () => {
+    const n = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if (await f.locator(selector).count()) return f;
+    }
+    return null;
+  }, 60_000);
+}
+
+/** Closes whatever is open (widgets, editors, panels) and shows the subject file in one editor. */
+async function openSubject(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  await command(page, 'View: Close All Editor Groups');
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input');
+  await page.keyboard.type('bo.subject.yaml');
+  await waitUntil('the file in quick open', async () =>
+    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes('bo.subject.yaml'),
+  );
+  await page.keyboard.press('Enter');
+  await waitUntil('the subject in the editor', async () =>
+    (await page.locator('.monaco-editor .view-lines').first().innerText()).includes('category'),
+  );
+}
+
+/** The text of an Output channel, from the log file VS Code writes for it. */
+function outputChannel(userData: string, channel: string): string {
+  const logs = path.join(userData, 'logs');
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === `${channel}.log`) out.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(logs);
+  return out.join('\n');
+}
+
+async function bodyText(page: Page): Promise<string> {
+  return page.locator('body').innerText();
+}
+
+describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
+  let wb: Workbench;
+  let page: Page;
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    const { tools, vsix } = setupTools();
+    wb = await startWorkbench(tools, vsix, path.join(root, 'samples'));
+    page = wb.page;
+    // The samples, trained lighter so that the test takes seconds, not a minute; a comment line to edit.
+    const file = path.join(wb.workspace, 'bo', 'bo.subject.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8').replace('hard: 50', 'hard: 12').replace('random: 50', 'random: 12').trimEnd()}\ntraining:\n  epochs: 3\n# e2e`,
+    );
+    // A concept trained on this machine is not part of the samples.
+    rmSync(path.join(wb.workspace, 'bo', '.yollava'), { recursive: true, force: true });
+    // A negative whose file name is HTML: it must show as text in the preview.
+    const negatives = path.join(wb.workspace, 'bo', 'negatives');
+    copyFileSync(path.join(negatives, readdirSync(negatives).find((f) => f.endsWith('.png'))!), path.join(negatives, XSS_NAME));
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('saving trains once per burst of saves, with percent and loss, and the CodeLens updates in place', async () => {
+    await openSubject(page);
+    await waitUntil('the CodeLens', async () =>
+      (await page.locator('.codelens-decoration').allInnerTexts()).join(' ').includes('not trained yet'),
+    90_000);
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+End');
+    for (const key of ['x', 'y', 'Backspace']) {
+      await page.keyboard.press(key);
+      await page.keyboard.press('Control+S');
+    }
+    const seen = await waitUntil(
+      'progress with percent and loss',
+      async () => /training \d+% · loss \d+\.\d+/.exec(await bodyText(page))?.[0],
+      120_000,
+    );
+    await page.screenshot({ path: path.join(shots, '4-training-progress.png') });
+    assert.match(seen, /training \d+% · loss/);
+    await waitUntil(
+      'the CodeLens to show the result',
+      async () => /recognition \d\.\d\d · trained just now/.test((await page.locator('.codelens-decoration').allInnerTexts()).join(' ')),
+      300_000,
+    );
+    await page.screenshot({ path: path.join(shots, '5-trained-codelens.png') });
+    // The Output channel logs each job that started: one training for three saves. VS Code keeps the
+    // channel in a log file as well, which is read here rather than the virtualized Output view.
+    const log = await waitUntil('the yollava log', () => {
+      const text = outputChannel(wb.userData, 'yollava');
+      return text.includes('trained <bo>') ? text : null;
+    });
+    assert.equal(log.split('training bo.subject.yaml started').length - 1, 1, log);
+  });
+
+  it('the training dashboard shows the run: loss per step and recognition per epoch', async () => {
+    await openSubject(page);
+    await command(page, 'yollava: Show Training Dashboard');
+    const f = await webview(page, '#dashboard');
+    await waitUntil('the charts', async () => (await f.locator('#loss-chart polyline').count()) > 0, 30_000);
+    assert.equal(await f.locator('#epochs > div').count(), 3);
+    assert.match(await f.locator('#run-state').innerText(), /^done · loss \d/);
+    await page.screenshot({ path: path.join(shots, '6-dashboard.png') });
+  });
+
+  it('chat answers about <bo> as the answer streams, and HTML stays text', async () => {
+    await openSubject(page);
+    await command(page, 'yollava: Open Chat');
+    const f = await webview(page, '#question');
+    await f.locator('#question').fill('What color is <bo>?');
+    await f.locator('#send').click();
+    const answer = await waitUntil('an answer', async () => {
+      const done = await f.locator('#stop').isDisabled();
+      const t = await f.locator('.msg.answer').last().innerText();
+      return done && t.trim() ? t : null;
+    }, 120_000);
+    await page.screenshot({ path: path.join(shots, '7-chat.png') });
+    assert.match(answer.toLowerCase(), /blue/, `the answer names bo's colour (blue): "${answer}"`);
+    const hostile = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3">';
+    await f.locator('#question').fill(hostile);
+    await f.locator('#send').click();
+    await waitUntil('the second answer', async () => (await f.locator('.msg.answer').count()) === 2 && (await f.locator('#stop').isDisabled()), 120_000);
+    assert.equal(await f.locator('.msg.you').last().innerText(), hostile);
+    assert.equal(await f.locator('#log img, #log script').count(), 0);
+    assert.equal(await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+  });
+
+  it('the recognition preview ranks photos by score with the threshold, and the Explorer marks them', async () => {
+    await openSubject(page);
+    await command(page, 'yollava: Show Recognition Preview');
+    const f = await webview(page, '#folder');
+    await f.locator('#folder').fill('photos/test, negatives');
+    await f.locator('#run').click();
+    await waitUntil('the scored grid', async () => (await f.locator('.tile').count()) > 200, 180_000);
+    await page.screenshot({ path: path.join(shots, '8-recognition.png') });
+    assert.equal(await f.locator('.threshold').count(), 1);
+    assert.equal(await f.locator('.legend span').count(), 3);
+    const scores = await f.locator('.tile').evaluateAll((tiles) =>
+      tiles.map((t) => ({
+        score: Number((t.querySelector('.score')?.textContent ?? '').replace(/^[✓✗] /, '')),
+        label: (t.querySelector('.label')?.textContent ?? '').split(' ')[0],
+        name: t.getAttribute('title') ?? '',
+      })),
+    );
+    for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1]!.score >= scores[i]!.score, 'sorted by score');
+    const mean = (l: string): number => {
+      const s = scores.filter((x) => x.label === l).map((x) => x.score);
+      return s.reduce((a, b) => a + b, 0) / s.length;
+    };
+    assert.equal(scores.filter((x) => x.label === 'positive').length, 10);
+    assert.ok(mean('positive') > mean('negative'), `positives score higher on average: ${mean('positive')} vs ${mean('negative')}`);
+    // The HTML file name is shown as text.
+    assert.ok(scores.some((x) => x.name.endsWith(XSS_NAME)));
+    assert.equal(await f.locator('.grid img[src="x"]').count(), 0);
+    assert.equal(await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+
+    // Explorer decorations: open a test photo (the Explorer reveals it) and read its badge.
+    const photo = readdirSync(path.join(wb.workspace, 'bo', 'photos', 'test')).sort()[0]!;
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input');
+    await page.keyboard.type(photo);
+    await waitUntil('the photo in quick open', async () =>
+      (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(photo),
+    );
+    await page.keyboard.press('Enter');
+    const badge = await waitUntil('a decorated photo in the Explorer', async () => {
+      const label = page.locator('.explorer-folders-view .monaco-list-row', { hasText: photo }).locator('.monaco-icon-label');
+      if (!(await label.count())) return null;
+      const after = await label.first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(e, '::after').content);
+      return /[✓✗]/.test(after) ? after : null;
+    }, 30_000);
+    await page.screenshot({ path: path.join(shots, '9-explorer-decorations.png') });
+    assert.match(badge, /[✓✗]/);
+  });
+
+  it('Enter after a mapping key indents the next line', async () => {
+    await openSubject(page);
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('extra:');
+    // ':' triggers completion: close the list so that Enter makes a new line.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('zz');
+    await page.screenshot({ path: path.join(shots, '10-enter-indents.png') });
+    const lines = await page.locator('.monaco-editor .view-line').allInnerTexts();
+    const typed = lines.find((l) => l.includes('zz')) ?? '';
+    assert.match(typed.replace(/\u00a0/g, ' '), /^ {2}zz/, lines.join('\n'));
+    await page.keyboard.press('Control+Z');
+  });
+});
