@@ -1,10 +1,12 @@
 // Language-server benchmark, over stdio with a real LSP client: diagnostics latency after an edit of a
-// subject with 20 photos (warm image cache), and the first validation of a folder of 1,000 photos.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// subject with 20 photos (warm image cache), the first validation of a folder of 1,000 photos, and hover and
+// completion latency with and without a training job running.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { randomInstance } from '../server/src/engine/toyworld/world';
+import { writeSubjectWorkspace } from '../server/src/engine/toyworld/workspace';
 import { Rng } from '../server/src/engine/util/rng';
 import { LspClient } from '../test/helpers/lsp-client';
 import { table } from './timing';
@@ -25,13 +27,85 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * Hover and completion latency over stdio, first with nothing running, then while the server trains a
+ * subject on the embedded default model (in its worker thread): the editor must stay responsive.
+ */
+interface Responsiveness {
+  idle_request_ms_p50: number;
+  idle_request_ms_p95: number;
+  idle_requests: number;
+  training_request_ms_p50: number;
+  training_request_ms_p95: number;
+  training_requests: number;
+}
+
+async function responsivenessWhileTraining(ws: string): Promise<Responsiveness> {
+  const dir = path.join(ws, 'busy');
+  const file = await writeSubjectWorkspace(dir, {
+    name: 'zuvo',
+    object: { kind: 'dog', color: 'blue', pattern: 'dotted', accessory: 'bow' },
+    train: 5,
+    test: 2,
+    negatives: 40,
+    hard: 20,
+    random: 20,
+    extraYaml: 'training:\n  epochs: 15\n',
+  });
+  const client = await LspClient.start(dir, { trainOnSave: false });
+  try {
+    const text = readFileSync(file, 'utf8');
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (d) => !d.some((x) => x.severity === 1), 60_000);
+    const lines = text.split('\n');
+    const keyLine = lines.findIndex((l) => l.startsWith('category'));
+    const sample = async (ms: number): Promise<number[]> => {
+      const out: number[] = [];
+      const end = performance.now() + ms;
+      for (let i = 0; performance.now() < end; i++) {
+        const t0 = performance.now();
+        if (i % 2)
+          await client.request('textDocument/hover', { textDocument: { uri }, position: { line: keyLine, character: 2 } });
+        else
+          await client.request('textDocument/completion', { textDocument: { uri }, position: { line: lines.length - 1, character: 0 } });
+        out.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return out;
+    };
+    const idle = await sample(3000);
+    const training = client.request('yollava/train', { uri }).catch(() => undefined);
+    await client.until('the training steps', () =>
+      client
+        .received<{ kind: string; run?: { phase: string } }>('yollava/jobState')
+        .some((s) => s.kind === 'train' && s.run?.phase === 'train'),
+      300_000,
+    );
+    const busy = await sample(10_000);
+    await client.request('yollava/cancelJob', { uri, kind: 'train' });
+    await training;
+    return {
+      idle_request_ms_p50: round1(percentile(idle, 50)),
+      idle_request_ms_p95: round1(percentile(idle, 95)),
+      idle_requests: idle.length,
+      training_request_ms_p50: round1(percentile(busy, 50)),
+      training_request_ms_p95: round1(percentile(busy, 95)),
+      training_requests: busy.length,
+    };
+  } finally {
+    await client.stop();
+  }
+}
+
 export async function runLspBench(json: boolean): Promise<Record<string, unknown>> {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'yollava-bench-lsp-'));
   const client = await LspClient.start(ws);
   try {
     await writePhotos(path.join(ws, 'small', 'photos'), 20, 1);
     const small = path.join(ws, 'small', 'small.subject.yaml');
-    const text = 'name: small\ncategory: object\nimages:\n  train: photos\ntraining:\n  epochs: 15\n';
+    const text = 'name: zibbo\ncategory: object\nimages:\n  train: photos\ntraining:\n  epochs: 15\n';
     writeFileSync(small, text);
     const uri = client.open(small, text);
     await client.waitFor(uri, (d) => d.length === 0, 60_000);
@@ -47,17 +121,19 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
 
     await writePhotos(path.join(ws, 'large', 'photos'), 1000, 2);
     const large = path.join(ws, 'large', 'large.subject.yaml');
-    const ltext = 'name: large\ncategory: object\nimages:\n  train: photos\n';
+    const ltext = 'name: vorlu\ncategory: object\nimages:\n  train: photos\n';
     writeFileSync(large, ltext);
     const t0 = performance.now();
     const luri = client.open(large, ltext);
     await client.waitFor(luri, () => true, 120_000);
     const first = (performance.now() - t0) / 1000;
 
+    const busy = await responsivenessWhileTraining(ws);
     const result = {
       edit_latency_ms_median: Math.round(percentile(latencies, 50) * 10) / 10,
       edit_latency_ms_p95: Math.round(percentile(latencies, 95) * 10) / 10,
       first_validation_1000_images_s: Math.round(first * 100) / 100,
+      ...busy,
     };
     if (!json) {
       process.stdout.write(
@@ -67,6 +143,14 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
             `median ${result.edit_latency_ms_median} ms, p95 ${result.edit_latency_ms_p95} ms (20 photos, warm cache, ${latencies.length} edits)`,
           ],
           ['first validation', `${result.first_validation_1000_images_s} s for a folder of 1,000 photos`],
+          [
+            'hover + completion, idle',
+            `p50 ${result.idle_request_ms_p50} ms, p95 ${result.idle_request_ms_p95} ms (${result.idle_requests} requests)`,
+          ],
+          [
+            'hover + completion, training',
+            `p50 ${result.training_request_ms_p50} ms, p95 ${result.training_request_ms_p95} ms (${result.training_requests} requests while a training job ran on the default model; target p95 ≤ 200 ms)`,
+          ],
         ]),
       );
     }

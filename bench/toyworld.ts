@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LlavaModel } from '../server/src/engine/models/llava/model';
 import { artifactDir, loadConcept } from '../server/src/engine/personalize/concept';
-import { contentHash } from '../server/src/engine/personalize/image-files';
+import { contentHash } from '../server/src/engine/subject/image-files';
 import { ImageFeatureStore } from '../server/src/engine/personalize/image-features';
 import {
   openSubject,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need, once per machine: Debian's chromium (and ripgrep, libkrb5-dev
+# Installs what the end-to-end tests need, once per machine: Debian's chromium and neovim (and ripgrep, libkrb5-dev
 # for code-server's native modules), then code-server 4.100.3 (VS Code 1.100, the newest on Node 20) in a
 # cache folder outside the repository (playwright-core is a devDependency). Offline-safe: code-server's ripgrep download
 # is served from a cache seeded with Debian's rg. Prints the tools folder on its last line.
@@ -10,6 +10,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "e2e setup: ${missing[*]} missing and not root; install them with apt-get" >&2

@@ -4,7 +4,7 @@
 // preview with labels, and chat that streams from a model kept warm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -168,5 +168,15 @@ describe('language server jobs', () => {
       { role: 'assistant', text: first.answer },
     ]);
     assert.equal(second.loadedModel, false, 'the second question found the model warm');
+    // A photo to ask about, and a second subject named in the question, join the prompt.
+    const photo = path.join(ws, 'bo', 'photos', 'test', readdirSync(path.join(ws, 'bo', 'photos', 'test'))[0]!);
+    const withImage = await client.request<{ answer: string; modes: { name: string }[] }>('yollava/chat', {
+      chatId: 'c3',
+      uri,
+      question: 'Is <bo> in this photo?',
+      history: [],
+      image: photo,
+    });
+    assert.ok(withImage.answer.length > 0);
   });
 });
