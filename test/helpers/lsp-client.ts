@@ -107,10 +107,14 @@ export class LspClient {
   }
 
   /** Polls until `probe` returns something truthy. */
-  async until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+  async until<T>(
+    what: string,
+    probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const v = probe();
+      const v = await probe();
       if (v) return v;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 20));

@@ -179,4 +179,40 @@ describe('language server jobs', () => {
     });
     assert.ok(withImage.answer.length > 0);
   });
+
+  it('a question naming another subject brings it in; a settings change lets the warm model go', async () => {
+    await writeSubjectWorkspace(ws, {
+      name: 'mam',
+      object: { kind: 'lamp', color: 'blue', pattern: 'dotted', accessory: 'hat' },
+      train: 3,
+      test: 0,
+      negatives: 0,
+      model: '../model',
+      seed: 4,
+    });
+    // The server learns of the new subject file when it is opened.
+    const mamFile = path.join(ws, 'mam', 'mam.subject.yaml');
+    client.open(mamFile, readFileSync(mamFile, 'utf8'));
+    const r = await client.until('mam in the index', async () => {
+      const a = await client.request<{ modes: { name: string; mode: string }[]; loadedModel: boolean }>('yollava/chat', {
+        chatId: 'c4',
+        uri,
+        question: 'Do <bo> and <mam> have the same color?',
+        history: [],
+      });
+      return a.modes.length === 2 ? a : null;
+    }, 20_000);
+    assert.deepEqual(r.modes, [
+      { name: 'bo', mode: 'trained' },
+      { name: 'mam', mode: 'reference' },
+    ]);
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    const after = await client.request<{ loadedModel: boolean }>('yollava/chat', {
+      chatId: 'c5',
+      uri,
+      question: 'What is <bo>?',
+      history: [],
+    });
+    assert.equal(after.loadedModel, true, 'the model was loaded again after the settings changed');
+  });
 });
