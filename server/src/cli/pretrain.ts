@@ -25,6 +25,8 @@ Options:
   --seed N             data and initialization seed of a new run (default 1); a run --from an earlier
                        model wants a new one, so that it sees fresh data
   --freeze PREFIXES    weight-name prefixes to keep frozen, comma-separated (e.g. "vision.,projector.")
+  --reinit PREFIXES    with --from: weight-name prefixes to initialize afresh (e.g. "lm.,lm_head")
+  --tie                one matrix for the input embeddings and the output head
   --curriculum SPEC    phases before the full mixture, as UNTIL:skill=w,skill=w;UNTIL:… — e.g.
                        "6000:presence=0.3,attribute=0.3,choice=0.2,name_reading=0.2" draws steps
                        below 6000 from those skills only (default 1500 steps of grounding skills)
@@ -65,7 +67,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    if (a === '--resume' || a === '--report') opt[a.slice(2)] = true;
+    if (a === '--resume' || a === '--report' || a === '--tie') opt[a.slice(2)] = true;
     else if (a.startsWith('--') && args[i + 1] !== undefined) opt[a.slice(2)] = args[++i]!;
     else throw new Error(`pretrain: unexpected argument ${a}\n\n${HELP}`);
   }
@@ -124,6 +126,8 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     evalSamples: 64,
     threads: num('threads'),
     seed: num('seed'),
+    reinit: typeof opt['reinit'] === 'string' ? opt['reinit'].split(',').filter(Boolean) : undefined,
+    tieEmbeddings: opt['tie'] === true,
     freeze: typeof opt['freeze'] === 'string' ? opt['freeze'].split(',').filter(Boolean) : undefined,
     curriculum: typeof opt['curriculum'] === 'string' ? parseCurriculum(opt['curriculum']) : undefined,
     signal: controller.signal,

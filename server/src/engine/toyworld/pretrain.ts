@@ -46,6 +46,14 @@ export interface PretrainOptions {
   probeWeight?: number;
   /** Weight-name prefixes kept frozen (e.g. "vision." to train the language model on fixed image features). */
   freeze?: string[];
+  /** With `from`: weight-name prefixes initialized afresh instead (e.g. "lm." for a new language model). */
+  reinit?: string[];
+  /**
+   * One matrix for the input embeddings and the output head (tie_word_embeddings). The word a question
+   * names and the word the model would answer then share one direction, which is what comparing them
+   * needs.
+   */
+  tieEmbeddings?: boolean;
   /** Start from this exported model folder (same architecture) instead of a fresh initialization. */
   from?: string;
   /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
@@ -112,6 +120,9 @@ export interface PretrainRecord {
   probeWeight?: number;
   /** Weight-name prefixes this run keeps frozen. */
   freeze?: string[];
+  /** Weight-name prefixes initialized afresh on top of `initializedFrom`. */
+  reinit?: string[];
+  tieEmbeddings?: boolean;
   /** The exported model this run started from instead of a fresh initialization (and vision stage). */
   initializedFrom?: string;
   mixture?: Partial<Record<Skill, number>>;
@@ -289,6 +300,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     probeWeight: opts.probeWeight ?? 0.1,
     mixture: opts.mixture,
     freeze: opts.freeze?.length ? opts.freeze : undefined,
+    reinit: opts.reinit?.length ? opts.reinit : undefined,
+    tieEmbeddings: opts.tieEmbeddings || undefined,
     curriculum: opts.curriculum ?? [{ until: 1500, mixture: GROUNDING_FIRST }],
     step: 0,
     wallSeconds: 0,
@@ -301,6 +314,19 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   if (opts.from && !existing) {
     weights = loadLlavaWeights(opts.from, config);
     record.initializedFrom = path.resolve(opts.from);
+    if (record.reinit) {
+      const fresh = initialWeights(config, record.seed);
+      for (const [n, t] of fresh) if (record.reinit.some((p) => n.startsWith(p))) weights.set(n, t);
+    }
+  }
+  const embedTable = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
+  const headTable = weights.get('lm_head.weight')!.data as Float32Array;
+  if (record.tieEmbeddings) {
+    headTable.set(embedTable);
+    const cfgFile = path.join(templateDir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { text_config: Record<string, unknown> };
+    cfg.text_config['tie_word_embeddings'] = true;
+    writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   }
   const visionSteps = opts.visionSteps ?? 2000;
   if (!record.vision && !record.initializedFrom && visionSteps > 0) {
@@ -349,7 +375,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   });
   const weightFeeds = w.feeds();
   // Frozen weights get no update: a zero gradient, with no decay on them (decays() spares them too).
-  const frozen = names.map((n) => (record.freeze ?? []).some((p) => n.startsWith(p)));
+  // A tied head is the embedding table itself: its gradient goes to the table, and it is copied back.
+  const frozen = names.map(
+    (n) => (record.freeze ?? []).some((p) => n.startsWith(p)) || (!!record.tieEmbeddings && n === 'lm_head.weight'),
+  );
+  const embedIndex = names.indexOf('lm.embed_tokens.weight');
+  const headIndex = names.indexOf('lm_head.weight');
   const params = names.map((n) => weights.get(n)!.data as Float32Array);
   const opt = new AdamW(params, {
     lr: record.lr,
@@ -404,11 +435,17 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const loss = (out['loss']!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
     const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
+    if (record.tieEmbeddings) {
+      const ge = grads[embedIndex]!;
+      const gh = grads[headIndex]!;
+      for (let i = 0; i < ge.length; i++) ge[i]! += gh[i]!;
+    }
     for (let i = 0; i < names.length; i++)
       if (frozen[i]) grads[i]!.fill(0);
     clipGradients(grads, record.clip);
     const lr = learningRate(record.step, record);
     opt.step(grads, lr);
+    if (record.tieEmbeddings) headTable.set(embedTable);
     record.step++;
     record.tokensSeen += batch.tokens;
     const dt = (performance.now() - t0) / 1000;
