@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with node's built-in runner (TypeScript through tsx). Node 20's --test takes no
-// globs, so the files are found here. Usage: node scripts/run-tests.mjs [unit|server|e2e|all] [filter]
+// globs, so the files are found here. Usage: node scripts/run-tests.mjs [unit|server|faults|e2e|all] [filter]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const suite = process.argv[2] ?? 'all';
 const filter = process.argv[3];
-const suites = suite === 'all' ? ['unit', 'server', 'e2e'] : [suite];
+const suites = suite === 'all' ? ['unit', 'server', 'faults', 'e2e'] : [suite];
 
 function find(dir) {
   if (!existsSync(dir)) return [];

@@ -18,6 +18,8 @@ export class LspClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams[]>();
   readonly notifications: { method: string; params: unknown }[] = [];
   readonly stderr: string[] = [];
+  /** How the "user" answers a message with buttons (default: dismisses it). */
+  answerMessage?: (p: { message: string; actions?: { title: string }[] }) => { title: string } | null;
   private constructor(
     readonly conn: ProtocolConnection,
     readonly proc: ChildProcess,
@@ -47,9 +49,9 @@ export class LspClient {
       client.notifications.push({ method: 'window/workDoneProgress/create', params });
       return null;
     });
-    conn.onRequest('window/showMessageRequest', (params: unknown) => {
+    conn.onRequest('window/showMessageRequest', (params: { message: string; actions?: { title: string }[] }) => {
       client.notifications.push({ method: 'window/showMessage', params });
-      return null;
+      return client.answerMessage?.(params) ?? null;
     });
     conn.onRequest('workspace/codeLens/refresh', () => {
       client.notifications.push({ method: 'workspace/codeLens/refresh', params: null });

@@ -9,7 +9,7 @@ import {
   type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver';
 import type { ServerContext } from '../context';
-import { imageLabels, resolveImages } from '../engine';
+import { imageLabels, resolveImages, WorkerTaskError } from '../engine';
 import { JobCancelledError } from '../jobs/job-queue';
 import {
   CancelJobRequest,
@@ -65,8 +65,29 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     return { file, name };
   }
 
-  const failure = (e: unknown): ResponseError<void> =>
-    new ResponseError(e instanceof JobCancelledError ? -32800 : 4, (e as Error).message);
+  /**
+   * A trained concept that cannot be used (truncated weights, concept.json edited by hand, another base
+   * model) is no crash: the request fails with the reason, and the user is offered to train again.
+   */
+  function offerRetrain(uri: string, e: unknown): void {
+    if (!(e instanceof WorkerTaskError) || e.errorName !== 'ConceptError') return;
+    const file = ctx.fileOf(uri);
+    void Promise.resolve(
+      connection.window.showErrorMessage(
+        `yollava: the trained concept of ${path.basename(file)} cannot be used: ${e.message.replace(/^\w+: /, '')}`,
+        { title: 'Retrain' },
+      ),
+    )
+      .then(async (choice) => {
+        if (choice?.title === 'Retrain') jobs.train(file, uri, await ctx.jobSettings(uri));
+      })
+      .catch(() => undefined);
+  }
+
+  const failure = (e: unknown, uri?: string): ResponseError<void> => {
+    if (uri) offerRetrain(uri, e);
+    return new ResponseError(e instanceof JobCancelledError ? -32800 : 4, (e as Error).message);
+  };
 
   connection.onRequest(TrainRequest, async (p: SubjectParams, token): Promise<TrainSummary> => {
     const { file } = await subjectOf(p.uri);
@@ -86,7 +107,7 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     try {
       return await job.result;
     } catch (e) {
-      throw failure(e);
+      throw failure(e, p.uri);
     }
   });
 
@@ -104,7 +125,7 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     try {
       return await job.result;
     } catch (e) {
-      throw failure(e);
+      throw failure(e, p.uri);
     }
   });
 
@@ -125,7 +146,7 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
         signalOf(token),
       );
     } catch (e) {
-      throw failure(e);
+      throw failure(e, p.uri);
     }
   });
 

@@ -38,6 +38,7 @@ port.on('message', (m: WorkerRequest) => {
           type: 'error',
           id,
           message: e?.message ?? String(e),
+          name: e?.name,
           stack: e?.stack,
           aborted: abort.signal.aborted,
         }),

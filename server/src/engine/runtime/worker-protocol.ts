@@ -8,7 +8,7 @@ export type WorkerRequest =
 export type WorkerMessage =
   | { type: 'progress'; id: number; progress: unknown }
   | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; message: string; stack?: string; aborted: boolean };
+  | { type: 'error'; id: number; message: string; name?: string; stack?: string; aborted: boolean };
 
 export interface TaskContext {
   signal: AbortSignal;

@@ -19,6 +19,8 @@ export class WorkerTaskError extends Error {
     message: string,
     readonly task: string,
     readonly workerStack?: string,
+    /** The error's class name on the worker's side (e.g. "ConceptError"). */
+    readonly errorName?: string,
   ) {
     super(message);
   }
@@ -116,7 +118,7 @@ export class ResidentWorker {
           p.reject(
             m.aborted
               ? new AbortedError(`${p.task}: cancelled`)
-              : new WorkerTaskError(`${p.task}: ${m.message}`, p.task, m.stack),
+              : new WorkerTaskError(`${p.task}: ${m.message}`, p.task, m.stack, m.name),
           );
       }
     });
