@@ -19,6 +19,8 @@ const entries = [
   // The worker thread's entry must sit beside the bundles that start it (see runtime/worker.ts).
   { in: 'server/src/engine/runtime/worker-entry.ts', out: 'worker' },
   { in: 'server/src/main.ts', out: 'server' },
+  // The language server's parsing thread, beside server.js (see workspace/subject-parser.ts).
+  { in: 'server/src/workspace/parse-worker-entry.ts', out: 'parse-worker' },
   { in: 'extension/src/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 

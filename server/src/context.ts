@@ -9,6 +9,7 @@ import { defaultModelDir, ImageCheckCache, type DatasetSummary, type ParsedSubje
 import { SubjectJobs, type JobSettings } from './jobs/subject-jobs';
 import { DEFAULT_SETTINGS, type JobStateParams, type YollavaSettings } from './protocol';
 import { SubjectIndex } from './workspace/subject-index';
+import { SubjectParser } from './workspace/subject-parser';
 
 /** The last validation of an open subject file. */
 export interface DocState {
@@ -21,7 +22,9 @@ export interface DocState {
 export class ServerContext {
   readonly documents = new TextDocuments(TextDocument);
   readonly states = new Map<string, DocState>();
-  readonly index = new SubjectIndex();
+  /** Parses subject files on a thread of its own. */
+  readonly parser = new SubjectParser();
+  readonly index = new SubjectIndex((text) => this.parser.parse(text));
   readonly imageCache = new ImageCheckCache();
   readonly jobs: SubjectJobs;
   roots: string[] = [];

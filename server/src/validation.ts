@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from './context';
-import { LlavaTokenizer, parseSubject, validateSubject, type SubjectDiagnostic } from './engine';
+import { LlavaTokenizer, validateSubject, type SubjectDiagnostic } from './engine';
 import { pathSpans } from './handlers/links-and-hints';
 import { ValidatedNotification, type ValidatedParams } from './protocol';
 import { FolderWatcher } from './workspace/folder-watcher';
@@ -20,6 +20,7 @@ const SEVERITY: Record<SubjectDiagnostic['severity'], DiagnosticSeverity> = {
 export class Validation {
   private readonly pending = new Map<string, Promise<void>>();
   private readonly seq = new Map<string, number>();
+  private readonly parsing = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly tokenizers = new Map<string, LlavaTokenizer | null>();
   private readonly watcher: FolderWatcher;
@@ -46,7 +47,7 @@ export class Validation {
       // The index goes back to what is on disk (the editor may have held unsaved changes).
       const file = ctx.fileOf(uri);
       const changed = existsSync(file)
-        ? ctx.index.update(file, readFileSync(file, 'utf8'))
+        ? await ctx.index.update(file, readFileSync(file, 'utf8'))
         : (ctx.index.remove(file), true);
       if (changed) this.revalidateOthers(uri);
       ctx.states.delete(uri);
@@ -87,6 +88,7 @@ export class Validation {
   }
 
   async close(): Promise<void> {
+    await this.ctx.parser.close();
     await this.watcher.close();
   }
 
@@ -116,9 +118,20 @@ export class Validation {
     this.seq.set(doc.uri, mine);
     const file = ctx.fileOf(doc.uri);
     const text = doc.getText();
-    if (ctx.index.update(file, text)) this.revalidateOthers(doc.uri);
     const s = await ctx.settings(doc.uri);
-    const parsed = parseSubject(text);
+    // Parsed on the parsing thread: the message loop stays free for hover, completion and newer edits.
+    // One parse per document at a time: versions that arrive meanwhile wait, and only the newest runs.
+    const inflight = this.parsing.get(doc.uri);
+    if (inflight) {
+      await inflight;
+      if (this.seq.get(doc.uri) !== mine) return;
+    }
+    const parsing = ctx.parser.parse(text);
+    this.parsing.set(doc.uri, parsing);
+    const parsed = await parsing;
+    if (this.parsing.get(doc.uri) === parsing) this.parsing.delete(doc.uri);
+    if (this.seq.get(doc.uri) !== mine) return; // a newer edit is being validated
+    if (ctx.index.setName(file, parsed.value?.name)) this.revalidateOthers(doc.uri);
     const v = await validateSubject(
       file,
       parsed,

@@ -7,7 +7,19 @@ import type { Hover } from 'vscode-languageserver';
 import { keyAtLine, isFolderField, schemaAt } from '../engine';
 import type { RecognitionReport } from '../protocol';
 
-const IMAGE_PATH = /[^\s"'[\],]+\.(?:png|jpe?g|webp|gif|bmp|tiff?)\b/gi;
+const IMAGE_EXTENSION = /\.(?:png|jpe?g|webp|gif|bmp|tiff?)$/i;
+/** How far around the cursor a path is looked for: a hostile line may be megabytes long. */
+const WINDOW = 1024;
+
+/** The token under the cursor (delimited by spaces, quotes, brackets and commas) and where it starts. */
+function tokenAt(text: string, offset: number): { token: string; start: number } | null {
+  const delimiter = /[\s"'[\],{}]/;
+  let start = offset;
+  let end = offset;
+  while (start > 0 && offset - start < WINDOW && !delimiter.test(text[start - 1]!)) start--;
+  while (end < text.length && end - offset < WINDOW && !delimiter.test(text[end]!)) end++;
+  return end > start ? { token: text.slice(start, end), start } : null;
+}
 
 function scoreLine(file: string, report: RecognitionReport | undefined): string {
   const item = report?.items.find((i) => path.resolve(i.image) === path.resolve(file));
@@ -24,14 +36,11 @@ export async function hover(
   subjectFile?: string,
 ): Promise<{ hover: Hover; start: number; end: number } | null> {
   // An image path under the cursor: its thumbnail and score.
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  const lineEnd = text.indexOf('\n', offset) < 0 ? text.length : text.indexOf('\n', offset);
-  const line = text.slice(lineStart, lineEnd);
-  for (const m of line.matchAll(IMAGE_PATH)) {
-    const start = lineStart + m.index!;
-    const end = start + m[0].length;
-    if (offset < start || offset > end || !subjectFile) continue;
-    const file = path.resolve(path.dirname(subjectFile), m[0]);
+  const under = tokenAt(text, offset);
+  if (under && subjectFile && IMAGE_EXTENSION.test(under.token)) {
+    const start = under.start;
+    const end = start + under.token.length;
+    const file = path.resolve(path.dirname(subjectFile), under.token);
     const thumb = await thumbnail(file, 96);
     const parts = [`**${path.basename(file)}**${scoreLine(file, recognition)}`];
     if (thumb) parts.push(`![${path.basename(file)}](${thumb})`);

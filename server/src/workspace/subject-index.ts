@@ -2,10 +2,13 @@
 // what is on disk.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSubject } from '../engine';
+import type { ParsedSubject } from '../engine';
 
 export class SubjectIndex {
   private readonly names = new Map<string, string>();
+
+  /** `parse` reads a subject file's text (off the message loop in the server). */
+  constructor(private readonly parse: (text: string) => Promise<Pick<ParsedSubject, 'value'>>) {}
 
   /** Scans folders for *.subject.yaml (skipping dot folders and node_modules, a few levels deep). */
   async scan(roots: string[], depth = 4): Promise<void> {
@@ -23,7 +26,7 @@ export class SubjectIndex {
         if (e.isDirectory()) await walk(p, d - 1);
         else if (e.isFile() && /\.subject\.ya?ml$/.test(e.name)) {
           try {
-            this.update(p, await readFile(p, 'utf8'));
+            await this.update(p, await readFile(p, 'utf8'));
           } catch {
             // unreadable files simply have no name
           }
@@ -34,11 +37,15 @@ export class SubjectIndex {
   }
 
   /** Records the file's name; true when it changed (other subjects' collision checks then change too). */
-  update(file: string, text: string): boolean {
+  async update(file: string, text: string): Promise<boolean> {
+    return this.setName(file, (await this.parse(text)).value?.name);
+  }
+
+  /** Records the name a parse found (undefined: none); true when it changed. */
+  setName(file: string, name: unknown): boolean {
     const key = path.resolve(file);
     const before = this.names.get(key);
-    const v = parseSubject(text).value;
-    if (v && typeof v.name === 'string') this.names.set(key, v.name);
+    if (typeof name === 'string') this.names.set(key, name);
     else this.names.delete(key);
     return before !== this.names.get(key);
   }

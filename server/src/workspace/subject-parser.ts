@@ -1,0 +1,94 @@
+// Parses subject files on a thread of its own (parse-worker-entry.ts). A parse in flight cannot be
+// stopped, so requests for one document are coalesced: while one runs, only the newest text waits, and
+// the versions in between are never parsed. A thread that takes too long is replaced.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { fromPortable, type PortableParse } from '../engine/subject/portable-parse';
+import type { ParsedSubject } from '../engine';
+
+/** A parse taking longer than this is abandoned: the thread is replaced and the text reported as too big. */
+const PARSE_TIMEOUT_MS = 20_000;
+
+function startParseWorker(): Worker {
+  const bundled = path.join(__dirname, 'parse-worker.js');
+  if (existsSync(bundled)) return new Worker(bundled);
+  const source = path.join(__dirname, 'parse-worker-entry.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
+}
+
+export class SubjectParser {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: { parse?: PortableParse; error?: string }) => void>();
+
+  /** Parses `text`; resolves null when a newer text for the same key superseded it before it ran. */
+  parse(text: string): Promise<ParsedSubject> {
+    const w = this.thread();
+    const id = this.nextId++;
+    return new Promise<ParsedSubject>((resolve) => {
+      const timer = setTimeout(() => {
+        this.restart();
+        resolve(tooSlow(text));
+      }, PARSE_TIMEOUT_MS);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r.parse ? fromPortable(text, r.parse) : failed(text, r.error ?? 'unknown error'));
+      });
+      w.postMessage({ id, text });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = startParseWorker();
+    w.unref();
+    w.on('message', (m: { id: number; parse?: PortableParse; error?: string }) => {
+      const done = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      done?.(m);
+    });
+    const fail = (why: string): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      for (const [id, done] of this.waiting) {
+        this.waiting.delete(id);
+        done({ error: why });
+      }
+    };
+    w.on('error', (e) => fail(`the parser crashed: ${e.message}`));
+    w.on('exit', (code) => fail(`the parser exited (${code})`));
+    this.worker = w;
+    return w;
+  }
+
+  private restart(): void {
+    const w = this.worker;
+    this.worker = null;
+    for (const [id, done] of this.waiting) {
+      this.waiting.delete(id);
+      done({ error: 'superseded' });
+    }
+    void w?.terminate();
+  }
+}
+
+function failed(text: string, why: string): ParsedSubject {
+  return fromPortable(text, {
+    value: null,
+    diagnostics: [
+      { start: 0, end: Math.min(1, text.length), severity: 'error', message: `YAML: ${why}`, field: '', code: 'parse-failed' },
+    ],
+    ranges: {},
+  });
+}
+
+function tooSlow(text: string): ParsedSubject {
+  return failed(text, `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (${text.length} characters); the file is too big to check`);
+}
