@@ -7,6 +7,7 @@ import path from 'node:path';
 import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { randomInstance } from '../server/src/engine/toyworld/world';
 import { writeSubjectWorkspace } from '../server/src/engine/toyworld/workspace';
+import { parseSubject } from '../server/src/engine/subject/subject-file';
 import { Rng } from '../server/src/engine/util/rng';
 import { LspClient } from '../test/helpers/lsp-client';
 import { table } from './timing';
@@ -33,6 +34,17 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
  * Hover and completion latency over stdio, first with nothing running, then while the server trains a
  * subject on the embedded default model (in its worker thread): the editor must stay responsive.
  */
+/** parseSubject on files of 5k, 50k and 500k unknown keys (the editor and the CLI both start with it). */
+function hugeFileTimes(): { parse_ms_5000_keys: number; parse_ms_50000_keys: number; parse_ms_500000_keys: number } {
+  const time = (n: number): number => {
+    const text = `name: bo\ncategory: pet\nimages:\n  train: photos\n${Array.from({ length: n }, (_, i) => `k${i}: v\n`).join('')}`;
+    const t0 = performance.now();
+    parseSubject(text);
+    return Math.round(performance.now() - t0);
+  };
+  return { parse_ms_5000_keys: time(5000), parse_ms_50000_keys: time(50_000), parse_ms_500000_keys: time(500_000) };
+}
+
 interface Responsiveness {
   idle_request_ms_p50: number;
   idle_request_ms_p95: number;
@@ -129,11 +141,13 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
     const first = (performance.now() - t0) / 1000;
 
     const busy = await responsivenessWhileTraining(ws);
+    const sizes = hugeFileTimes();
     const result = {
       edit_latency_ms_median: Math.round(percentile(latencies, 50) * 10) / 10,
       edit_latency_ms_p95: Math.round(percentile(latencies, 95) * 10) / 10,
       first_validation_1000_images_s: Math.round(first * 100) / 100,
       ...busy,
+      ...sizes,
     };
     if (!json) {
       process.stdout.write(
@@ -143,6 +157,10 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
             `median ${result.edit_latency_ms_median} ms, p95 ${result.edit_latency_ms_p95} ms (20 photos, warm cache, ${latencies.length} edits)`,
           ],
           ['first validation', `${result.first_validation_1000_images_s} s for a folder of 1,000 photos`],
+          [
+            'parse a subject file of many keys',
+            `5k keys ${result.parse_ms_5000_keys} ms, 50k ${result.parse_ms_50000_keys} ms, 500k ${result.parse_ms_500000_keys} ms (target ≤ 2,000 ms, linear)`,
+          ],
           [
             'hover + completion, idle',
             `p50 ${result.idle_request_ms_p50} ms, p95 ${result.idle_request_ms_p95} ms (${result.idle_requests} requests)`,

@@ -122,3 +122,27 @@ describe('parseSubject', () => {
     assert.match(ds[MAX_DIAGNOSTICS]!.message, /^4900 more problem\(s\) in this file are not shown/);
   });
 });
+
+describe('parseSubject on files far larger than a subject file', () => {
+  it('500,000 keys: each unknown key at its line, capped with a count, the known fields still checked', () => {
+    const head = 'name: bo\ncategory: vase\nimages:\n  train: photos\n';
+    const text = head + Array.from({ length: 500_000 }, (_, i) => `k${i}: v\n`).join('');
+    const p = parseSubject(text);
+    assert.ok(p.diagnostics.length <= MAX_DIAGNOSTICS + 1);
+    const k0 = p.diagnostics.find((d) => d.message.startsWith('k0: unknown field'))!;
+    assert.deepEqual(lineColumn(p, k0.start), { line: 5, column: 1 });
+    // The known fields went through the schema as usual, at their own position.
+    const category = p.diagnostics.find((d) => d.message.startsWith('category: must be one of'))!;
+    assert.deepEqual(lineColumn(p, category.start), { line: 2, column: 11 });
+    assert.match(p.diagnostics.at(-1)!.message, /^500000 unknown fields in all; the first \d+ are shown$/);
+    assert.equal(p.value?.name, 'bo');
+    assert.deepEqual(lineColumn(p, p.rangeOf(['images', 'train']).start), { line: 4, column: 10 });
+  });
+
+  it('a large file of the right fields only (one huge description) is parsed whole, positions exact', () => {
+    const text = `name: bo\ncategory: pet\ndescription: ${'x'.repeat(400_000)}\nimages:\n  train: photos\ntraining:\n  epochs: many\n`;
+    const p = parseSubject(text);
+    const epochs = p.diagnostics.find((d) => d.message.startsWith('training.epochs'))!;
+    assert.deepEqual(lineColumn(p, epochs.start), { line: 7, column: 11 });
+  });
+});

@@ -13,6 +13,7 @@ import {
   type Pair,
 } from 'yaml';
 import schema from '../../../../schemas/subject.schema.json';
+import { LARGE_FILE, parseLarge } from './large-file';
 
 export type Severity = 'error' | 'warning' | 'information';
 
@@ -64,6 +65,13 @@ export const MAX_DIAGNOSTICS = 100;
 export const MAX_NESTING = 64;
 
 export function parseSubject(text: string): ParsedSubject {
+  if (text.length > LARGE_FILE && deepNesting(text, MAX_NESTING) === null)
+    return parseLarge(text, parseWhole, MAX_DIAGNOSTICS);
+  return parseWhole(text);
+}
+
+/** The YAML parser over the whole text (parseSubject sends only small files, or a large one's known fields). */
+function parseWhole(text: string): ParsedSubject {
   const lineCounter = new LineCounter();
   const deep = deepNesting(text, MAX_NESTING);
   if (deep !== null) {
