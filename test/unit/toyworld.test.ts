@@ -258,3 +258,20 @@ describe('yollava toyworld subject', () => {
     assert.equal(validate.status, 0, validate.stdout + validate.stderr);
   });
 });
+
+describe('rankAuc (two-way skills scored without their bias)', () => {
+  it('is 1 for a perfect ranking, 0.5 for none, and ignores a constant shift', async () => {
+    const { rankAuc } = await import('../../server/src/engine/toyworld/skill-eval');
+    const ranked = [
+      { m: -3, positive: true },
+      { m: -2, positive: true },
+      { m: -5, positive: false },
+      { m: -4, positive: false },
+    ];
+    // Always "No" (every margin negative), yet a perfect ranking.
+    assert.equal(rankAuc(ranked), 1);
+    assert.equal(rankAuc(ranked.map((x) => ({ ...x, m: 0 }))), 0.5);
+    assert.equal(rankAuc(ranked.map((x) => ({ ...x, positive: !x.positive }))), 0);
+    assert.equal(rankAuc([{ m: 1, positive: true }]), undefined);
+  });
+});

@@ -12,7 +12,23 @@ import { Rng } from '../util/rng';
 import { makeBatch, randomNameRows, type PretrainEncoder } from './pretrain-batch';
 import { SKILLS, skillSample, type Skill, type SkillSample } from './skills';
 
-export type SkillScores = Partial<Record<Skill, { accuracy: number; n: number }>>;
+/**
+ * accuracy: as the model answers. auc (two-way skills): how well logit(first) − logit(second) of the two
+ * answers (alphabetical: "No"/"Yes", "A"/"B") ranks the samples whose answer is the first, whatever the
+ * bias: 0.5 is no signal. A model that always says "No" has chance accuracy but may still rank, and a
+ * calibrated threshold (as recognition uses) recovers what it ranks.
+ */
+export type SkillScores = Partial<Record<Skill, { accuracy: number; n: number; auc?: number }>>;
+
+/** P(a positive's margin > a negative's), ties counting half. */
+export function rankAuc(margins: { m: number; positive: boolean }[]): number | undefined {
+  const pos = margins.filter((x) => x.positive).map((x) => x.m);
+  const neg = margins.filter((x) => !x.positive).map((x) => x.m);
+  if (!pos.length || !neg.length) return undefined;
+  let wins = 0;
+  for (const p of pos) for (const n of neg) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (pos.length * neg.length);
+}
 
 /** The held-out stream's seed: pretraining draws from stepRng(seed, step), never from this one. */
 const HELD_OUT_SEED = 0x5eed_0ff;
@@ -39,6 +55,7 @@ export async function evaluateSkills(
     for (const [k, skill] of (opts.skills ?? SKILLS).entries()) {
       const rng = new Rng(HELD_OUT_SEED + 7919 * k);
       let correct = 0;
+      const margins: { m: number; positive: boolean }[] = [];
       for (let done = 0; done < per; done += bs) {
         const samples: SkillSample[] = Array.from({ length: Math.min(bs, per - done) }, () =>
           skillSample(skill, rng),
@@ -56,6 +73,11 @@ export async function evaluateSkills(
             const row = span.start * V;
             const [right, wrong] = s.contrast.map((w) => enc.tokenizer.idOf(w)!);
             if (logits[row + right!]! > logits[row + wrong!]!) correct++;
+            const [first, second] = [...s.contrast].sort();
+            margins.push({
+              m: logits[row + enc.tokenizer.idOf(first!)!]! - logits[row + enc.tokenizer.idOf(second!)!]!,
+              positive: s.contrast[0] === first,
+            });
             return;
           }
           let ok = true;
@@ -68,7 +90,7 @@ export async function evaluateSkills(
           if (ok) correct++;
         });
       }
-      scores[skill] = { accuracy: correct / per, n: per };
+      scores[skill] = { accuracy: correct / per, n: per, auc: rankAuc(margins) };
     }
   } finally {
     await session.release();

@@ -134,6 +134,14 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '- With that fixed, lr 6e-4 and the curriculum, the joint run still sat at chance on every yes/no skill after 3,000 steps (attribute answers 0.22): a ViT trained from scratch only through the language model learns too slowly from the ~25 photos a joint step sees. Trained alone with probes, 48 photos a step at a fraction of the cost, it reached 0.74 colour and 0.82 position accuracy in 300 steps. Hence the vision stage.',
     '- On a fixed batch of 16 photos and the question "What color is the dog?", lr 2e-3 could not memorize the answers (the loss bounced between 0.1 and 0.4 for 300 steps), while 5e-4 reached 0.02. A colour question alone, on fresh photos at 5e-4, reached 0.73 held-out accuracy in 500 steps; five mixed attribute questions had not left chance after 1,200. Hence lr 6e-4 and the grounding-first curriculum.',
     '',
+    '## What this model cannot do yet, and what was tried',
+    '',
+    'Every two-way skill (presence, name + description, reference images, two-option QA) answers one way whatever the input. It is not a bias that a threshold could correct: the ranking of logit(Yes) − logit(No) carries no signal either (AUC on 200 held-out samples: presence 0.48, name + description 0.46, reference 0.47, two-option 0.43; 0.5 is none). The model reads images (count 0.87, colour and kind answers well above chance) and copies from a description (0.80), but it never learned to compare what a question names with what an image shows. Continuations from this model, each from `--from samples/models/toy-llava` (flags of `npm run pretrain`):',
+    '- 2,200 steps with a curriculum of 25 % presence, 25 % attribute, 15 % two-option QA (`--curriculum`): presence stayed at 0.48–0.52, two-option QA at 0.38/0.63 (one answer always).',
+    '- 1,000 steps with the vision tower frozen and lr 2e-3 on the rest (`--freeze vision. --lr 2e-3`): the same, and the skills left out of its mixture decayed.',
+    '- 3,400 steps with tied input and output embeddings (`--tie`), so that the word a question names and the word an answer would give share one direction: the same (AUC 0.43–0.51).',
+    'Small transformers are known to learn such comparisons only after long plateaus; this machine gives about 10,000 steps an hour. What to try next: much longer runs, a larger batch, and a mixture that introduces comparison only once attribute answers pass about 0.7.',
+    '',
   );
   lines.push(
     '## Loss curve',
