@@ -17,7 +17,11 @@ if (!existsSync(path.join(root, 'dist', 'server.js'))) spawnSync('npm', ['run', 
 const EDITS = Number(process.env['YOLLAVA_FUZZ_EDITS'] ?? 10_000);
 /** Resident memory the server may reach during the run. */
 const RSS_BOUND_MB = 600;
-const HOVER_P95_BOUND_MS = 100;
+/**
+ * The target is 100 ms (measured here: 31 ms). The test allows a noisy machine five times that, which still
+ * catches the regressions seen so far (a quadratic regex on huge lines gave 957 ms).
+ */
+const HOVER_P95_BOUND_MS = 500;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
