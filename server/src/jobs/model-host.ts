@@ -9,6 +9,8 @@ export interface ModelHostOptions {
   idleMs?: number;
   /** Let an idle model go when free memory falls below this many bytes (default 1 GiB). */
   minFreeBytes?: number;
+  /** How often free memory is looked at (default 30 s). */
+  memoryCheckMs?: number;
   log?: (line: string) => void;
 }
 
@@ -21,7 +23,7 @@ export class ModelHost {
     this.memoryTimer = setInterval(() => {
       if (this.worker.alive && !this.worker.busy && os.freemem() < (opts.minFreeBytes ?? 2 ** 30))
         void this.evict('memory is short');
-    }, 30_000);
+    }, opts.memoryCheckMs ?? 30_000);
     this.memoryTimer.unref();
   }
 
