@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { setupTools, startWorkbench, waitUntil, type Workbench } from '../helpers/code-server';
@@ -159,6 +160,28 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     assert.equal(await f.locator('.msg.you').last().innerText(), hostile);
     assert.equal(await f.locator('#log img, #log script').count(), 0);
     assert.equal(await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+
+    // A photo dropped on the panel (as the Explorer drops a file) becomes the image to ask about.
+    const testDir = path.join(wb.workspace, 'bo', 'photos', 'test');
+    const photo = path.join(testDir, readdirSync(testDir).sort()[0]!);
+    await f.locator('#drop').evaluate((el, uri) => {
+      const g = globalThis as unknown as {
+        DataTransfer: new () => { setData(type: string, value: string): void };
+        DragEvent: new (type: string, init: object) => unknown;
+      };
+      const dt = new g.DataTransfer();
+      dt.setData('text/uri-list', uri);
+      (el as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(
+        new g.DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+      );
+    }, pathToFileURL(photo).toString());
+    await waitUntil('the dropped photo in the panel', async () => (await f.locator('#drop img').count()) === 1, 30_000);
+    assert.match(await f.locator('#drop').innerText(), new RegExp(`asking about ${path.basename(photo)}`));
+    await f.locator('#question').fill('Is <bo> in this photo?');
+    await f.locator('#send').click();
+    await waitUntil('the answer about the photo', async () => (await f.locator('.msg.answer').count()) === 3 && (await f.locator('#stop').isDisabled()), 120_000);
+    assert.ok((await f.locator('.msg.answer').last().innerText()).trim().length > 0);
+    await page.screenshot({ path: path.join(shots, '7b-chat-dropped-photo.png') });
   });
 
   it('the recognition preview ranks photos by score with the threshold, and the Explorer marks them', async () => {
@@ -216,8 +239,6 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Enter');
     await page.keyboard.type('extra:');
-    // ':' triggers completion: close the list so that Enter makes a new line.
-    await page.keyboard.press('Escape');
     await page.keyboard.press('Enter');
     await page.keyboard.type('zz');
     await page.screenshot({ path: path.join(shots, '10-enter-indents.png') });

@@ -75,6 +75,8 @@ export async function startWorkbench(tools: string, vsix: string, sampleDir: str
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'editor.quickSuggestions': { other: false },
+      // Typing ':' would open completion, and a late popup takes the Enter a test types next.
+      'editor.suggestOnTriggerCharacters': false,
     }),
   );
   const codeServer = path.join(tools, 'node_modules', '.bin', 'code-server');
