@@ -3,7 +3,7 @@
 // diagnostic there, and only the lines of the known fields go to the YAML parser. A real subject file
 // has a dozen lines, so nothing it could say is lost; a hostile one costs linear time.
 import schema from '../../../../schemas/subject.schema.json';
-import { LineCounter } from 'yaml';
+import { lineCounterFor } from './line-counter';
 import type { ParsedSubject, SubjectDiagnostic } from './subject-file';
 
 /** Files longer than this (in characters) take the line-by-line path. */
@@ -45,14 +45,18 @@ function distance(a: string, b: string): number {
 }
 
 /** Parses a large file through `parseSmall` on its known fields only; diagnostics keep their positions. */
-export function parseLarge(text: string, parseSmall: (t: string) => ParsedSubject, maxDiagnostics: number): ParsedSubject {
+export function parseLarge(
+  text: string,
+  parseSmall: (t: string) => ParsedSubject,
+  maxDiagnostics: number,
+): ParsedSubject {
   const kept: Kept[] = [];
   const extra: SubjectDiagnostic[] = [];
   let unknown = 0;
   const seen = new Set<string>();
   let keep = false;
   let reducedLength = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     const nl = text.indexOf('\n', start);
     const end = nl < 0 ? text.length : nl;
     const first = text.charCodeAt(start);
@@ -141,15 +145,6 @@ export function parseLarge(text: string, parseSmall: (t: string) => ParsedSubjec
     value: small.value,
     diagnostics: shown,
     rangeOf: (path, part) => mapRange(small.rangeOf(path, part)),
-    lineCounter: lineCounterOf(text),
+    lineCounter: lineCounterFor(text),
   };
-}
-
-
-
-function lineCounterOf(text: string): LineCounter {
-  const lc = new LineCounter();
-  lc.addNewLine(0);
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
-  return lc;
 }

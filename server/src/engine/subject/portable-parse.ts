@@ -2,7 +2,7 @@
 // parses off its message loop) and the result crosses over by structured clone. The ranges of every
 // field the schema knows, and of their list items, are looked up once on the parsing side; a path that
 // is not in the table gets the range of its nearest ancestor that is, as the parser's own lookup does.
-import { LineCounter } from 'yaml';
+import { lineCounterFor } from './line-counter';
 import schema from '../../../../schemas/subject.schema.json';
 import { parseSubject, type ParsedSubject, type SubjectDiagnostic, type SubjectFile } from './subject-file';
 
@@ -51,9 +51,7 @@ export function toPortable(parsed: ParsedSubject): PortableParse {
 }
 
 export function fromPortable(text: string, p: PortableParse): ParsedSubject {
-  const lineCounter = new LineCounter();
-  lineCounter.addNewLine(0);
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  const lineCounter = lineCounterFor(text);
   return {
     text,
     value: p.value,

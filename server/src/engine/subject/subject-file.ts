@@ -14,6 +14,7 @@ import {
 } from 'yaml';
 import schema from '../../../../schemas/subject.schema.json';
 import { LARGE_FILE, parseLarge } from './large-file';
+import { lineCounterFor } from './line-counter';
 
 export type Severity = 'error' | 'warning' | 'information';
 
@@ -76,8 +77,6 @@ function parseWhole(text: string): ParsedSubject {
   const deep = deepNesting(text, MAX_NESTING);
   if (deep !== null) {
     // Too deep to hand to the parser: report where, without parsing.
-    lineCounter.addNewLine(0);
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
     const diagnostics: SubjectDiagnostic[] = [
       {
         start: deep,
@@ -88,7 +87,13 @@ function parseWhole(text: string): ParsedSubject {
         code: 'too-deep',
       },
     ];
-    return { text, value: null, diagnostics, rangeOf: () => ({ start: 0, end: 0 }), lineCounter };
+    return {
+      text,
+      value: null,
+      diagnostics,
+      rangeOf: () => ({ start: 0, end: 0 }),
+      lineCounter: lineCounterFor(text),
+    };
   }
   // Duplicate keys are found below in one pass: the parser's own check is quadratic in the keys of a map.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });

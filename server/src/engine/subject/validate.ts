@@ -44,7 +44,11 @@ export async function validateSubject(
 export function imageLabels(summary: DatasetSummary): Map<string, 'positive' | 'negative'> {
   const labels = new Map<string, 'positive' | 'negative'>();
   for (const [field, files] of summary.images) {
-    const label = field.startsWith('images.') ? 'positive' : field.startsWith('negatives.') ? 'negative' : null;
+    const label = field.startsWith('images.')
+      ? 'positive'
+      : field.startsWith('negatives.')
+        ? 'negative'
+        : null;
     if (label) for (const f of files) labels.set(f, label);
   }
   return labels;
