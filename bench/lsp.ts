@@ -35,14 +35,22 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
  * subject on the embedded default model (in its worker thread): the editor must stay responsive.
  */
 /** parseSubject on files of 5k, 50k and 500k unknown keys (the editor and the CLI both start with it). */
-function hugeFileTimes(): { parse_ms_5000_keys: number; parse_ms_50000_keys: number; parse_ms_500000_keys: number } {
+function hugeFileTimes(): {
+  parse_ms_5000_keys: number;
+  parse_ms_50000_keys: number;
+  parse_ms_500000_keys: number;
+} {
   const time = (n: number): number => {
     const text = `name: bo\ncategory: pet\nimages:\n  train: photos\n${Array.from({ length: n }, (_, i) => `k${i}: v\n`).join('')}`;
     const t0 = performance.now();
     parseSubject(text);
     return Math.round(performance.now() - t0);
   };
-  return { parse_ms_5000_keys: time(5000), parse_ms_50000_keys: time(50_000), parse_ms_500000_keys: time(500_000) };
+  return {
+    parse_ms_5000_keys: time(5000),
+    parse_ms_50000_keys: time(50_000),
+    parse_ms_500000_keys: time(500_000),
+  };
 }
 
 interface Responsiveness {
@@ -79,9 +87,15 @@ async function responsivenessWhileTraining(ws: string): Promise<Responsiveness> 
       for (let i = 0; performance.now() < end; i++) {
         const t0 = performance.now();
         if (i % 2)
-          await client.request('textDocument/hover', { textDocument: { uri }, position: { line: keyLine, character: 2 } });
+          await client.request('textDocument/hover', {
+            textDocument: { uri },
+            position: { line: keyLine, character: 2 },
+          });
         else
-          await client.request('textDocument/completion', { textDocument: { uri }, position: { line: lines.length - 1, character: 0 } });
+          await client.request('textDocument/completion', {
+            textDocument: { uri },
+            position: { line: lines.length - 1, character: 0 },
+          });
         out.push(performance.now() - t0);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -89,10 +103,12 @@ async function responsivenessWhileTraining(ws: string): Promise<Responsiveness> 
     };
     const idle = await sample(3000);
     const training = client.request('yollava/train', { uri }).catch(() => undefined);
-    await client.until('the training steps', () =>
-      client
-        .received<{ kind: string; run?: { phase: string } }>('yollava/jobState')
-        .some((s) => s.kind === 'train' && s.run?.phase === 'train'),
+    await client.until(
+      'the training steps',
+      () =>
+        client
+          .received<{ kind: string; run?: { phase: string } }>('yollava/jobState')
+          .some((s) => s.kind === 'train' && s.run?.phase === 'train'),
       300_000,
     );
     const busy = await sample(10_000);

@@ -30,7 +30,12 @@ export class JobNotifications {
     let end!: () => void;
     let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
     let pending: { message: string; percent: number } | undefined;
-    const name = p.run?.name ?? vscode.Uri.parse(p.uri).path.split('/').pop()!.replace(/\.subject\.ya?ml$/, '');
+    const name =
+      p.run?.name ??
+      vscode.Uri.parse(p.uri)
+        .path.split('/')
+        .pop()!
+        .replace(/\.subject\.ya?ml$/, '');
     const shown: Shown = {
       report: (message, percent) => {
         if (!progress) {

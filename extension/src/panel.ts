@@ -112,10 +112,18 @@ export class Panels implements vscode.Disposable {
   private async receive(p: OpenPanel, m: PanelToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        p.post({ type: 'init', mode: p.mode, subject: path.basename(vscode.Uri.parse(p.uri).fsPath), name: subjectName(p.uri) });
+        p.post({
+          type: 'init',
+          mode: p.mode,
+          subject: path.basename(vscode.Uri.parse(p.uri).fsPath),
+          name: subjectName(p.uri),
+        });
         if (p.mode === 'recognition') await this.recognize(p, undefined);
         if (p.mode === 'training')
-          p.post({ type: 'training', run: await this.client().sendRequest<TrainingRun | null>(TrainingRunRequest, { uri: p.uri }) });
+          p.post({
+            type: 'training',
+            run: await this.client().sendRequest<TrainingRun | null>(TrainingRunRequest, { uri: p.uri }),
+          });
         return;
       case 'ask':
         return this.ask(p, m.text);
@@ -141,7 +149,10 @@ export class Panels implements vscode.Disposable {
           if (!match) throw new Error('the dropped file is not a PNG, JPEG, WebP, GIF or BMP image');
           const dir = this.droppedDir().fsPath;
           mkdirSync(dir, { recursive: true });
-          const file = path.join(dir, `${Date.now()}-${path.basename(m.name ?? 'image').replace(/[^\w.-]/g, '_')}`);
+          const file = path.join(
+            dir,
+            `${Date.now()}-${path.basename(m.name ?? 'image').replace(/[^\w.-]/g, '_')}`,
+          );
           writeFileSync(file, Buffer.from(match[2]!, 'base64'));
           this.setImage(p, file);
         }
@@ -167,7 +178,11 @@ export class Panels implements vscode.Disposable {
 
   private setImage(p: OpenPanel, file: string): void {
     p.image = file;
-    p.post({ type: 'image', name: path.basename(file), src: p.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() });
+    p.post({
+      type: 'image',
+      name: path.basename(file),
+      src: p.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(),
+    });
   }
 
   private async ask(p: OpenPanel, question: string): Promise<void> {
@@ -209,7 +224,15 @@ export class Panels implements vscode.Disposable {
         this.client().sendRequest<RecognitionReport>(
           RecognizeRequest,
           // Several folders may be given, separated by commas.
-          { uri: p.uri, targets: folder ? folder.split(',').map((f) => f.trim()).filter(Boolean) : undefined },
+          {
+            uri: p.uri,
+            targets: folder
+              ? folder
+                  .split(',')
+                  .map((f) => f.trim())
+                  .filter(Boolean)
+              : undefined,
+          },
           token,
         ),
     );

@@ -27,7 +27,11 @@ const status = el('div', { id: 'status', className: 'note' });
 // ─── Chat ────────────────────────────────────────────────────────────────────────────────────────────
 const log = el('div', { id: 'log' });
 const answers = new Map<string, HTMLElement>();
-const input = el('input', { id: 'question', type: 'text', placeholder: 'Ask about your subject, e.g. what color is <bo>?' });
+const input = el('input', {
+  id: 'question',
+  type: 'text',
+  placeholder: 'Ask about your subject, e.g. what color is <bo>?',
+});
 const send = el('button', { id: 'send', textContent: 'Ask' });
 const stop = el('button', { id: 'stop', textContent: 'Stop', disabled: true });
 const clear = el('button', { id: 'clear', textContent: 'New conversation' });
@@ -58,7 +62,8 @@ function setupChat(): void {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    const uri = e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('application/vnd.code.uri-list');
+    const uri =
+      e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('application/vnd.code.uri-list');
     if (uri) {
       vscode.postMessage({ type: 'dropImage', uri });
       return;
@@ -66,7 +71,8 @@ function setupChat(): void {
     const file = e.dataTransfer?.files[0];
     if (!file) return;
     const reader = new FileReader();
-    reader.onload = () => vscode.postMessage({ type: 'dropImage', name: file.name, dataUrl: String(reader.result) });
+    reader.onload = () =>
+      vscode.postMessage({ type: 'dropImage', name: file.name, dataUrl: String(reader.result) });
     reader.readAsDataURL(file);
   });
   app.append(log, el('div', { className: 'row' }, input, send, stop, clear), drop, status);
@@ -77,7 +83,11 @@ const grid = el('div', { className: 'grid', id: 'grid' });
 const summary = el('div', { id: 'summary' });
 
 function setupRecognition(): void {
-  const folder = el('input', { id: 'folder', type: 'text', placeholder: 'folders of photos, comma-separated (default: the test photos)' });
+  const folder = el('input', {
+    id: 'folder',
+    type: 'text',
+    placeholder: 'folders of photos, comma-separated (default: the test photos)',
+  });
   const run = el('button', { id: 'run', textContent: 'Score' });
   const choose = el('button', { id: 'choose', textContent: 'Choose folder…' });
   run.addEventListener('click', () => vscode.postMessage({ type: 'recognize', folder: folder.value }));
@@ -109,12 +119,17 @@ function showRecognition(m: Extract<HostToPanel, { type: 'recognition' }>): void
   let marked = false;
   for (const i of report.items) {
     if (!marked && i.score <= report.threshold) {
-      tiles.push(el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }));
+      tiles.push(
+        el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }),
+      );
       marked = true;
     }
     tiles.push(tile(i));
   }
-  if (!marked) tiles.push(el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }));
+  if (!marked)
+    tiles.push(
+      el('div', { className: 'threshold', textContent: `threshold ${report.threshold.toFixed(2)}` }),
+    );
   grid.replaceChildren(...tiles);
   const labelled = report.items.filter((i) => i.label);
   const wrong = labelled.filter((i) => i.wrong).length;
@@ -133,7 +148,13 @@ function svg(tag: string, attrs: Record<string, string | number>, text?: string)
   return e;
 }
 
-function chart(id: string, title: string, points: { x: number; y: number }[], yMax: number, cls = ''): SVGElement {
+function chart(
+  id: string,
+  title: string,
+  points: { x: number; y: number }[],
+  yMax: number,
+  cls = '',
+): SVGElement {
   const W = 360;
   const H = 140;
   const pad = 28;
@@ -147,7 +168,12 @@ function chart(id: string, title: string, points: { x: number; y: number }[], yM
     const xMax = Math.max(...points.map((p) => p.x), 1);
     const sx = (x: number): number => pad + ((W - pad - 8) * x) / xMax;
     const sy = (y: number): number => H - pad - ((H - pad - 20) * Math.min(y, yMax)) / yMax;
-    root.append(svg('polyline', { class: cls, points: points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ') }));
+    root.append(
+      svg('polyline', {
+        class: cls,
+        points: points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
+      }),
+    );
     root.append(svg('text', { x: W - 40, y: H - 10 }, String(xMax)));
   }
   return root;
@@ -155,17 +181,38 @@ function chart(id: string, title: string, points: { x: number; y: number }[], yM
 
 function showTraining(run: TrainingRun | null): void {
   if (!run) {
-    dash.replaceChildren(el('div', { className: 'note', textContent: 'No training run yet in this session: save the subject file, or run yollava: Train.' }));
+    dash.replaceChildren(
+      el('div', {
+        className: 'note',
+        textContent: 'No training run yet in this session: save the subject file, or run yollava: Train.',
+      }),
+    );
     return;
   }
   const last = run.losses[run.losses.length - 1];
   const head = `${run.state === 'running' ? `training ${Math.floor(run.percent)}%` : run.state}${last ? ` · loss ${last.loss.toFixed(3)}` : ''}${run.state === 'running' && run.etaSeconds !== undefined ? ` · ETA ${Math.ceil(run.etaSeconds)} s` : ''}`;
-  const rows = run.epochs.map((e) => `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, training recognition ${e.recognition.toFixed(3)}`);
+  const rows = run.epochs.map(
+    (e) => `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, training recognition ${e.recognition.toFixed(3)}`,
+  );
   dash.replaceChildren(
     el('div', { id: 'run-state', textContent: head }),
-    el('div', { className: 'note', textContent: `started ${new Date(run.startedAt).toLocaleTimeString()}${run.finishedAt ? `, ended ${new Date(run.finishedAt).toLocaleTimeString()}` : ''}${run.error ? ` — ${run.error}` : ''}` }),
-    chart('loss-chart', 'loss per step', run.losses.map((l) => ({ x: l.step, y: l.loss })), Math.max(0.5, ...run.losses.map((l) => l.loss))),
-    chart('recognition-chart', 'training recognition per epoch', run.epochs.map((e) => ({ x: e.epoch, y: e.recognition })), 1, 'rec'),
+    el('div', {
+      className: 'note',
+      textContent: `started ${new Date(run.startedAt).toLocaleTimeString()}${run.finishedAt ? `, ended ${new Date(run.finishedAt).toLocaleTimeString()}` : ''}${run.error ? ` — ${run.error}` : ''}`,
+    }),
+    chart(
+      'loss-chart',
+      'loss per step',
+      run.losses.map((l) => ({ x: l.step, y: l.loss })),
+      Math.max(0.5, ...run.losses.map((l) => l.loss)),
+    ),
+    chart(
+      'recognition-chart',
+      'training recognition per epoch',
+      run.epochs.map((e) => ({ x: e.epoch, y: e.recognition })),
+      1,
+      'rec',
+    ),
     el('div', { id: 'epochs' }, ...rows.map((r) => el('div', { textContent: r }))),
   );
 }
@@ -202,7 +249,15 @@ window.addEventListener('message', (e: MessageEvent<HostToPanel>) => {
       break;
     }
     case 'image':
-      drop.replaceChildren(el('img', { src: m.src, alt: m.name }), `asking about ${m.name} `, el('button', { id: 'remove-image', textContent: 'Remove', onclick: () => vscode.postMessage({ type: 'removeImage' }) }));
+      drop.replaceChildren(
+        el('img', { src: m.src, alt: m.name }),
+        `asking about ${m.name} `,
+        el('button', {
+          id: 'remove-image',
+          textContent: 'Remove',
+          onclick: () => vscode.postMessage({ type: 'removeImage' }),
+        }),
+      );
       break;
     case 'imageCleared':
       drop.replaceChildren('Drop a photo here (Shift+drag from the Explorer) or ', pick);

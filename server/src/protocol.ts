@@ -205,6 +205,10 @@ export type HostToPanel =
   | { type: 'image'; name: string; src: string }
   | { type: 'imageCleared' }
   | { type: 'busy'; text: string }
-  | { type: 'recognition'; report: RecognitionReport & { items: (RecognitionItem & { src: string })[] }; folder: string }
+  | {
+      type: 'recognition';
+      report: RecognitionReport & { items: (RecognitionItem & { src: string })[] };
+      folder: string;
+    }
   | { type: 'training'; run: TrainingRun | null }
   | { type: 'error'; text: string };

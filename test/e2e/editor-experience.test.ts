@@ -20,21 +20,27 @@ async function command(page: Page, title: string): Promise<void> {
   await page.waitForSelector('.quick-input-widget input');
   await page.keyboard.type(title);
   await waitUntil(`"${title}" in the palette`, async () =>
-    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(title.split(': ').pop()!),
+    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
+      title.split(': ').pop()!,
+    ),
   );
   await page.keyboard.press('Enter');
 }
 
 /** The webview whose document has `selector` (each panel is an iframe in an iframe). */
 async function webview(page: Page, selector: string): Promise<FrameLocator> {
-  return waitUntil(`a webview with ${selector}`, async () => {
-    const n = await page.locator('iframe.webview.ready').count();
-    for (let i = 0; i < n; i++) {
-      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-      if (await f.locator(selector).count()) return f;
-    }
-    return null;
-  }, 60_000);
+  return waitUntil(
+    `a webview with ${selector}`,
+    async () => {
+      const n = await page.locator('iframe.webview.ready').count();
+      for (let i = 0; i < n; i++) {
+        const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+        if (await f.locator(selector).count()) return f;
+      }
+      return null;
+    },
+    60_000,
+  );
 }
 
 /** Closes whatever is open (widgets, editors, panels) and shows the subject file in one editor. */
@@ -46,7 +52,9 @@ async function openSubject(page: Page): Promise<void> {
   await page.waitForSelector('.quick-input-widget input');
   await page.keyboard.type('bo.subject.yaml');
   await waitUntil('the file in quick open', async () =>
-    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes('bo.subject.yaml'),
+    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
+      'bo.subject.yaml',
+    ),
   );
   await page.keyboard.press('Enter');
   await waitUntil('the subject in the editor', async () =>
@@ -91,7 +99,13 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     rmSync(path.join(wb.workspace, 'bo', '.yollava'), { recursive: true, force: true });
     // A negative whose file name is HTML: it must show as text in the preview.
     const negatives = path.join(wb.workspace, 'bo', 'negatives');
-    copyFileSync(path.join(negatives, readdirSync(negatives).find((f) => f.endsWith('.png'))!), path.join(negatives, XSS_NAME));
+    copyFileSync(
+      path.join(
+        negatives,
+        readdirSync(negatives).find((f) => f.endsWith('.png'))!,
+      ),
+      path.join(negatives, XSS_NAME),
+    );
   });
   after(async () => {
     await wb?.close();
@@ -99,9 +113,12 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
 
   it('saving trains once per burst of saves, with percent and loss, and the CodeLens updates in place', async () => {
     await openSubject(page);
-    await waitUntil('the CodeLens', async () =>
-      (await page.locator('.codelens-decoration').allInnerTexts()).join(' ').includes('not trained yet'),
-    90_000);
+    await waitUntil(
+      'the CodeLens',
+      async () =>
+        (await page.locator('.codelens-decoration').allInnerTexts()).join(' ').includes('not trained yet'),
+      90_000,
+    );
     await page.locator('.monaco-editor .view-lines').click();
     await page.keyboard.press('Control+End');
     for (const key of ['x', 'y', 'Backspace']) {
@@ -117,7 +134,10 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     assert.match(seen, /training \d+% · loss/);
     await waitUntil(
       'the CodeLens to show the result',
-      async () => /recognition \d\.\d\d · trained just now/.test((await page.locator('.codelens-decoration').allInnerTexts()).join(' ')),
+      async () =>
+        /recognition \d\.\d\d · trained just now/.test(
+          (await page.locator('.codelens-decoration').allInnerTexts()).join(' '),
+        ),
       300_000,
     );
     await page.screenshot({ path: path.join(shots, '5-trained-codelens.png') });
@@ -146,20 +166,31 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     const f = await webview(page, '#question');
     await f.locator('#question').fill('What color is <bo>?');
     await f.locator('#send').click();
-    const answer = await waitUntil('an answer', async () => {
-      const done = await f.locator('#stop').isDisabled();
-      const t = await f.locator('.msg.answer').last().innerText();
-      return done && t.trim() ? t : null;
-    }, 120_000);
+    const answer = await waitUntil(
+      'an answer',
+      async () => {
+        const done = await f.locator('#stop').isDisabled();
+        const t = await f.locator('.msg.answer').last().innerText();
+        return done && t.trim() ? t : null;
+      },
+      120_000,
+    );
     await page.screenshot({ path: path.join(shots, '7-chat.png') });
     assert.match(answer.toLowerCase(), /blue/, `the answer names bo's colour (blue): "${answer}"`);
     const hostile = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3">';
     await f.locator('#question').fill(hostile);
     await f.locator('#send').click();
-    await waitUntil('the second answer', async () => (await f.locator('.msg.answer').count()) === 2 && (await f.locator('#stop').isDisabled()), 120_000);
+    await waitUntil(
+      'the second answer',
+      async () => (await f.locator('.msg.answer').count()) === 2 && (await f.locator('#stop').isDisabled()),
+      120_000,
+    );
     assert.equal(await f.locator('.msg.you').last().innerText(), hostile);
     assert.equal(await f.locator('#log img, #log script').count(), 0);
-    assert.equal(await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.equal(
+      await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss),
+      undefined,
+    );
 
     // A photo dropped on the panel (as the Explorer drops a file) becomes the image to ask about.
     const testDir = path.join(wb.workspace, 'bo', 'photos', 'test');
@@ -175,11 +206,19 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
         new g.DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
       );
     }, pathToFileURL(photo).toString());
-    await waitUntil('the dropped photo in the panel', async () => (await f.locator('#drop img').count()) === 1, 30_000);
+    await waitUntil(
+      'the dropped photo in the panel',
+      async () => (await f.locator('#drop img').count()) === 1,
+      30_000,
+    );
     assert.match(await f.locator('#drop').innerText(), new RegExp(`asking about ${path.basename(photo)}`));
     await f.locator('#question').fill('Is <bo> in this photo?');
     await f.locator('#send').click();
-    await waitUntil('the answer about the photo', async () => (await f.locator('.msg.answer').count()) === 3 && (await f.locator('#stop').isDisabled()), 120_000);
+    await waitUntil(
+      'the answer about the photo',
+      async () => (await f.locator('.msg.answer').count()) === 3 && (await f.locator('#stop').isDisabled()),
+      120_000,
+    );
     assert.ok((await f.locator('.msg.answer').last().innerText()).trim().length > 0);
     await page.screenshot({ path: path.join(shots, '7b-chat-dropped-photo.png') });
   });
@@ -201,17 +240,24 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
         name: t.getAttribute('title') ?? '',
       })),
     );
-    for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1]!.score >= scores[i]!.score, 'sorted by score');
+    for (let i = 1; i < scores.length; i++)
+      assert.ok(scores[i - 1]!.score >= scores[i]!.score, 'sorted by score');
     const mean = (l: string): number => {
       const s = scores.filter((x) => x.label === l).map((x) => x.score);
       return s.reduce((a, b) => a + b, 0) / s.length;
     };
     assert.equal(scores.filter((x) => x.label === 'positive').length, 10);
-    assert.ok(mean('positive') > mean('negative'), `positives score higher on average: ${mean('positive')} vs ${mean('negative')}`);
+    assert.ok(
+      mean('positive') > mean('negative'),
+      `positives score higher on average: ${mean('positive')} vs ${mean('negative')}`,
+    );
     // The HTML file name is shown as text.
     assert.ok(scores.some((x) => x.name.endsWith(XSS_NAME)));
     assert.equal(await f.locator('.grid img[src="x"]').count(), 0);
-    assert.equal(await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.equal(
+      await f.locator('body').evaluate(() => (globalThis as unknown as { __xss?: number }).__xss),
+      undefined,
+    );
 
     // Explorer decorations: open a test photo (the Explorer reveals it) and read its badge.
     const photo = readdirSync(path.join(wb.workspace, 'bo', 'photos', 'test')).sort()[0]!;
@@ -223,12 +269,25 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
       (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(photo),
     );
     await page.keyboard.press('Enter');
-    const badge = await waitUntil('a decorated photo in the Explorer', async () => {
-      const label = page.locator('.explorer-folders-view .monaco-list-row', { hasText: photo }).locator('.monaco-icon-label');
-      if (!(await label.count())) return null;
-      const after = await label.first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(e, '::after').content);
-      return /[✓✗]/.test(after) ? after : null;
-    }, 30_000);
+    const badge = await waitUntil(
+      'a decorated photo in the Explorer',
+      async () => {
+        const label = page
+          .locator('.explorer-folders-view .monaco-list-row', { hasText: photo })
+          .locator('.monaco-icon-label');
+        if (!(await label.count())) return null;
+        const after = await label
+          .first()
+          .evaluate(
+            (e) =>
+              (
+                globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }
+              ).getComputedStyle(e, '::after').content,
+          );
+        return /[✓✗]/.test(after) ? after : null;
+      },
+      30_000,
+    );
     await page.screenshot({ path: path.join(shots, '9-explorer-decorations.png') });
     assert.match(badge, /[✓✗]/);
   });

@@ -18,7 +18,7 @@ describe('Neovim as the LSP client', { timeout: 10 * 60_000 }, () => {
       spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
-  it('shows the server\'s diagnostics on a broken subject file, at the right line and column', async () => {
+  it("shows the server's diagnostics on a broken subject file, at the right line and column", async () => {
     const ws = mkdtempSync(path.join(tmpdir(), 'yollava-nvim-'));
     const file = await writeSubjectWorkspace(ws, {
       name: 'bo',
@@ -29,21 +29,37 @@ describe('Neovim as the LSP client', { timeout: 10 * 60_000 }, () => {
     });
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^category: .*$/m, 'category: vase'));
     const out = path.join(ws, 'diagnostics.json');
-    const r = spawnSync('nvim', ['--headless', '--clean', '-c', `luafile ${path.join(root, 'test', 'fixtures', 'neovim', 'diagnostics.lua')}`], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: {
-        ...process.env,
-        YOLLAVA_NVIM_OUT: out,
-        YOLLAVA_FILE: file,
-        YOLLAVA_NODE: process.execPath,
-        YOLLAVA_SERVER: path.join(root, 'dist', 'server.js'),
-        YOLLAVA_ROOT: ws,
+    const r = spawnSync(
+      'nvim',
+      [
+        '--headless',
+        '--clean',
+        '-c',
+        `luafile ${path.join(root, 'test', 'fixtures', 'neovim', 'diagnostics.lua')}`,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          YOLLAVA_NVIM_OUT: out,
+          YOLLAVA_FILE: file,
+          YOLLAVA_NODE: process.execPath,
+          YOLLAVA_SERVER: path.join(root, 'dist', 'server.js'),
+          YOLLAVA_ROOT: ws,
+        },
       },
-    });
+    );
     assert.ok(existsSync(out), `nvim wrote nothing: ${r.stderr}${r.stdout}`);
-    const diags = JSON.parse(readFileSync(out, 'utf8')) as { line: number; col: number; message: string; severity: number }[];
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.startsWith('category:'));
+    const diags = JSON.parse(readFileSync(out, 'utf8')) as {
+      line: number;
+      col: number;
+      message: string;
+      severity: number;
+    }[];
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith('category:'));
     const d = diags.find((x) => x.message.startsWith('category: must be one of'));
     assert.ok(d, JSON.stringify(diags));
     assert.equal(d.line, line);

@@ -13,7 +13,8 @@ import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspac
 import { LspClient } from '../helpers/lsp-client';
 
 const root = path.join(__dirname, '..', '..');
-if (!existsSync(path.join(root, 'dist', 'server.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+if (!existsSync(path.join(root, 'dist', 'server.js')))
+  spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 const EDITS = Number(process.env['YOLLAVA_FUZZ_EDITS'] ?? 10_000);
 /** Resident memory the server may reach during the run. */
 const RSS_BOUND_MB = 600;
@@ -95,7 +96,10 @@ describe('language server fuzz', { timeout: 20 * 60_000 }, () => {
         if (i % 10 === 0) {
           const line = rng.int(Math.max(1, text.split('\n').length));
           const t0 = performance.now();
-          await client.request('textDocument/hover', { textDocument: { uri }, position: { line, character: 1 } });
+          await client.request('textDocument/hover', {
+            textDocument: { uri },
+            position: { line, character: 1 },
+          });
           hovers.push(performance.now() - t0);
         }
         if (i % 500 === 499) {

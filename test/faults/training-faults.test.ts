@@ -13,7 +13,8 @@ import { LspClient } from '../helpers/lsp-client';
 import { writeTinyPersonalizationModel } from '../helpers/tiny-model';
 
 const root = path.join(__dirname, '..', '..');
-if (!existsSync(path.join(root, 'dist', 'server.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+if (!existsSync(path.join(root, 'dist', 'server.js')))
+  spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 
 interface JobState {
   kind: string;
@@ -52,9 +53,15 @@ const trainStates = (c: LspClient): JobState[] =>
 const conceptDir = (ws: string): string => path.join(ws, 'bo', '.yollava', 'bo');
 /** The weights file concept.json names (its name carries a content hash). */
 const weightsFile = (ws: string): string =>
-  path.join(conceptDir(ws), (JSON.parse(readFileSync(path.join(conceptDir(ws), 'concept.json'), 'utf8')) as { weightsFile: string }).weightsFile);
+  path.join(
+    conceptDir(ws),
+    (JSON.parse(readFileSync(path.join(conceptDir(ws), 'concept.json'), 'utf8')) as { weightsFile: string })
+      .weightsFile,
+  );
 const conceptBytes = (ws: string): string =>
-  [path.join(conceptDir(ws), 'concept.json'), weightsFile(ws)].map((f) => readFileSync(f).toString('base64')).join('|');
+  [path.join(conceptDir(ws), 'concept.json'), weightsFile(ws)]
+    .map((f) => readFileSync(f).toString('base64'))
+    .join('|');
 
 describe('training faults', { timeout: 10 * 60_000 }, () => {
   it('a save storm (50 saves in 5 s) trains exactly once, on the final content', async () => {
@@ -68,13 +75,17 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         client.save(uri);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const done = await client.until('the training', () => trainStates(client).find((s) => s.state === 'done'));
+      const done = await client.until('the training', () =>
+        trainStates(client).find((s) => s.state === 'done'),
+      );
       assert.ok(done);
       // Nothing else is queued after it.
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(trainStates(client).filter((s) => s.message === 'train started').length, 1);
       assert.equal(trainStates(client).filter((s) => s.state === 'queued').length, 50);
-      const meta = JSON.parse(readFileSync(path.join(ws, 'bo', '.yollava', 'bo', 'concept.json'), 'utf8')) as { k: number };
+      const meta = JSON.parse(
+        readFileSync(path.join(ws, 'bo', '.yollava', 'bo', 'concept.json'), 'utf8'),
+      ) as { k: number };
       assert.equal(meta.k, 3);
     } finally {
       await client.stop();
@@ -98,8 +109,9 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
     ({ client, uri } = await openClient(ws, file));
     try {
       client.save(uri);
-      const first = await client.until('the resumed run to finish an epoch', () =>
-        trainStates(client).find((s) => (s.run?.epochs.length ?? 0) >= 1)?.run?.epochs[0]?.epoch,
+      const first = await client.until(
+        'the resumed run to finish an epoch',
+        () => trainStates(client).find((s) => (s.run?.epochs.length ?? 0) >= 1)?.run?.epochs[0]?.epoch,
       );
       assert.ok(first >= 3, `the run resumed after the checkpoints (first epoch ${first})`);
       await client.request('yollava/cancelJob', { uri, kind: 'train' });
@@ -119,7 +131,9 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
       // Put the artifact folder on a tiny tmpfs holding a copy of the concept, then fill it.
       const saved = mkdtempSync(path.join(tmpdir(), 'yollava-saved-'));
       spawnSync('cp', ['-a', `${artifacts}/.`, saved]);
-      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', artifacts], { encoding: 'utf8' });
+      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', artifacts], {
+        encoding: 'utf8',
+      });
       if (mount.status !== 0) {
         t.skip(`a tmpfs cannot be mounted here (${mount.stderr.trim()}): run the faults suite as root`);
         return;
@@ -127,7 +141,9 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
       try {
         spawnSync('cp', ['-a', `${saved}/.`, artifacts]);
         assert.equal(conceptBytes(ws), before);
-        spawnSync('dd', ['if=/dev/zero', `of=${path.join(artifacts, 'filler')}`, 'bs=4k'], { encoding: 'utf8' });
+        spawnSync('dd', ['if=/dev/zero', `of=${path.join(artifacts, 'filler')}`, 'bs=4k'], {
+          encoding: 'utf8',
+        });
         await assert.rejects(client.request('yollava/train', { uri }), /ENOSPC|no space/i);
         assert.equal(conceptBytes(ws), before, 'the previous concept is byte-identical');
         const shown = client.received<{ type: number; message: string }>('window/showMessage');
@@ -156,18 +172,26 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         .received<{ message: string; actions?: { title: string }[] }>('window/showMessage')
         .find((m) => m.actions?.some((a) => a.title === 'Retrain'));
       assert.match(offer?.message ?? '', /the trained concept of bo\.subject\.yaml cannot be used/);
-      await client.until('the retraining', () =>
-        trainStates(client).filter((s) => s.state === 'done').length > 0 &&
-        trainStates(client).filter((s) => s.message === 'train started').length > startedBefore,
+      await client.until(
+        'the retraining',
+        () =>
+          trainStates(client).filter((s) => s.state === 'done').length > 0 &&
+          trainStates(client).filter((s) => s.message === 'train started').length > startedBefore,
       );
-      await client.until('the retraining to end', () => trainStates(client).filter((s) => s.state === 'done').length >= 2);
+      await client.until(
+        'the retraining to end',
+        () => trainStates(client).filter((s) => s.state === 'done').length >= 2,
+      );
       const a = await client.request<{ answer: string; modes: { mode: string }[] }>('yollava/chat', {
         chatId: 'y',
         uri,
         question: 'What is <bo>?',
         history: [],
       });
-      assert.deepEqual(a.modes.map((m) => m.mode), ['trained']);
+      assert.deepEqual(
+        a.modes.map((m) => m.mode),
+        ['trained'],
+      );
     } finally {
       await client.stop();
     }

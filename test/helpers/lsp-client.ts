@@ -40,7 +40,13 @@ export class LspClient {
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       client.diagnostics.set(p.uri, [...(client.diagnostics.get(p.uri) ?? []), p]);
     });
-    for (const method of ['yollava/validated', 'yollava/jobState', 'yollava/chatDelta', 'window/showMessage', '$/progress'])
+    for (const method of [
+      'yollava/validated',
+      'yollava/jobState',
+      'yollava/chatDelta',
+      'window/showMessage',
+      '$/progress',
+    ])
       conn.onNotification(method, (params: unknown) => {
         client.notifications.push({ method, params });
       });
@@ -49,10 +55,13 @@ export class LspClient {
       client.notifications.push({ method: 'window/workDoneProgress/create', params });
       return null;
     });
-    conn.onRequest('window/showMessageRequest', (params: { message: string; actions?: { title: string }[] }) => {
-      client.notifications.push({ method: 'window/showMessage', params });
-      return client.answerMessage?.(params) ?? null;
-    });
+    conn.onRequest(
+      'window/showMessageRequest',
+      (params: { message: string; actions?: { title: string }[] }) => {
+        client.notifications.push({ method: 'window/showMessage', params });
+        return client.answerMessage?.(params) ?? null;
+      },
+    );
     conn.onRequest('workspace/codeLens/refresh', () => {
       client.notifications.push({ method: 'workspace/codeLens/refresh', params: null });
       return null;
@@ -118,7 +127,8 @@ export class LspClient {
     for (;;) {
       const v = await probe();
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`);
+      if (Date.now() > end)
+        throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -70,10 +70,16 @@ describe('language server jobs', () => {
     assert.match(done.message, /^trained <bo> in [\d.]+ s · recognition [\d.]+$/);
     // Work-done progress: created by the server, begun cancellable, reported with percent and loss.
     assert.ok(client.received('window/workDoneProgress/create').length >= 1);
-    const progress = client.received<{ value: { kind: string; percentage?: number; message?: string; cancellable?: boolean } }>('$/progress');
+    const progress = client.received<{
+      value: { kind: string; percentage?: number; message?: string; cancellable?: boolean };
+    }>('$/progress');
     assert.ok(progress.some((p) => p.value.kind === 'begin' && p.value.cancellable === true));
     assert.ok(
-      progress.some((p) => p.value.kind === 'report' && /^training \d+% · loss [\d.]+ · ETA \d+ s$/.test(p.value.message ?? '')),
+      progress.some(
+        (p) =>
+          p.value.kind === 'report' &&
+          /^training \d+% · loss [\d.]+ · ETA \d+ s$/.test(p.value.message ?? ''),
+      ),
       JSON.stringify(progress.slice(-5)),
     );
     assert.ok(progress.some((p) => p.value.kind === 'end'));
@@ -93,7 +99,9 @@ describe('language server jobs', () => {
     // Absence can only be seen by waiting past the save debounce (800 ms).
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(states().length, before);
-    const run = await client.request<{ state: string; epochs: unknown[] } | null>('yollava/trainingRun', { uri });
+    const run = await client.request<{ state: string; epochs: unknown[] } | null>('yollava/trainingRun', {
+      uri,
+    });
     assert.equal(run?.state, 'done');
     assert.equal(run?.epochs.length, 2);
   });
@@ -107,7 +115,9 @@ describe('language server jobs', () => {
     const started = states().length;
     const train = client.request('yollava/train', { uri });
     const begun = await client.until('a running training', () =>
-      states().slice(started).find((s) => s.state === 'running'),
+      states()
+        .slice(started)
+        .find((s) => s.state === 'running'),
     );
     assert.ok(begun);
     // Cancel from the progress notification's Cancel button.
@@ -129,7 +139,9 @@ describe('language server jobs', () => {
       renameSync(`${weights}.away`, weights);
     }
     const shown = client.received<{ type: number; message: string }>('window/showMessage');
-    assert.ok(shown.some((m) => m.type === 1 && /failed: .*previous concept \(if any\) is kept/.test(m.message)));
+    assert.ok(
+      shown.some((m) => m.type === 1 && /failed: .*previous concept \(if any\) is kept/.test(m.message)),
+    );
     assert.equal(readFileSync(concept, 'utf8'), kept);
   });
 
@@ -160,9 +172,17 @@ describe('language server jobs', () => {
         { chatId, uri, question, history },
       );
     const first = await ask('c1', 'What color is <bo>?');
-    const deltas = client.received<{ chatId: string; delta: string }>('yollava/chatDelta').filter((d) => d.chatId === 'c1');
+    const deltas = client
+      .received<{ chatId: string; delta: string }>('yollava/chatDelta')
+      .filter((d) => d.chatId === 'c1');
     assert.ok(deltas.length >= 1);
-    assert.equal(deltas.map((d) => d.delta).join('').trim(), first.answer);
+    assert.equal(
+      deltas
+        .map((d) => d.delta)
+        .join('')
+        .trim(),
+      first.answer,
+    );
     assert.deepEqual(first.modes, [{ name: 'bo', mode: 'trained' }]);
     const second = await ask('c2', 'And what is it?', [
       { role: 'user', text: 'What color is <bo>?' },
@@ -170,7 +190,13 @@ describe('language server jobs', () => {
     ]);
     assert.equal(second.loadedModel, false, 'the second question found the model warm');
     // A photo to ask about, and a second subject named in the question, join the prompt.
-    const photo = path.join(ws, 'bo', 'photos', 'test', readdirSync(path.join(ws, 'bo', 'photos', 'test'))[0]!);
+    const photo = path.join(
+      ws,
+      'bo',
+      'photos',
+      'test',
+      readdirSync(path.join(ws, 'bo', 'photos', 'test'))[0]!,
+    );
     const withImage = await client.request<{ answer: string; modes: { name: string }[] }>('yollava/chat', {
       chatId: 'c3',
       uri,
@@ -205,7 +231,10 @@ describe('language server jobs', () => {
       .filter((d) => d.chatId === 'stop')
       .map((d) => d.delta)
       .join('');
-    assert.ok(streamed.length < full.answer.length, `stopped after ${streamed.length} of ${full.answer.length} characters`);
+    assert.ok(
+      streamed.length < full.answer.length,
+      `stopped after ${streamed.length} of ${full.answer.length} characters`,
+    );
   });
 
   it('a question naming another subject brings it in; a settings change lets the warm model go', async () => {
@@ -221,15 +250,22 @@ describe('language server jobs', () => {
     // The server learns of the new subject file when it is opened.
     const mamFile = path.join(ws, 'mam', 'mam.subject.yaml');
     client.open(mamFile, readFileSync(mamFile, 'utf8'));
-    const r = await client.until('mam in the index', async () => {
-      const a = await client.request<{ modes: { name: string; mode: string }[]; loadedModel: boolean }>('yollava/chat', {
-        chatId: 'c4',
-        uri,
-        question: 'Do <bo> and <mam> have the same color?',
-        history: [],
-      });
-      return a.modes.length === 2 ? a : null;
-    }, 20_000);
+    const r = await client.until(
+      'mam in the index',
+      async () => {
+        const a = await client.request<{ modes: { name: string; mode: string }[]; loadedModel: boolean }>(
+          'yollava/chat',
+          {
+            chatId: 'c4',
+            uri,
+            question: 'Do <bo> and <mam> have the same color?',
+            history: [],
+          },
+        );
+        return a.modes.length === 2 ? a : null;
+      },
+      20_000,
+    );
     assert.deepEqual(r.modes, [
       { name: 'bo', mode: 'trained' },
       { name: 'mam', mode: 'reference' },

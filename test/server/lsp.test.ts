@@ -203,30 +203,48 @@ describe('language server over stdio', () => {
     );
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     // The photos were written after that date: the concept is stale.
-    assert.match(lenses[0]!.command.title, /^recognition 0\.91 · trained \d+ (h|days) ago · stale: changed since$/);
+    assert.match(
+      lenses[0]!.command.title,
+      /^recognition 0\.91 · trained \d+ (h|days) ago · stale: changed since$/,
+    );
     writeFileSync(
       path.join(dir, 'concept.json'),
-      JSON.stringify({ createdAt: new Date(Date.now() + 1000).toISOString(), bestEpoch: 7, metrics: { train_recognition_weighted: 0.5 } }),
+      JSON.stringify({
+        createdAt: new Date(Date.now() + 1000).toISOString(),
+        bestEpoch: 7,
+        metrics: { train_recognition_weighted: 0.5 },
+      }),
     );
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.equal(lenses[0]!.command.title, 'recognition 0.50 · trained just now');
     rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
   });
 
-  it('completion inside a block offers that block\'s keys; number and enum values get their default and range', async () => {
+  it("completion inside a block offers that block's keys; number and enum values get their default and range", async () => {
     const doc = `${text.trimEnd()}\ntraining:\n  \n`;
     const uri = client.open(path.join(ws, 'bo', 'typing.subject.yaml'), doc);
     const lines = doc.split('\n');
     const blank = lines.length - 2;
-    const keys = await client.request<{ items?: { label: string }[] } | { label: string }[]>('textDocument/completion', {
-      textDocument: { uri },
-      position: { line: blank, character: 2 },
-    });
+    const keys = await client.request<{ items?: { label: string }[] } | { label: string }[]>(
+      'textDocument/completion',
+      {
+        textDocument: { uri },
+        position: { line: blank, character: 2 },
+      },
+    );
     const labels = (Array.isArray(keys) ? keys : (keys.items ?? [])).map((k) => k.label);
-    assert.ok(labels.includes('epochs') && labels.includes('tokens') && labels.includes('headRows'), labels.join());
+    assert.ok(
+      labels.includes('epochs') && labels.includes('tokens') && labels.includes('headRows'),
+      labels.join(),
+    );
     assert.ok(!labels.includes('images') && !labels.includes('name'));
     const withEpochs = doc.replace('training:\n  \n', 'training:\n  epochs: \n  headRows: \n');
-    client.change(uri, 2, { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } }, withEpochs);
+    client.change(
+      uri,
+      2,
+      { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } },
+      withEpochs,
+    );
     const l2 = withEpochs.split('\n');
     const epochsLine = l2.findIndex((l) => l.startsWith('  epochs:'));
     const num = await client.request<{ label: string; detail?: string }[]>('textDocument/completion', {
@@ -239,7 +257,10 @@ describe('language server over stdio', () => {
       textDocument: { uri },
       position: { line: epochsLine + 1, character: l2[epochsLine + 1]!.length },
     });
-    assert.deepEqual(en.map((e) => e.label), ['all', 'name']);
+    assert.deepEqual(
+      en.map((e) => e.label),
+      ['all', 'name'],
+    );
     assert.equal(en.find((e) => e.label === 'all')?.detail, 'default');
     client.close(uri);
   });

@@ -45,13 +45,19 @@ export function completions(text: string, offset: number, file: string): Complet
 /** A number field: its default, and its allowed range in the detail. */
 function numberCompletions(node: SchemaNode): CompletionItem[] {
   const low =
-    node.minimum !== undefined ? `≥ ${node.minimum}` : node.exclusiveMinimum !== undefined ? `> ${node.exclusiveMinimum}` : '';
+    node.minimum !== undefined
+      ? `≥ ${node.minimum}`
+      : node.exclusiveMinimum !== undefined
+        ? `> ${node.exclusiveMinimum}`
+        : '';
   const high = node.maximum !== undefined ? `≤ ${node.maximum}` : '';
   const range = [low, high].filter(Boolean).join(', ');
   const kind = node.type === 'integer' ? 'an integer' : 'a number';
   const detail = `${kind}${range ? ` ${range}` : ''}`;
   if (node.default === undefined)
-    return [{ label: detail, kind: CompletionItemKind.Text, insertText: '', documentation: node.description }];
+    return [
+      { label: detail, kind: CompletionItemKind.Text, insertText: '', documentation: node.description },
+    ];
   return [
     {
       label: String(node.default),

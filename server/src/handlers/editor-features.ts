@@ -90,7 +90,11 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
           title: `Create folder ${path.relative(path.dirname(ctx.fileOf(doc.uri)), data.folder)}`,
           kind: CodeActionKind.QuickFix,
           diagnostics: [d],
-          command: { title: 'Create folder', command: Commands.createFolder, arguments: [data.folder, doc.uri] },
+          command: {
+            title: 'Create folder',
+            command: Commands.createFolder,
+            arguments: [data.folder, doc.uri],
+          },
         });
       }
       if ((d.code === 'name-collision' || d.code === 'name-in-vocabulary') && data?.suggestion) {

@@ -69,7 +69,9 @@ export async function hover(
         .map((t, i) => (t ? { t, f: shownFiles[i]! } : null))
         .filter((x): x is { t: string; f: string } => x !== null);
       if (shown.length && scored)
-        parts.push(shown.map(({ t, f }) => `![${path.basename(f)}](${t})${scoreLine(f, recognition)}`).join('\n\n'));
+        parts.push(
+          shown.map(({ t, f }) => `![${path.basename(f)}](${t})${scoreLine(f, recognition)}`).join('\n\n'),
+        );
       else if (shown.length) parts.push(shown.map(({ t, f }) => `![${path.basename(f)}](${t})`).join(' '));
     }
   }

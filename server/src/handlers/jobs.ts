@@ -61,7 +61,10 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     const name = typeof st?.parsed.value?.name === 'string' ? st.parsed.value.name : undefined;
     if (!st || !name) throw new ResponseError(3, `${path.basename(file)}: no valid subject name`);
     if (st.errors)
-      throw new ResponseError(3, `${path.basename(file)} has ${st.errors} error(s): fix them first (Problems panel)`);
+      throw new ResponseError(
+        3,
+        `${path.basename(file)} has ${st.errors} error(s): fix them first (Problems panel)`,
+      );
     return { file, name };
   }
 
@@ -120,7 +123,14 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
       : (st.summary.images.get('images.test') ?? []);
     if (!images.length)
       throw new ResponseError(3, `no images to score in ${p.targets?.join(', ') ?? 'images.test'}`);
-    const job = jobs.recognize(file, p.uri, name, images, imageLabels(st.summary), await ctx.jobSettings(p.uri));
+    const job = jobs.recognize(
+      file,
+      p.uri,
+      name,
+      images,
+      imageLabels(st.summary),
+      await ctx.jobSettings(p.uri),
+    );
     token.onCancellationRequested(() => job.cancel('cancelled'));
     try {
       return await job.result;
@@ -154,7 +164,10 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'),
   );
 
-  connection.onRequest(TrainingRunRequest, (p: SubjectParams): TrainingRun | null => jobs.lastRun(p.uri) ?? null);
+  connection.onRequest(
+    TrainingRunRequest,
+    (p: SubjectParams): TrainingRun | null => jobs.lastRun(p.uri) ?? null,
+  );
 
   // Train on save: hand saves of a valid subject, debounced; auto-saves only when a setting asks.
   const saveReasons = new Map<string, TextDocumentSaveReason>();
@@ -166,7 +179,9 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     const s = await ctx.settings(uri);
     if (!s.trainOnSave || !ctx.trusted) return;
     if (reason !== TextDocumentSaveReason.Manual && !s.trainOnAutoSave) {
-      connection.console.info(`yollava: ${path.basename(ctx.fileOf(uri))} auto-saved: not training (yollava.trainOnAutoSave is off)`);
+      connection.console.info(
+        `yollava: ${path.basename(ctx.fileOf(uri))} auto-saved: not training (yollava.trainOnAutoSave is off)`,
+      );
       return;
     }
     await validation.idle(uri);
@@ -203,7 +218,9 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
         connection.console.info(`yollava: ${label.toLowerCase()} started`);
         reporter = connection.window.createWorkDoneProgress().then((r) => {
           r.begin(label, 0, p.message, true);
-          r.token.onCancellationRequested(() => jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'));
+          r.token.onCancellationRequested(() =>
+            jobs.cancel(p.kind, ctx.fileOf(p.uri), 'cancelled from the editor'),
+          );
           return r;
         });
         reporters.set(key, reporter);

@@ -48,7 +48,8 @@ export class JobQueue {
   submit<R>(spec: JobSpec<R>): JobHandle<R> {
     // A queued job of the same key is replaced; a running one is told to stop.
     for (const e of [...this.entries])
-      if (e.spec.key === spec.key) this.finish(e, 'cancelled', new JobCancelledError(`${spec.key}: superseded`));
+      if (e.spec.key === spec.key)
+        this.finish(e, 'cancelled', new JobCancelledError(`${spec.key}: superseded`));
     for (const e of this.running.values())
       if (e.spec.key === spec.key) e.controller.abort(new JobCancelledError(`${spec.key}: superseded`));
     let resolve!: (v: unknown) => void;
@@ -81,7 +82,8 @@ export class JobQueue {
 
   /** Cancels the queued or running job of `key`, if any. */
   cancelKey(key: string, reason = 'cancelled'): void {
-    for (const e of [...this.entries, ...this.running.values()]) if (e.spec.key === key) this.cancel(e, reason);
+    for (const e of [...this.entries, ...this.running.values()])
+      if (e.spec.key === key) this.cancel(e, reason);
   }
 
   /** The state of the newest job of `key` still queued or running. */

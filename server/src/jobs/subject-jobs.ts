@@ -73,7 +73,8 @@ export class SubjectJobs {
         run.result = {
           name: r.meta.name,
           seconds: r.seconds.total,
-          recognition: best?.recognition.weighted ?? Number(r.meta.metrics['train_recognition_weighted'] ?? 0),
+          recognition:
+            best?.recognition.weighted ?? Number(r.meta.metrics['train_recognition_weighted'] ?? 0),
           bestEpoch: r.meta.bestEpoch,
           artifactDir: r.artifactDir,
         };
@@ -93,7 +94,12 @@ export class SubjectJobs {
       run: async (signal) => {
         const r = await this.host.run<EvalResult>(
           'evaluate',
-          { subjectFile: file, modelDir: s.modelDir, provider: s.provider, pools: s.pools } satisfies EvaluatePayload,
+          {
+            subjectFile: file,
+            modelDir: s.modelDir,
+            provider: s.provider,
+            pools: s.pools,
+          } satisfies EvaluatePayload,
           { signal },
         );
         return {
@@ -128,7 +134,12 @@ export class SubjectJobs {
       run: async (signal) => {
         const r = await this.host.run<Recognition[]>(
           'recognize',
-          { subjectFile: file, images, modelDir: s.modelDir, provider: s.provider } satisfies RecognizePayload,
+          {
+            subjectFile: file,
+            images,
+            modelDir: s.modelDir,
+            provider: s.provider,
+          } satisfies RecognizePayload,
           { signal },
         );
         const items = r

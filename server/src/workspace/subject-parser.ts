@@ -83,12 +83,22 @@ function failed(text: string, why: string): ParsedSubject {
   return fromPortable(text, {
     value: null,
     diagnostics: [
-      { start: 0, end: Math.min(1, text.length), severity: 'error', message: `YAML: ${why}`, field: '', code: 'parse-failed' },
+      {
+        start: 0,
+        end: Math.min(1, text.length),
+        severity: 'error',
+        message: `YAML: ${why}`,
+        field: '',
+        code: 'parse-failed',
+      },
     ],
     ranges: {},
   });
 }
 
 function tooSlow(text: string): ParsedSubject {
-  return failed(text, `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (${text.length} characters); the file is too big to check`);
+  return failed(
+    text,
+    `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (${text.length} characters); the file is too big to check`,
+  );
 }

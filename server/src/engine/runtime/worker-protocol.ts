@@ -2,8 +2,7 @@
 // task by id, so one resident thread can serve several tasks (a warm model answering chat while a
 // recognition run waits) and a cancel reaches only the task it is meant for.
 export type WorkerRequest =
-  | { type: 'start'; id: number; task: string; payload: unknown }
-  | { type: 'abort'; id: number };
+  { type: 'start'; id: number; task: string; payload: unknown } | { type: 'abort'; id: number };
 
 export type WorkerMessage =
   | { type: 'progress'; id: number; progress: unknown }

@@ -143,7 +143,11 @@ export class ResidentWorker {
 }
 
 /** Runs the registered task `task` (see worker-tasks.ts) with `payload` on a fresh worker thread. */
-export async function runInWorker<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
+export async function runInWorker<R>(
+  task: string,
+  payload: unknown,
+  opts: WorkerRunOptions = {},
+): Promise<R> {
   const w = new ResidentWorker();
   try {
     return await w.run<R>(task, payload, opts);

@@ -377,7 +377,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   // Frozen weights get no update: a zero gradient, with no decay on them (decays() spares them too).
   // A tied head is the embedding table itself: its gradient goes to the table, and it is copied back.
   const frozen = names.map(
-    (n) => (record.freeze ?? []).some((p) => n.startsWith(p)) || (!!record.tieEmbeddings && n === 'lm_head.weight'),
+    (n) =>
+      (record.freeze ?? []).some((p) => n.startsWith(p)) ||
+      (!!record.tieEmbeddings && n === 'lm_head.weight'),
   );
   const embedIndex = names.indexOf('lm.embed_tokens.weight');
   const headIndex = names.indexOf('lm_head.weight');
@@ -440,8 +442,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       const gh = grads[headIndex]!;
       for (let i = 0; i < ge.length; i++) ge[i]! += gh[i]!;
     }
-    for (let i = 0; i < names.length; i++)
-      if (frozen[i]) grads[i]!.fill(0);
+    for (let i = 0; i < names.length; i++) if (frozen[i]) grads[i]!.fill(0);
     clipGradients(grads, record.clip);
     const lr = learningRate(record.step, record);
     opt.step(grads, lr);
