@@ -1,6 +1,6 @@
-// Parses subject files on a thread of its own (parse-worker-entry.ts). A parse in flight cannot be
-// stopped, so requests for one document are coalesced: while one runs, only the newest text waits, and
-// the versions in between are never parsed. A thread that takes too long is replaced.
+// Parses subject files on a thread of its own (parse-worker-entry.ts), so that hover and completion never
+// wait for a parse. A parse in flight cannot be stopped; validation.ts therefore runs one parse per
+// document at a time, newest text first. A thread that takes too long is replaced.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,7 +22,7 @@ export class SubjectParser {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: { parse?: PortableParse; error?: string }) => void>();
 
-  /** Parses `text`; resolves null when a newer text for the same key superseded it before it ran. */
+  /** Parses `text` on the parsing thread; a parse that fails or times out gives a ranged diagnostic instead. */
   parse(text: string): Promise<ParsedSubject> {
     const w = this.thread();
     const id = this.nextId++;
