@@ -24,6 +24,7 @@ import {
 import { makeBatch, PretrainEncoder, randomNameRows } from '../../server/src/engine/toyworld/pretrain-batch';
 import { pretrain, type PretrainOptions } from '../../server/src/engine/toyworld/pretrain';
 import { SKILLS, skillSample } from '../../server/src/engine/toyworld/skills';
+import { decisionFeeds, decisionProbes } from '../../server/src/engine/toyworld/decision-probes';
 import { lookalike, randomInstance, sameAttributes } from '../../server/src/engine/toyworld/world';
 
 const root = path.join(__dirname, '..', '..');
@@ -102,6 +103,53 @@ describe('ToyWorld', () => {
   });
 });
 
+describe('decision probes (routing both sides of a yes/no comparison to the deciding position)', () => {
+  it("label each recognition sample at its answer's first label position with what each side states", async () => {
+    const opts = tinyRun({ steps: 1 });
+    await pretrain(opts);
+    const config = parseLlavaConfig(JSON.parse(readFileSync(path.join(opts.out, 'config.json'), 'utf8')));
+    const enc = PretrainEncoder.load(config, opts.out);
+    const probes = decisionProbes(config.text.layers);
+    const rng = new Rng(5);
+    const samples = [
+      ...Array.from({ length: 12 }, () => skillSample('name_description', rng)),
+      skillSample('count', rng),
+      ...Array.from({ length: 12 }, () => skillSample('reference', rng)),
+    ];
+    const encoded = samples.map((s) => enc.encode(s));
+    const batch = await makeBatch(
+      enc,
+      samples,
+      encoded,
+      new Float32Array(samples.length * config.text.hidden),
+    );
+    const feeds = decisionFeeds(probes, samples, batch);
+    const rows = samples.filter((s) => s.compared);
+    assert.equal(rows.length, 24, 'the count question compares nothing');
+    const positions = [...(feeds['decision_positions']!.data as BigInt64Array)].map(Number);
+    const T = encoded.reduce((a, e) => Math.max(a, e.ids.length), 0);
+    const label = (name: string, r: number): number =>
+      Number((feeds[`dprobe_${name}`]!.data as BigInt64Array)[r]);
+    let r = 0;
+    samples.forEach((s, b) => {
+      if (!s.compared) return;
+      // The position predicting the answer's first token: the last prompt token, just before "Yes"/"No".
+      const t = positions[r]! - b * T;
+      assert.equal(encoded[b]!.labels[t + 1], enc.tokenizer.idOf(s.contrast![0]));
+      const agree = ['kind', 'color', 'pattern', 'accessory'].every((a) => label(`match_${a}`, r) === 1);
+      if (s.skill === 'name_description') {
+        assert.equal(label('subject_mark', r), -100, 'a description states no mark');
+        assert.equal(agree, s.contrast![0] === 'Yes', 'a description matches exactly the positives');
+      } else {
+        assert.ok(label('subject_mark', r) >= 0, 'a reference image shows its mark');
+        const same = agree && label('match_mark', r) === 1;
+        if (s.contrast![0] === 'Yes') assert.ok(same, 'a positive agrees on everything');
+      }
+      r++;
+    });
+  });
+});
+
 describe('pretraining', () => {
   it('a short run lowers the loss, writes a loadable Hugging Face folder and reports skill accuracy', async () => {
     const losses: number[] = [];
@@ -119,6 +167,10 @@ describe('pretraining', () => {
       'preprocessor_config.json',
     ])
       assert.ok(existsSync(path.join(opts.out, f)), f);
+    const st = SafetensorsFile.open(path.join(opts.out, 'model.safetensors'));
+    const scaffolding = st.names().filter((n) => /probe/.test(n));
+    st.close();
+    assert.deepEqual(scaffolding, [], 'probe weights are training scaffolding, never exported');
     const model = LlavaModel.load(opts.out);
     assert.equal(model.config.imageTokens, 4);
     await model.release();

@@ -26,10 +26,13 @@ Options:
                        model wants a new one, so that it sees fresh data
   --freeze PREFIXES    weight-name prefixes to keep frozen, comma-separated (e.g. "vision.,projector.")
   --reinit PREFIXES    with --from: weight-name prefixes to initialize afresh (e.g. "lm.,lm_head")
+  --decision-probes X  weight of the probes that route both sides of a yes/no comparison to the
+                       position deciding it (default 0.3; 0: none)
   --tie                one matrix for the input embeddings and the output head
   --curriculum SPEC    phases before the full mixture, as UNTIL:skill=w,skill=w;UNTIL:… — e.g.
                        "6000:presence=0.3,attribute=0.3,choice=0.2,name_reading=0.2" draws steps
-                       below 6000 from those skills only (default 1500 steps of grounding skills)
+                       below 6000 from those skills only (default 1500 steps of grounding skills;
+                       "none": the full mixture from the first step, e.g. for a run --from a model)
 `;
 
 /** Parses --curriculum: phases in order, each the step it lasts until and its skill weights. */
@@ -110,6 +113,10 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(
         `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} features ${p.featureRms?.toFixed(2)} (varying ${p.featureSpread?.toFixed(2)}) probes ${p.probeLoss?.toFixed(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
       );
+      if (p.decisionAccuracy) {
+        const parts = Object.entries(p.decisionAccuracy).map(([k, a]) => `${k} ${a.toFixed(2)}`);
+        process.stdout.write(`  decision probes ${p.decisionProbeLoss?.toFixed(2)}: ${parts.join(', ')}\n`);
+      }
     }
   };
   const result = await pretrain({
@@ -122,6 +129,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     batch: num('batch'),
     visionSteps: num('vision-steps'),
     lr: num('lr'),
+    decisionProbeWeight: opt['decision-probes'] === undefined ? undefined : Number(opt['decision-probes']),
     evalEvery: num('eval-every') ?? 500,
     evalSamples: 64,
     threads: num('threads'),
@@ -129,7 +137,12 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     reinit: typeof opt['reinit'] === 'string' ? opt['reinit'].split(',').filter(Boolean) : undefined,
     tieEmbeddings: opt['tie'] === true,
     freeze: typeof opt['freeze'] === 'string' ? opt['freeze'].split(',').filter(Boolean) : undefined,
-    curriculum: typeof opt['curriculum'] === 'string' ? parseCurriculum(opt['curriculum']) : undefined,
+    curriculum:
+      opt['curriculum'] === 'none'
+        ? []
+        : typeof opt['curriculum'] === 'string'
+          ? parseCurriculum(opt['curriculum'])
+          : undefined,
     signal: controller.signal,
     onProgress,
   });

@@ -26,6 +26,7 @@ import {
 import { makeBatch, PretrainEncoder, randomNameRows } from './pretrain-batch';
 import { trainVisionStage, type VisionStageRecord } from './vision-stage';
 import { addProbeWeights, probeFeeds, PROBES } from './probes';
+import { addDecisionProbeWeights, decisionAccuracy, decisionFeeds, decisionProbes } from './decision-probes';
 import { evaluateSkills, type SkillScores } from './skill-eval';
 import { drawSkill, skillSample, type Skill } from './skills';
 import { toyworldVocabulary } from './vocabulary';
@@ -44,6 +45,8 @@ export interface PretrainOptions {
   clip?: number;
   featurePenalty?: number;
   probeWeight?: number;
+  /** Weight of the probes at the positions deciding a yes/no answer (decision-probes.ts); 0: none. */
+  decisionProbeWeight?: number;
   /** Weight-name prefixes kept frozen (e.g. "vision." to train the language model on fixed image features). */
   freeze?: string[];
   /** With `from`: weight-name prefixes initialized afresh instead (e.g. "lm." for a new language model). */
@@ -94,6 +97,9 @@ export interface PretrainProgress {
   featureSpread?: number;
   /** The joint-stage probes' summed cross-entropy. */
   probeLoss?: number;
+  /** The decision probes' summed cross-entropy, and (at logged steps) their accuracy over the window. */
+  decisionProbeLoss?: number;
+  decisionAccuracy?: Record<string, number>;
   /** Vision-stage progress (event 'vision'). */
   vision?: { step: number; steps: number; loss: number; accuracy: Record<string, number> };
   secondsPerStep: number;
@@ -118,6 +124,8 @@ export interface PretrainRecord {
   vision?: VisionStageRecord;
   /** Weight of the joint-stage probes on the projected features (whole-model-graph.ts); 0: none. */
   probeWeight?: number;
+  /** Weight of the decision probes (decision-probes.ts); absent or 0: none. */
+  decisionProbeWeight?: number;
   /** Weight-name prefixes this run keeps frozen. */
   freeze?: string[];
   /** Weight-name prefixes initialized afresh on top of `initializedFrom`. */
@@ -298,6 +306,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     clip: opts.clip ?? 1,
     featurePenalty: opts.featurePenalty ?? 0.01,
     probeWeight: opts.probeWeight ?? 0.1,
+    decisionProbeWeight: opts.decisionProbeWeight ?? 0.3,
     mixture: opts.mixture,
     freeze: opts.freeze?.length ? opts.freeze : undefined,
     reinit: opts.reinit?.length ? opts.reinit : undefined,
@@ -358,6 +367,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   }
   if (record.probeWeight)
     addProbeWeights(weights, config.imageTokens * config.text.hidden, new Rng(record.seed + 17));
+  const dprobes = record.decisionProbeWeight ? decisionProbes(config.text.layers) : [];
+  addDecisionProbeWeights(weights, dprobes, config.text.hidden, new Rng(record.seed + 23));
   const enc = PretrainEncoder.load(config, templateDir);
 
   const g = new Graph('pretrain');
@@ -367,6 +378,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     featurePenalty: record.featurePenalty,
     probes: record.probeWeight ? PROBES : undefined,
     probeWeight: record.probeWeight,
+    decisionProbes: dprobes.length ? dprobes : undefined,
+    decisionProbeWeight: record.decisionProbeWeight,
   });
   const names = w.names();
   const session = await GraphSession.create(serialize(outputs), {
@@ -410,6 +423,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity,
   );
   let window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
+  let decisionWindow: Record<string, { right: number; n: number }> = {};
   const ckEvery = opts.checkpointEvery ?? 200;
   const save = (): void => {
     saveCheckpoint(opts.runDir, { record, weights }, names, opt);
@@ -418,7 +432,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         opts.out,
         templateDir,
         weights,
-        names.filter((n) => !n.startsWith('vprobe.') && !n.startsWith('probe.')),
+        names.filter((n) => !/^(vprobe|probe|dprobe)\./.test(n)),
       );
   };
   while (record.step < stopAt) {
@@ -433,7 +447,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const batch = await makeBatch(enc, samples, encoded, nameRows);
     const scenes = samples.flatMap((x) => x.scenes);
     const probes = record.probeWeight ? probeFeeds(scenes, Math.max(1, scenes.length)) : {};
-    const out = await session.run({ ...weightFeeds, ...batch.feeds, ...probes });
+    const decisions = dprobes.length ? decisionFeeds(dprobes, samples, batch) : {};
+    const out = await session.run({ ...weightFeeds, ...batch.feeds, ...probes, ...decisions });
+    if (dprobes.length)
+      for (const [k, a] of Object.entries(decisionAccuracy(dprobes, decisions, out))) {
+        const t = (decisionWindow[k] ??= { right: 0, n: 0 });
+        t.right += a.right;
+        t.n += a.n;
+      }
     const loss = (out['loss']!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
     const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
@@ -454,6 +475,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const featureRms = (out['feature_rms']!.data as Float32Array)[0]!;
     const featureSpread = (out['feature_spread']!.data as Float32Array)[0]!;
     const probeLoss = out['probe_loss'] ? (out['probe_loss'].data as Float32Array)[0]! : undefined;
+    const decisionProbeLoss = out['decision_probe_loss']
+      ? (out['decision_probe_loss'].data as Float32Array)[0]!
+      : undefined;
+    let decisionAcc: Record<string, number> | undefined;
     window = {
       loss: window.loss + loss,
       n: window.n + 1,
@@ -469,6 +494,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         featureRms: window.featureRms / window.n,
       });
       window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
+      if (dprobes.length) {
+        decisionAcc = Object.fromEntries(
+          Object.entries(decisionWindow).map(([k, a]) => [k, a.n ? a.right / a.n : NaN]),
+        );
+        decisionWindow = {};
+      }
     }
     const secondsPerStep =
       (record.wallSeconds - (record.vision?.wallSeconds ?? 0)) / Math.max(1, record.step);
@@ -480,6 +511,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       featureRms,
       featureSpread,
       probeLoss,
+      decisionProbeLoss,
+      decisionAccuracy: decisionAcc,
       secondsPerStep: dt,
       etaSeconds: secondsPerStep * (record.steps - record.step),
     });

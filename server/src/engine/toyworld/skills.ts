@@ -14,6 +14,7 @@ import {
   SUBJECT_PHRASES,
 } from '../personalize/templates';
 import type { Rng } from '../util/rng';
+import { describedFacts, shownFacts, type Comparison, type SubjectFacts } from './decision-probes';
 import { positionWords, randomScene, sizeWord, type SceneSpec } from './scenes';
 import {
   categoryOf,
@@ -67,6 +68,8 @@ export interface SkillSample {
    * They are scored by which of the two the model prefers, so 0.5 is chance.
    */
   contrast?: [string, string];
+  /** For two-way answers: what is compared to decide them (training scaffolding, decision-probes.ts). */
+  compared?: Comparison;
 }
 
 /** The question and options of a two-option item, in the form two-option QA asks it. */
@@ -76,6 +79,19 @@ export function choicePrompt(question: string, options: readonly [string, string
 
 /** Two-option questions about an object: [question, right option, wrong option]; "<name>" names it. */
 export function attributeChoices(o: ObjectInstance, rng: Rng): [string, string, string][] {
+  return choiceItems(o, rng).map((c) => [c.question, c.right, c.wrong]);
+}
+
+interface ChoiceItem {
+  question: string;
+  right: string;
+  wrong: string;
+  /** What each option states about the subject, where it is a fact the decision probes know. */
+  rightFacts: SubjectFacts;
+  wrongFacts: SubjectFacts;
+}
+
+function choiceItems(o: ObjectInstance, rng: Rng): ChoiceItem[] {
   const off = (a: 'kind' | 'color' | 'pattern' | 'accessory'): ObjectInstance => oneAttributeOff(o, rng, a);
   const kindText = (x: ObjectInstance): string => (x.kind === 'person' ? 'A person' : `A ${x.kind}`);
   const patternText = (x: ObjectInstance): string =>
@@ -83,15 +99,51 @@ export function attributeChoices(o: ObjectInstance, rng: Rng): [string, string, 
   const wearText = (x: ObjectInstance): string =>
     x.accessory === 'none' ? 'Nothing' : `A ${x.accessoryColor} ${x.accessory}`;
   const materialOf = (x: ObjectInstance): string => cap(KINDS[x.kind].material);
+  const wear = (x: ObjectInstance): SubjectFacts => ({
+    accessory: x.accessory,
+    accessoryColor: x.accessory === 'none' ? undefined : x.accessoryColor,
+  });
   let otherMaterial = o;
   while (KINDS[otherMaterial.kind].material === KINDS[o.kind].material) otherMaterial = off('kind');
-  return [
-    ['What color is <name>?', cap(o.color), cap(off('color').color)],
-    ['What kind of thing is <name>?', kindText(o), kindText(off('kind'))],
-    ['What pattern does <name> have?', patternText(o), patternText(off('pattern'))],
-    ['What is <name> wearing?', wearText(o), wearText(off('accessory'))],
-    ['What is <name> made of?', materialOf(o), materialOf(otherMaterial)],
-  ].filter(([, a, b]) => a !== b) as [string, string, string][];
+  const [color, kind, pattern, accessory] = [off('color'), off('kind'), off('pattern'), off('accessory')];
+  const items: ChoiceItem[] = [
+    {
+      question: 'What color is <name>?',
+      right: cap(o.color),
+      wrong: cap(color.color),
+      rightFacts: { color: o.color },
+      wrongFacts: { color: color.color },
+    },
+    {
+      question: 'What kind of thing is <name>?',
+      right: kindText(o),
+      wrong: kindText(kind),
+      rightFacts: { kind: o.kind },
+      wrongFacts: { kind: kind.kind },
+    },
+    {
+      question: 'What pattern does <name> have?',
+      right: patternText(o),
+      wrong: patternText(pattern),
+      rightFacts: { pattern: o.pattern },
+      wrongFacts: { pattern: pattern.pattern },
+    },
+    {
+      question: 'What is <name> wearing?',
+      right: wearText(o),
+      wrong: wearText(accessory),
+      rightFacts: wear(o),
+      wrongFacts: wear(accessory),
+    },
+    {
+      question: 'What is <name> made of?',
+      right: materialOf(o),
+      wrong: materialOf(otherMaterial),
+      rightFacts: {},
+      wrongFacts: {},
+    },
+  ];
+  return items.filter((c) => c.right !== c.wrong);
 }
 
 const NUMBER_WORDS = ['Zero', 'One', 'Two', 'Three', 'Four'];
@@ -258,6 +310,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
           rng,
           Object.keys(KINDS).filter((k) => !present.has(k as never)),
         );
+    const seen = [s.main, ...s.distractors].find((p) => p.object.kind === kind)?.object ?? o;
     return {
       skill: 'presence',
       scenes: [s],
@@ -265,6 +318,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
       user: `Is there ${kind === 'person' ? 'a person' : `a ${kind}`} in this photo?`,
       answer: yes ? 'Yes.' : 'No.',
       contrast: yesNoContrast(yes),
+      compared: { subject: { kind: kind as ObjectInstance['kind'] }, candidate: { kind: seen.kind } },
     };
   },
   count(rng) {
@@ -290,6 +344,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
       user: `<name> is ${describe(o)}. ${q}`,
       answer: yesNo(rng, yes),
       contrast: yesNoContrast(yes),
+      compared: { subject: describedFacts(o), candidate: shownFacts(shown) },
     };
   },
   name_reading(rng) {
@@ -317,6 +372,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
       user: `<name> is ${'<image>'.repeat(refs)}. ${pick(rng, RECOGNITION_QUESTIONS)}`,
       answer: yesNo(rng, yes),
       contrast: yesNoContrast(yes),
+      compared: { subject: shownFacts(o), candidate: shownFacts(shown) },
     };
   },
   reference_reading(rng) {
@@ -334,13 +390,15 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
   },
   choice(rng) {
     // Two-option QA as the evaluation asks it: about a photo, or about <name> held by a description or
-    // by reference images.
+    // by reference images. Its comparison is the subject against option A: they agree exactly when A is
+    // the answer.
     const o = randomInstance(rng);
-    const [question, right, wrong] = pick(rng, attributeChoices(o, rng));
+    const item = pick(rng, choiceItems(o, rng));
     const first = rng.next() < 0.5;
-    const prompt = choicePrompt(question, first ? [right, wrong] : [wrong, right]);
+    const prompt = choicePrompt(item.question, first ? [item.right, item.wrong] : [item.wrong, item.right]);
     const contrast: [string, string] = first ? ['A', 'B'] : ['B', 'A'];
     const answer = `${contrast[0]}.`;
+    const optionA = first ? item.rightFacts : item.wrongFacts;
     const u = rng.next();
     if (u < 0.35) {
       const s = randomScene(o, rng);
@@ -352,6 +410,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
         user: prompt.replace(/<name>/g, who),
         answer,
         contrast,
+        compared: { subject: shownFacts(o), candidate: optionA },
       };
     }
     if (u < 0.7)
@@ -362,6 +421,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
         user: `<name> is ${describe(o)}. ${prompt}`,
         answer,
         contrast,
+        compared: { subject: describedFacts(o), candidate: optionA },
       };
     const refs = 1 + rng.int(2);
     return {
@@ -371,6 +431,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
       user: `<name> is ${'<image>'.repeat(refs)}. ${prompt}`,
       answer,
       contrast,
+      compared: { subject: shownFacts(o), candidate: optionA },
     };
   },
 };

@@ -62,6 +62,8 @@ export interface DecoderRun {
   hidden: Tensor;
   /** Per layer: keys and values over past + new positions. */
   presents: LayerCache[];
+  /** Per layer: its output, the residual stream before the final norm (for probes on what a layer holds). */
+  layerOutputs: Tensor[];
 }
 
 /**
@@ -95,12 +97,14 @@ export function runDecoder(
   }
   let h = embeds;
   const presents: LayerCache[] = [];
+  const layerOutputs: Tensor[] = [];
   for (let l = 0; l < c.text.layers; l++) {
     const r = decoderLayer(h, layerWeights(w, l, c), s, rope, mask, past?.[l]);
     h = r.out;
     presents.push({ k: r.k, v: r.v });
+    layerOutputs.push(h);
   }
-  return { hidden: rmsNorm(h, w.get('lm.norm.weight'), s.rmsEps), presents };
+  return { hidden: rmsNorm(h, w.get('lm.norm.weight'), s.rmsEps), presents, layerOutputs };
 }
 
 /** Hidden rows at flat positions (indices into B·T) → [P, D]. */

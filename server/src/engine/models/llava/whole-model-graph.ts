@@ -43,6 +43,17 @@ export interface WholeModelGraphOptions {
    */
   probes?: { name: string; classes: number }[];
   probeWeight?: number;
+  /**
+   * Linear probes on the residual stream after decoder layer `layer` (0-based), at the positions that
+   * decide a two-way answer: what the prompt says its subject is, what the photo shows, whether the two
+   * agree. A yes/no comparison needs both facts routed to one position before anything can compare them,
+   * and the answer alone gives no first-order signal for that routing; these make it. Labels from input
+   * `dprobe_<name>` int64 [decisions] (−100: none) at `decision_positions` int64 [decisions] (flat b·seq + t),
+   * weight `dprobe.<name>.weight` [classes, D]; cross-entropy times `decisionProbeWeight`. Training
+   * scaffolding, never exported.
+   */
+  decisionProbes?: { name: string; classes: number; layer: number }[];
+  decisionProbeWeight?: number;
 }
 
 /**
@@ -71,7 +82,7 @@ export function buildWholeModelGraph(
   const { features } = visionTower(pixels, c, w);
   const table = concat([w.get('lm.embed_tokens.weight'), extra, features.reshape([-1, D])], 0);
   const embeds = table.gather(index, 0);
-  const { hidden } = runDecoder(embeds, c, w, undefined, keyMask);
+  const { hidden, layerOutputs } = runDecoder(embeds, c, w, undefined, keyMask);
   const logits = linear(gatherRows(hidden, positions), w.get('lm_head.weight'));
   const loss = weightedCrossEntropy(logits, ids, labelWeights);
   if (opts.mode === 'eval') return { loss, logits };
@@ -89,6 +100,21 @@ export function buildWholeModelGraph(
     }
     objective = objective.add(probeLoss!.mul(opts.probeWeight ?? 0.1));
   }
+  let decisionLoss: Tensor | null = null;
+  const decisionLogits: Record<string, Tensor> = {};
+  if (opts.decisionProbes?.length) {
+    const at = g.input('decision_positions', 'int64', ['decisions']);
+    for (const p of opts.decisionProbes) {
+      const stream = layerOutputs[p.layer];
+      if (!stream) throw new Error(`decision probe ${p.name}: no decoder layer ${p.layer}`);
+      const labels = g.input(`dprobe_${p.name}`, 'int64', ['decisions']);
+      const logits = linear(gatherRows(stream, at), w.get(`dprobe.${p.name}.weight`));
+      const ce = maskedCrossEntropy(logits, labels);
+      decisionLoss = decisionLoss ? decisionLoss.add(ce) : ce;
+      decisionLogits[`dlogits_${p.name}`] = logits.stopGradient();
+    }
+    objective = objective.add(decisionLoss!.mul(opts.decisionProbeWeight ?? 0.1));
+  }
   const names = w.names();
   const grads = gradients(
     objective,
@@ -101,6 +127,7 @@ export function buildWholeModelGraph(
     feature_spread: featureMeanSquare.sub(sharedMeanSquare).sqrt(),
   };
   if (probeLoss) out['probe_loss'] = probeLoss;
+  if (decisionLoss) Object.assign(out, { decision_probe_loss: decisionLoss, ...decisionLogits });
   names.forEach((n, i) => {
     const gr = grads[i];
     if (!gr) throw new Error(`whole-model graph: weight "${n}" gets no gradient`);
