@@ -23,6 +23,8 @@ import {
 } from '../../server/src/engine/toyworld/default-model';
 import { makeBatch, PretrainEncoder, randomNameRows } from '../../server/src/engine/toyworld/pretrain-batch';
 import { pretrain, type PretrainOptions } from '../../server/src/engine/toyworld/pretrain';
+import { runRecipe, type RecipeStage } from '../../server/src/engine/toyworld/pretrain-recipe';
+import { writeTrainingReport } from '../../server/src/engine/toyworld/training-report';
 import { SKILLS, skillSample } from '../../server/src/engine/toyworld/skills';
 import { decisionFeeds, decisionProbes } from '../../server/src/engine/toyworld/decision-probes';
 import { lookalike, randomInstance, sameAttributes } from '../../server/src/engine/toyworld/world';
@@ -275,6 +277,59 @@ describe('pretraining', () => {
     const fd = (plus - minus) / (2 * eps);
     assert.ok(Math.abs(fd - norm) / norm < 0.05, `finite difference ${fd} vs |grad| ${norm}`);
     await session.release();
+  });
+});
+
+describe('the pretraining recipe (stages, each from the model the one before exported)', () => {
+  const RECIPE: RecipeStage[] = [
+    { name: 'one', purpose: 'first', options: { steps: 3, seed: 1, visionSteps: 2, decisionProbeWeight: 0 } },
+    { name: 'two', purpose: 'second', options: { steps: 4, seed: 2, lr: 1e-3, curriculum: [] } },
+  ];
+  function recipeRun(): Parameters<typeof runRecipe>[0] {
+    const o = tinyRun();
+    return { ...o, recipe: RECIPE };
+  }
+
+  it('runs the stages in order, each starting from the last one, and resumes across them exactly', async () => {
+    const whole = recipeRun();
+    const r = await runRecipe(whole);
+    assert.ok(r.finished);
+    assert.deepEqual(
+      r.records.map((x) => x?.step),
+      [3, 4],
+    );
+    assert.equal(r.records[1]!.initializedFrom, path.join(whole.runDir, 'one', 'export'));
+    assert.ok(r.records[0]!.vision && !r.records[1]!.vision, 'only the first stage has a vision stage');
+    assert.equal(r.records[1]!.decisionProbeWeight, 0.3);
+    assert.ok(existsSync(path.join(whole.out, 'model.safetensors')), 'the last stage writes --out');
+
+    const parts = recipeRun();
+    const first = await runRecipe({ ...parts, stopAfter: 5 });
+    assert.equal(first.finished, false);
+    assert.deepEqual(
+      first.records.map((x) => x?.step),
+      [3, 2],
+      'the step budget runs on into the next stage',
+    );
+    await assert.rejects(runRecipe(parts), /already holds a run's checkpoints; carry on with --resume/);
+    const rest = await runRecipe({ ...parts, resume: true });
+    assert.ok(rest.finished);
+    const a = SafetensorsFile.open(path.join(whole.out, 'model.safetensors'));
+    const b = SafetensorsFile.open(path.join(parts.out, 'model.safetensors'));
+    try {
+      for (const n of a.names()) assert.deepEqual(b.readFloat32(n), a.readFloat32(n), n);
+    } finally {
+      a.close();
+      b.close();
+    }
+    writeTrainingReport(whole.out, [
+      { stage: RECIPE[0], record: r.records[0]! },
+      { stage: RECIPE[1], record: r.records[1]! },
+    ]);
+    const report = readFileSync(path.join(whole.out, 'TRAINING.md'), 'utf8');
+    assert.match(report, /\| one \| first \| 3 \|/);
+    assert.match(report, /\| two \| second \| 4 \|/);
+    assert.match(report, /### Decision probes/);
   });
 });
 

@@ -1,39 +1,70 @@
-// `yollava pretrain`: pretrains the embedded default model on ToyWorld (see engine/toyworld/pretrain.ts),
-// with progress on stderr and a line per logged window on stdout, so that a background run's log reads
-// well. Ctrl-C stops at the end of the step and writes a checkpoint; --resume carries on.
+// `yollava pretrain`: pretrains the embedded default model on ToyWorld. With no run-shaping flag it runs
+// the default recipe (engine/toyworld/pretrain-recipe.ts: stages, each starting from the model the one
+// before exported); any run-shaping flag makes it one experimental run instead. Progress goes to stderr
+// and a line per logged window to stdout, so that a background run's log reads well. Ctrl-C stops at
+// the end of the step and writes a checkpoint; --resume carries on.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pretrain, readPretrainRecord, type PretrainProgress } from '../engine';
-import { SKILLS, type Skill } from '../engine';
-import { writeTrainingReport } from '../engine';
+import {
+  DEFAULT_RECIPE,
+  pretrain,
+  readPretrainRecord,
+  readRecipeRecords,
+  runRecipe,
+  SKILLS,
+  writeTrainingReport,
+  type PretrainProgress,
+  type ReportStage,
+  type Skill,
+} from '../engine';
 
 const HELP = `yollava pretrain — pretrain the embedded default model on ToyWorld
+
+With no flag below the line, runs the default recipe: stages ${DEFAULT_RECIPE.map((s) => s.name).join(' → ')}, each
+from the model the one before exported, into --run <dir>/<stage>. Any flag below the line makes it a
+single experimental run instead (default --run .cache/pretrain-experiment).
 
 Options:
   --out <dir>          model folder to write (default samples/models/toy-llava)
   --run <dir>          checkpoint and log folder (default .cache/pretrain)
-  --resume             continue from the run folder's checkpoint
-  --report             write TRAINING.md from the run's checkpoint, and stop
-  --from <dir>         start a new run from an exported model (e.g. the committed default) when the run
-                       folder has no checkpoint
-  --steps N            total optimizer steps of the schedule (default 8000)
+  --resume             continue from the run folder's checkpoints
+  --report             write TRAINING.md from the run's checkpoints, and stop
+  --threads N          onnxruntime intra-op threads (default: all cores)
+  --eval-every N       held-out skill accuracy every N steps (default 500)
   --stop-after N       stop after N steps in this invocation (a checkpoint is written)
+  ---------------------------------------------------------------------------------------------------
+  --from <dir>         start from an exported model (e.g. the committed default) when the run folder
+                       has no checkpoint
+  --steps N            total optimizer steps of the schedule (default 8000)
   --batch N            samples per step (default 16)
   --vision-steps N     steps of the vision stage before joint training (default 2000)
   --lr X               peak learning rate (default 6e-4)
-  --eval-every N       held-out skill accuracy every N steps (default 500)
-  --threads N          onnxruntime intra-op threads (default: all cores)
   --seed N             data and initialization seed of a new run (default 1); a run --from an earlier
                        model wants a new one, so that it sees fresh data
-  --freeze PREFIXES    weight-name prefixes to keep frozen, comma-separated (e.g. "vision.,projector.")
-  --reinit PREFIXES    with --from: weight-name prefixes to initialize afresh (e.g. "lm.,lm_head")
   --decision-probes X  weight of the probes that route both sides of a yes/no comparison to the
                        position deciding it (default 0.3; 0: none)
+  --freeze PREFIXES    weight-name prefixes to keep frozen, comma-separated (e.g. "vision.,projector.")
+  --reinit PREFIXES    with --from: weight-name prefixes to initialize afresh (e.g. "lm.,lm_head")
   --tie                one matrix for the input embeddings and the output head
   --curriculum SPEC    phases before the full mixture, as UNTIL:skill=w,skill=w;UNTIL:… — e.g.
                        "6000:presence=0.3,attribute=0.3,choice=0.2,name_reading=0.2" draws steps
                        below 6000 from those skills only (default 1500 steps of grounding skills;
                        "none": the full mixture from the first step, e.g. for a run --from a model)
 `;
+
+const EXPERIMENT_FLAGS = [
+  'from',
+  'steps',
+  'batch',
+  'vision-steps',
+  'lr',
+  'seed',
+  'decision-probes',
+  'freeze',
+  'reinit',
+  'tie',
+  'curriculum',
+];
 
 /** Parses --curriculum: phases in order, each the step it lasts until and its skill weights. */
 export function parseCurriculum(spec: string): { until: number; mixture: Partial<Record<Skill, number>> }[] {
@@ -83,12 +114,15 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     return n;
   };
   const out = path.resolve(String(opt['out'] ?? 'samples/models/toy-llava'));
-  const runDir = path.resolve(String(opt['run'] ?? '.cache/pretrain'));
+  const experiment = EXPERIMENT_FLAGS.some((f) => f in opt);
+  const runDir = path.resolve(
+    String(opt['run'] ?? (experiment ? '.cache/pretrain-experiment' : '.cache/pretrain')),
+  );
   if (opt['report'] === true) {
-    const record = readPretrainRecord(runDir);
-    if (!record) throw new Error(`pretrain: no checkpoint in ${runDir}`);
-    writeTrainingReport(out, record);
-    process.stdout.write(`${path.join(out, 'TRAINING.md')} written from step ${record.step}\n`);
+    const stages = reportStages(runDir);
+    writeTrainingReport(out, stages);
+    const steps = stages.map((s) => s.record.step).join(' + ');
+    process.stdout.write(`${path.join(out, 'TRAINING.md')} written from ${steps} steps\n`);
     return 0;
   }
   const controller = new AbortController();
@@ -119,20 +153,43 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       }
     }
   };
-  const result = await pretrain({
+  const common = {
     out,
-    runDir,
     resume: opt['resume'] === true,
+    evalEvery: num('eval-every') ?? 500,
+    evalSamples: 64,
+    threads: num('threads'),
+    stopAfter: num('stop-after'),
+    signal: controller.signal,
+    onProgress,
+  };
+  if (!experiment) {
+    const r = await runRecipe({
+      ...common,
+      runDir,
+      onStage: (s, i) =>
+        process.stdout.write(`stage ${i + 1}/${DEFAULT_RECIPE.length} "${s.name}": ${s.purpose}\n`),
+    });
+    if (r.finished) {
+      writeTrainingReport(out, reportStages(runDir));
+      const secs = r.records.reduce((a, x) => a + (x?.wallSeconds ?? 0), 0);
+      process.stdout.write(`pretraining finished in ${fmt(secs)} of step time; model in ${out}\n`);
+    } else process.stdout.write(`pretraining stopped; checkpoints in ${runDir}; run again with --resume\n`);
+    return 0;
+  }
+  if (!common.resume && readPretrainRecord(runDir))
+    throw new Error(
+      `pretrain: ${runDir} already holds a run's checkpoint; carry on with --resume, or name another --run folder`,
+    );
+  const result = await pretrain({
+    ...common,
+    runDir,
     from: typeof opt['from'] === 'string' ? path.resolve(opt['from']) : undefined,
     steps: num('steps'),
-    stopAfter: num('stop-after'),
     batch: num('batch'),
     visionSteps: num('vision-steps'),
     lr: num('lr'),
     decisionProbeWeight: opt['decision-probes'] === undefined ? undefined : Number(opt['decision-probes']),
-    evalEvery: num('eval-every') ?? 500,
-    evalSamples: 64,
-    threads: num('threads'),
     seed: num('seed'),
     reinit: typeof opt['reinit'] === 'string' ? opt['reinit'].split(',').filter(Boolean) : undefined,
     tieEmbeddings: opt['tie'] === true,
@@ -143,12 +200,10 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
         : typeof opt['curriculum'] === 'string'
           ? parseCurriculum(opt['curriculum'])
           : undefined,
-    signal: controller.signal,
-    onProgress,
   });
   const r = result.record;
   if (result.finished) {
-    writeTrainingReport(out, r);
+    writeTrainingReport(out, [{ record: r }]);
     process.stdout.write(`pretraining finished: ${r.step} steps in ${fmt(r.wallSeconds)}; model in ${out}\n`);
   } else {
     process.stdout.write(
@@ -156,4 +211,16 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/** A recipe run's stages that have started, or a single run's record. */
+function reportStages(runDir: string): ReportStage[] {
+  if (existsSync(path.join(runDir, 'checkpoint.safetensors'))) {
+    const record = readPretrainRecord(runDir)!;
+    return [{ record }];
+  }
+  const records = readRecipeRecords(runDir);
+  const stages = DEFAULT_RECIPE.flatMap((stage, i) => (records[i] ? [{ stage, record: records[i] }] : []));
+  if (!stages.length) throw new Error(`pretrain: no checkpoint in ${runDir} nor in its stage folders`);
+  return stages;
 }

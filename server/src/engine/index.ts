@@ -42,6 +42,8 @@ export { defaultModelDir, DEFAULT_MODEL_RELATIVE } from './toyworld/default-mode
 export { pretrain, readPretrainRecord } from './toyworld/pretrain';
 export type { PretrainProgress } from './toyworld/pretrain';
 export { writeTrainingReport } from './toyworld/training-report';
+export type { ReportStage } from './toyworld/training-report';
+export { DEFAULT_RECIPE, readRecipeRecords, runRecipe } from './toyworld/pretrain-recipe';
 export { writeToyworldSubject } from './toyworld/workspace';
 export { SKILLS } from './toyworld/skills';
 export type { Skill } from './toyworld/skills';

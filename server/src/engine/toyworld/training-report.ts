@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PretrainRecord } from './pretrain';
+import type { RecipeStage } from './pretrain-recipe';
 import { MIXTURE, SKILLS, type Skill } from './skills';
 
 const SKILL_TEXT: Record<Skill, string> = {
@@ -24,13 +25,31 @@ const SKILL_TEXT: Record<Skill, string> = {
 
 const YES_NO: Skill[] = ['presence', 'name_description', 'reference', 'choice'];
 
-export function writeTrainingReport(dir: string, r: PretrainRecord): void {
-  const last = r.evals[r.evals.length - 1];
-  const s = r.spec;
+/** One pretraining run of the model's history, and the recipe stage it ran as (none: a lone run). */
+export interface ReportStage {
+  stage?: RecipeStage;
+  record: PretrainRecord;
+}
+
+const f2 = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(2));
+const mixtureText = (m: Partial<Record<Skill, number>>): string =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${Math.round((v ?? 0) * 100)} %`)
+    .join(', ');
+
+export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
+  const first = stages[0]!.record;
+  const final = stages[stages.length - 1]!.record;
+  const last = final.evals[final.evals.length - 1];
+  const s = first.spec;
+  const offsets: number[] = [];
+  stages.reduce((acc, st) => (offsets.push(acc), acc + st.record.step), 0);
+  const named = (i: number): string => stages[i]!.stage?.name ?? `run ${i + 1}`;
+  const anyDecision = stages.some((st) => st.record.decisionProbeWeight);
   const lines: string[] = [];
   lines.push('# toy-llava: how it was trained', '');
   lines.push(
-    'The embedded default model of yollava, pretrained from scratch by `npm run pretrain` (engine/toyworld/pretrain.ts) on',
+    `The embedded default model of yollava, pretrained from scratch by \`npm run pretrain\` (engine/toyworld/pretrain-recipe.ts, ${stages.length === 1 ? 'one run' : `${stages.length} stages`}) on`,
     'ToyWorld scenes generated on the fly. It is a Hugging Face LLaVA folder: a CLIP-like ViT, a two-layer MLP projector and a',
     'LLaMA-like decoder, stored in F16. All weights trained end to end.',
     '',
@@ -43,86 +62,116 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '',
     '## Recipe',
     '',
-    ...(r.initializedFrom
-      ? [`- started from the exported model ${r.initializedFrom} (no vision stage in this run)`]
-      : []),
-    ...(r.vision
-      ? [
-          `- stage 1, vision: the tower alone for ${r.vision.steps} AdamW steps of ${r.vision.batch} fresh photos (lr ${r.vision.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict the main object's kind, colour, pattern, accessory and its colour, position, the spot of its small mark, and the number of distractors; the probes are then dropped. The first 48 rows of the patch embedding start as 4×4-block colour averages`,
-          '- stage 2, joint: every weight of the model, as below',
-        ]
-      : []),
-    `- ${r.steps} AdamW steps of ${r.batch} samples; peak lr ${r.lr}, linear warm-up over ${r.warmup} steps, cosine decay to 0.1× peak; betas (0.9, 0.999); weight decay ${r.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${r.clip}`,
-    `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), each answer weighted to count once (a yes/no or A/B answer's first token carries half of it), plus ${r.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares${r.probeWeight ? `, plus ${r.probeWeight} × the probes' cross-entropy on the projected features` : ''}`,
-    ...(r.curriculum ?? []).map(
-      (c) =>
-        `- curriculum: steps before ${c.until} draw from ${Object.entries(c.mixture)
-          .map(([k, v]) => `${k} ${Math.round((v ?? 0) * 100)} %`)
-          .join(', ')}; then the mixture below`,
-    ),
-    `- data: the samples of step s are drawn from a generator seeded by (seed ${r.seed}, s), so a resumed run sees exactly what an uninterrupted one would`,
-    '- made-up names: `<zib>` is not a vocabulary word. Each sample gives its name a fresh random embedding row (the vocabulary mean plus noise), as personalization gives `<bo>` a new row; the name is not scored where an answer repeats it',
-    '',
-    '## Mixture',
-    '',
-    '| skill | share | what |',
-    '|---|---|---|',
   );
+  if (stages.length > 1) {
+    lines.push(
+      'Stages, in order; each but the first starts from the model the one before it exported (weights only: fresh optimizer moments, fresh probes):',
+      '',
+      '| stage | what for | steps | peak lr | seed | decision probes | wall time |',
+      '|---|---|---|---|---|---|---|',
+    );
+    stages.forEach((st, i) =>
+      lines.push(
+        `| ${named(i)} | ${st.stage?.purpose ?? ''} | ${st.record.step} | ${st.record.lr} | ${st.record.seed} | ${st.record.decisionProbeWeight || '—'} | ${(st.record.wallSeconds / 60).toFixed(0)} min |`,
+      ),
+    );
+    lines.push('');
+  }
+  if (first.vision)
+    lines.push(
+      `- vision stage (${named(0)}): the tower alone for ${first.vision.steps} AdamW steps of ${first.vision.batch} fresh photos (lr ${first.vision.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict the main object's kind, colour, pattern, accessory and its colour, position, the spot of its small mark, and the number of distractors; the probes are then dropped. The first 48 rows of the patch embedding start as 4×4-block colour averages`,
+    );
+  lines.push(
+    `- every joint step: AdamW on ${first.batch} samples; linear warm-up over ${first.warmup} steps, cosine decay to 0.1× the stage's peak; betas (0.9, 0.999); weight decay ${first.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${first.clip}`,
+    `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), each answer weighted to count once (a yes/no or A/B answer's first token carries half of it), plus ${first.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares${first.probeWeight ? `, plus ${first.probeWeight} × the probes' cross-entropy on the projected features` : ''}${anyDecision ? ', plus (where a stage has them) the decision probes below' : ''}`,
+  );
+  stages.forEach((st, i) => {
+    for (const c of st.record.curriculum ?? [])
+      lines.push(
+        `- curriculum of ${named(i)}: steps before ${c.until} draw from ${mixtureText(c.mixture)}${c.until < st.record.steps ? '; then the mixture below' : ''}`,
+      );
+  });
+  lines.push(
+    `- data: the samples of step s are drawn from a generator seeded by (the stage's seed, s), so a resumed run sees exactly what an uninterrupted one would`,
+    '- made-up names: `<zib>` is not a vocabulary word. Each sample gives its name a fresh random embedding row (the vocabulary mean plus noise), as personalization gives `<bo>` a new row; the name is not scored where an answer repeats it',
+  );
+  if (anyDecision)
+    lines.push(
+      '',
+      '### Decision probes',
+      '',
+      'Training scaffolding, never exported (engine/toyworld/decision-probes.ts). At the position that predicts a two-way answer (the last prompt token, before "Yes"/"No" or "A"/"B"), linear probes on the decoder\'s residual stream ask, after layer L−3, what the subject is as the prompt holds it (kind, colour, pattern, accessory and its colour, and the mark\'s spot where a reference image shows it) and what the candidate is (the photo\'s object, or what option A says); after layer L−2, whether each pair agrees. Their summed cross-entropy, times the stage\'s weight, joins the loss. A yes/no answer can only be right once both sides meet at that one position, and its single answer token gives no first-order signal for routing them there; the probes give that signal.',
+    );
+  lines.push('', '## Mixture', '', '| skill | share | what |', '|---|---|---|');
   for (const k of SKILLS) lines.push(`| ${k} | ${(MIXTURE[k] * 100).toFixed(0)} % | ${SKILL_TEXT[k]} |`);
-  if (r.vision) {
-    const last = r.vision.curve[r.vision.curve.length - 1];
-    const first = r.vision.curve[0];
-    if (last && first) {
+  if (first.vision) {
+    const vlast = first.vision.curve[first.vision.curve.length - 1];
+    if (vlast) {
       lines.push(
         '',
         '## Vision stage',
         '',
         'Probe accuracy on the fresh photos of each 50-step window (no photo is seen twice):',
         '',
-      );
-      lines.push(
-        `| step | probe loss | ${Object.keys(last.accuracy).join(' | ')} |`,
-        `|---|---|${Object.keys(last.accuracy)
+        `| step | probe loss | ${Object.keys(vlast.accuracy).join(' | ')} |`,
+        `|---|---|${Object.keys(vlast.accuracy)
           .map(() => '---')
           .join('|')}|`,
       );
-      const every = Math.max(1, Math.ceil(r.vision.curve.length / 10));
-      r.vision.curve.forEach((c, i) => {
-        if (i % every === 0 || i === r.vision!.curve.length - 1)
+      const every = Math.max(1, Math.ceil(first.vision.curve.length / 10));
+      first.vision.curve.forEach((c, i) => {
+        if (i % every === 0 || i === first.vision!.curve.length - 1)
           lines.push(
             `| ${c.step} | ${c.loss.toFixed(2)} | ${Object.values(c.accuracy)
               .map((a) => a.toFixed(2))
               .join(' | ')} |`,
           );
       });
-      lines.push('', `${r.vision.wallSeconds.toFixed(0)} s.`);
+      lines.push('', `${first.vision.wallSeconds.toFixed(0)} s.`);
     }
   }
   lines.push('', '## Held-out accuracy per skill', '');
   if (last) {
     lines.push(
-      `At step ${last.step}, on samples from a stream that training never draws from. Yes/no and A/B skills compare the two first answer tokens (0.5 is chance); the others need every answer token right (teacher-forced).`,
+      `At the end (step ${last.step} of ${named(stages.length - 1)}), on samples from a stream that training never draws from. Yes/no and A/B skills compare the two first answer tokens (0.5 is chance), and their AUC says how well logit(first) − logit(second) ranks the samples whatever the model's bias (0.5: no signal); the others need every answer token right (teacher-forced).`,
       '',
-      '| skill | accuracy | samples | chance |',
-      '|---|---|---|---|',
+      '| skill | accuracy | AUC | samples | chance |',
+      '|---|---|---|---|---|',
     );
     for (const k of SKILLS) {
       const v = last.scores[k];
-      if (v) lines.push(`| ${k} | ${v.accuracy.toFixed(3)} | ${v.n} | ${YES_NO.includes(k) ? '0.5' : '—'} |`);
-    }
-    if (r.evals.length > 1) {
-      lines.push(
-        '',
-        'During training:',
-        '',
-        `| step | ${SKILLS.join(' | ')} |`,
-        `|---|${SKILLS.map(() => '---').join('|')}|`,
-      );
-      for (const e of r.evals)
+      if (v)
         lines.push(
-          `| ${e.step} | ${SKILLS.map((k) => e.scores[k]?.accuracy.toFixed(2) ?? '').join(' | ')} |`,
+          `| ${k} | ${v.accuracy.toFixed(3)} | ${v.auc === undefined ? '—' : v.auc.toFixed(3)} | ${v.n} | ${YES_NO.includes(k) ? '0.5' : '—'} |`,
         );
     }
+    const evals = stages.flatMap((st, i) =>
+      st.record.evals.map((e) => ({ step: offsets[i]! + e.step, stage: named(i), scores: e.scores })),
+    );
+    if (evals.length > 1) {
+      lines.push(
+        '',
+        'During training (steps counted across stages; samples per skill in the last column):',
+        '',
+        `| step | stage | ${SKILLS.join(' | ')} | samples |`,
+        `|---|---|${SKILLS.map(() => '---').join('|')}|---|`,
+      );
+      for (const e of evals)
+        lines.push(
+          `| ${e.step} | ${e.stage} | ${SKILLS.map((k) => f2(e.scores[k]?.accuracy)).join(' | ')} | ${Object.values(e.scores)[0]?.n ?? ''} |`,
+        );
+    }
+    const weak = YES_NO.filter((k) => (last.scores[k]?.accuracy ?? 0) < 0.6);
+    const markProbe = first.vision?.curve[first.vision.curve.length - 1]?.accuracy['mark'];
+    lines.push('', '## What this model cannot do yet', '');
+    if (weak.length)
+      lines.push(
+        `- At or near chance (below 0.6): ${weak.map((k) => `${k} ${last.scores[k]!.accuracy.toFixed(2)}`).join(', ')}.`,
+      );
+    if (markProbe !== undefined)
+      lines.push(
+        `- Fine details: the vision stage's probe finds the spot of an instance's small mark in ${(markProbe * 100).toFixed(0)} % of photos, against ${(100 / 6).toFixed(0)} % by chance. Look-alikes (every nameable attribute shared) are therefore told apart hardly better than by chance, and a reference image carries little more than its nameable attributes.`,
+      );
   } else lines.push('Not evaluated yet.');
   lines.push(
     '',
@@ -133,35 +182,31 @@ export function writeTrainingReport(dir: string, r: PretrainRecord): void {
     '- A penalty on the whole mean square of the features then drove their image-dependent part to exactly 0 by step 1,300: the vision path was dead. The penalty now acts only on the shared part.',
     '- With that fixed, lr 6e-4 and the curriculum, the joint run still sat at chance on every yes/no skill after 3,000 steps (attribute answers 0.22): a ViT trained from scratch only through the language model learns too slowly from the ~25 photos a joint step sees. Trained alone with probes, 48 photos a step at a fraction of the cost, it reached 0.74 colour and 0.82 position accuracy in 300 steps. Hence the vision stage.',
     '- On a fixed batch of 16 photos and the question "What color is the dog?", lr 2e-3 could not memorize the answers (the loss bounced between 0.1 and 0.4 for 300 steps), while 5e-4 reached 0.02. A colour question alone, on fresh photos at 5e-4, reached 0.73 held-out accuracy in 500 steps; five mixed attribute questions had not left chance after 1,200. Hence lr 6e-4 and the grounding-first curriculum.',
+    '- After the base stage every two-way skill answered one way whatever the input, and not as a bias a threshold could fix: the ranking of logit(Yes) − logit(No) carried no signal (AUC on 200 held-out samples: presence 0.48, name + description 0.46, reference 0.47, two-option 0.43), while the model answered colour questions about a photo at 0.86 and copied attributes from a description at 0.80. Continuations without decision probes changed nothing: 2,200 steps with 25 % presence, 25 % attribute and 15 % two-option QA; 1,000 steps with the vision tower frozen at lr 2e-3; 3,400 steps with tied input and output embeddings (AUC 0.43–0.51); presence alone, 400 steps, whose answer loss sat at exactly ln 2. With the decision probes, 1,750 steps of the comparison stage lifted name + description from 0.47 to 0.78 and reference images from 0.51 to 0.66 (64 samples each), and the probes showed why: the facts of both sides reached the deciding position within 500 steps (colour 0.8–0.9), and agreement on colour rose above its base rate after them.',
     '',
-    '## What this model cannot do yet, and what was tried',
-    '',
-    'Every two-way skill (presence, name + description, reference images, two-option QA) answers one way whatever the input. It is not a bias that a threshold could correct: the ranking of logit(Yes) − logit(No) carries no signal either (AUC on 200 held-out samples: presence 0.48, name + description 0.46, reference 0.47, two-option 0.43; 0.5 is none). The model reads images (count 0.87, colour and kind answers well above chance) and copies from a description (0.80), but it never learned to compare what a question names with what an image shows. Continuations from this model, each from `--from samples/models/toy-llava` (flags of `npm run pretrain`):',
-    '- 2,200 steps with a curriculum of 25 % presence, 25 % attribute, 15 % two-option QA (`--curriculum`): presence stayed at 0.48–0.52, two-option QA at 0.38/0.63 (one answer always).',
-    '- 1,000 steps with the vision tower frozen and lr 2e-3 on the rest (`--freeze vision. --lr 2e-3`): the same, and the skills left out of its mixture decayed.',
-    '- 3,400 steps with tied input and output embeddings (`--tie`), so that the word a question names and the word an answer would give share one direction: the same (AUC 0.43–0.51).',
-    'Small transformers are known to learn such comparisons only after long plateaus; this machine gives about 10,000 steps an hour. What to try next: much longer runs, a larger batch, and a mixture that introduces comparison only once attribute answers pass about 0.7.',
-    '',
-  );
-  lines.push(
     '## Loss curve',
     '',
-    '| step | mean loss | lr | image features rms | s/step |',
-    '|---|---|---|---|---|',
+    '| step | stage | mean loss | lr | image features rms | s/step |',
+    '|---|---|---|---|---|---|',
   );
-  const every = Math.max(1, Math.ceil(r.curve.length / 40));
-  r.curve.forEach((c, i) => {
-    if (i % every === 0 || i === r.curve.length - 1)
+  const curve = stages.flatMap((st, i) =>
+    st.record.curve.map((c) => ({ ...c, step: offsets[i]! + c.step, stage: named(i) })),
+  );
+  const every = Math.max(1, Math.ceil(curve.length / 50));
+  curve.forEach((c, i) => {
+    if (i % every === 0 || i === curve.length - 1)
       lines.push(
-        `| ${c.step} | ${c.loss.toFixed(3)} | ${c.lr.toExponential(2)} | ${c.secondsPerStep.toFixed(3)} |`,
+        `| ${c.step} | ${c.stage} | ${c.loss.toFixed(3)} | ${c.lr.toExponential(2)} | ${c.featureRms?.toFixed(3) ?? ''} | ${c.secondsPerStep.toFixed(3)} |`,
       );
   });
-  const hours = r.wallSeconds / 3600;
+  const seconds = stages.reduce((a, st) => a + st.record.wallSeconds, 0);
+  const steps = stages.reduce((a, st) => a + st.record.step, 0);
+  const tokens = stages.reduce((a, st) => a + st.record.tokensSeen, 0);
   lines.push(
     '',
     '## Wall time',
     '',
-    `${r.step} steps, ${r.tokensSeen.toLocaleString('en-US')} sequence positions, ${hours.toFixed(2)} hours of step time on the development machine (2 cores), across every resumed invocation.`,
+    `${steps} joint steps, ${tokens.toLocaleString('en-US')} sequence positions, ${(seconds / 3600).toFixed(2)} hours of step time on the development machine (2 cores), vision stage included, across every resumed invocation.`,
     '',
   );
   writeFileSync(path.join(dir, 'TRAINING.md'), lines.join('\n'));

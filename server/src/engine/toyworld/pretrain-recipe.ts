@@ -1,0 +1,145 @@
+// The default model's whole pretraining as named stages, each a pretraining run (pretrain.ts) that starts
+// from the model the one before it exported. `npm run pretrain` runs them in order, and --resume carries
+// on inside whichever stage was interrupted, so one command rebuilds samples/models/toy-llava.
+//
+// The stages are the history of what worked, kept runnable: the base run learned to read photos and
+// descriptions but stayed at chance on every yes/no comparison; the decision probes (decision-probes.ts),
+// added on top of it, taught the comparisons; the last stage brings back the skills the comparison-heavy
+// stage let decay.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pretrain, readPretrainRecord, type PretrainOptions, type PretrainRecord } from './pretrain';
+
+export interface RecipeStage {
+  name: string;
+  /** One line for TRAINING.md: what the stage is for. */
+  purpose: string;
+  options: Pick<
+    PretrainOptions,
+    'steps' | 'lr' | 'seed' | 'curriculum' | 'mixture' | 'decisionProbeWeight' | 'batch' | 'visionSteps'
+  >;
+}
+
+export const DEFAULT_RECIPE: RecipeStage[] = [
+  {
+    name: 'base',
+    purpose:
+      'from scratch: the vision stage, then every weight on the grounding-first curriculum and the whole mixture',
+    options: { steps: 5000, seed: 1, visionSteps: 1200, decisionProbeWeight: 0 },
+  },
+  {
+    name: 'comparison',
+    purpose: 'decision probes on a mixture heavy in yes/no comparisons',
+    options: {
+      steps: 3000,
+      lr: 4e-4,
+      seed: 12,
+      decisionProbeWeight: 0.3,
+      curriculum: [
+        {
+          until: 3000,
+          mixture: {
+            presence: 0.25,
+            name_description: 0.25,
+            reference: 0.15,
+            attribute: 0.15,
+            name_reading: 0.1,
+            count: 0.05,
+            caption: 0.05,
+          },
+        },
+      ],
+    },
+  },
+  {
+    name: 'full',
+    purpose: 'the whole mixture again, decision probes kept, to restore what the comparison stage let decay',
+    options: { steps: 4000, lr: 3e-4, seed: 14, decisionProbeWeight: 0.3, curriculum: [] },
+  },
+];
+
+export interface RecipeOptions extends Pick<
+  PretrainOptions,
+  | 'out'
+  | 'runDir'
+  | 'spec'
+  | 'threads'
+  | 'signal'
+  | 'onProgress'
+  | 'evalEvery'
+  | 'evalSamples'
+  | 'finalEvalSamples'
+  | 'vocabularySamples'
+  | 'checkpointEvery'
+  | 'stopAfter'
+  | 'warmup'
+  | 'visionBatch'
+> {
+  recipe?: RecipeStage[];
+  /** Carry on from the stages' checkpoints; without it, a run folder that holds any is refused. */
+  resume?: boolean;
+  onStage?: (stage: RecipeStage, index: number) => void;
+}
+
+export interface RecipeResult {
+  finished: boolean;
+  /** Each stage's record so far, in order (null: not started). */
+  records: (PretrainRecord | null)[];
+}
+
+export function stageDir(runDir: string, stage: RecipeStage): string {
+  return path.join(runDir, stage.name);
+}
+
+/** Where a stage that is not the last one exports its model, for the next stage to start from. */
+function stageExport(runDir: string, stage: RecipeStage): string {
+  return path.join(stageDir(runDir, stage), 'export');
+}
+
+export function readRecipeRecords(runDir: string, recipe = DEFAULT_RECIPE): (PretrainRecord | null)[] {
+  return recipe.map((s) => readPretrainRecord(stageDir(runDir, s)));
+}
+
+export async function runRecipe(opts: RecipeOptions): Promise<RecipeResult> {
+  const recipe = opts.recipe ?? DEFAULT_RECIPE;
+  const records = readRecipeRecords(opts.runDir, recipe);
+  if (!opts.resume && records.some(Boolean))
+    throw new Error(
+      `pretrain: ${opts.runDir} already holds a run's checkpoints; carry on with --resume, or name another --run folder`,
+    );
+  let budget = opts.stopAfter;
+  for (const [i, stage] of recipe.entries()) {
+    const done = records[i];
+    if (done && done.step >= done.steps) continue;
+    if (budget !== undefined && budget <= 0) return { finished: false, records };
+    const last = i === recipe.length - 1;
+    const from = i > 0 ? stageExport(opts.runDir, recipe[i - 1]!) : undefined;
+    if (from && !done && !existsSync(path.join(from, 'model.safetensors')))
+      throw new Error(`pretrain: stage "${stage.name}" starts from ${from}, which holds no model`);
+    opts.onStage?.(stage, i);
+    const before = done?.step ?? 0;
+    const r = await pretrain({
+      ...stage.options,
+      out: last ? opts.out : stageExport(opts.runDir, stage),
+      runDir: stageDir(opts.runDir, stage),
+      resume: !!done,
+      from,
+      spec: opts.spec,
+      threads: opts.threads,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      evalEvery: opts.evalEvery,
+      evalSamples: opts.evalSamples,
+      finalEvalSamples: opts.finalEvalSamples,
+      vocabularySamples: opts.vocabularySamples,
+      checkpointEvery: opts.checkpointEvery,
+      warmup: opts.warmup,
+      visionBatch: opts.visionBatch,
+      stopAfter: budget,
+    });
+    records[i] = r.record;
+    if (budget !== undefined) budget -= r.record.step - before;
+    if (!r.finished) return { finished: false, records };
+  }
+  return { finished: true, records };
+}
