@@ -242,7 +242,8 @@ export class SubjectJobs {
     return run;
   }
 
-  private lastSent = 0;
+  /** When each run last sent progress: per run, so that one subject's updates never hold back another's. */
+  private lastSent = new WeakMap<TrainingRun, number>();
 
   private progress(run: TrainingRun, p: PersonalizeProgress): void {
     run.phase = p.phase;
@@ -263,8 +264,8 @@ export class SubjectJobs {
     }
     // A few messages a second are plenty for a progress bar; epoch ends always go out.
     const now = Date.now();
-    if (p.phase !== 'select' && now - this.lastSent < 250) return;
-    this.lastSent = now;
+    if (p.phase !== 'select' && now - (this.lastSent.get(run) ?? 0) < 250) return;
+    this.lastSent.set(run, now);
     this.notify('train', run, message);
   }
 
