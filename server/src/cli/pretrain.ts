@@ -189,7 +189,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     batch: num('batch'),
     visionSteps: num('vision-steps'),
     lr: num('lr'),
-    decisionProbeWeight: opt['decision-probes'] === undefined ? undefined : Number(opt['decision-probes']),
+    decisionProbeWeight: decisionProbeWeight(opt['decision-probes']),
     seed: num('seed'),
     reinit: typeof opt['reinit'] === 'string' ? opt['reinit'].split(',').filter(Boolean) : undefined,
     tieEmbeddings: opt['tie'] === true,
@@ -211,6 +211,15 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/** --decision-probes: a weight of 0 or more (0 turns them off). */
+function decisionProbeWeight(v: string | true | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n < 0)
+    throw new Error(`pretrain: --decision-probes must be a number ≥ 0, got ${String(v)}`);
+  return n;
 }
 
 /** A recipe run's stages that have started, or a single run's record. */

@@ -10,6 +10,7 @@ import { i64, type HostTensor } from '../runtime/host-tensor';
 import type { WeightMap } from '../models/llava/weights';
 import type { Rng } from '../util/rng';
 import type { PretrainBatch } from './pretrain-batch';
+import { addProbeWeight } from './probes';
 import type { SkillSample } from './skills';
 import { ACCESSORIES, ACCESSORY_COLORS, COLOR_NAMES, KIND_NAMES, MARK_SPOTS, PATTERNS } from './world';
 import type { ObjectInstance } from './world';
@@ -163,20 +164,14 @@ export function decisionFeeds(
   return out;
 }
 
-/** Adds any missing probe weight, N(0, 0.02), [classes, hidden]. */
+/** Adds any missing decision-probe weight, [classes, hidden]. */
 export function addDecisionProbeWeights(
   weights: WeightMap,
   probes: DecisionProbe[],
   hidden: number,
   rng: Rng,
 ): void {
-  for (const p of probes) {
-    const name = `dprobe.${p.name}.weight`;
-    if (weights.has(name)) continue;
-    const data = new Float32Array(p.classes * hidden);
-    for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
-    weights.set(name, { dtype: 'float32', shape: [p.classes, hidden], data });
-  }
+  for (const p of probes) addProbeWeight(weights, `dprobe.${p.name}.weight`, p.classes, hidden, rng);
 }
 
 /** Per probe: the share of labelled rows whose top class is right, from the graph's dlogits_<name>. */

@@ -46,13 +46,24 @@ export function probeFeeds(scenes: SceneSpec[], images: number): Record<string, 
   return out;
 }
 
-/** Adds any missing joint-stage probe weight, N(0, 0.02), [classes, inputs] (inputs: tokens × text width). */
+/** Adds any missing joint-stage probe weight, [classes, inputs] (inputs: tokens × text width). */
 export function addProbeWeights(weights: WeightMap, inputs: number, rng: Rng): void {
-  for (const p of PROBES) {
-    const name = `probe.${p.name}.weight`;
-    if (weights.has(name)) continue;
-    const data = new Float32Array(p.classes * inputs);
-    for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
-    weights.set(name, { dtype: 'float32', shape: [p.classes, inputs], data });
-  }
+  for (const p of PROBES) addProbeWeight(weights, `probe.${p.name}.weight`, p.classes, inputs, rng);
+}
+
+/**
+ * A linear probe's weight [classes, inputs], N(0, 0.02), unless `weights` already holds it (a resumed run
+ * keeps its trained probes). Probes are training scaffolding: pretraining never exports them.
+ */
+export function addProbeWeight(
+  weights: WeightMap,
+  name: string,
+  classes: number,
+  inputs: number,
+  rng: Rng,
+): void {
+  if (weights.has(name)) return;
+  const data = new Float32Array(classes * inputs);
+  for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
+  weights.set(name, { dtype: 'float32', shape: [classes, inputs], data });
 }

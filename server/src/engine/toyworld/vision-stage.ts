@@ -12,7 +12,7 @@ import { f32 } from '../runtime/host-tensor';
 import { GraphSession } from '../runtime/session';
 import { Rng } from '../util/rng';
 import { scenePixels } from './pretrain-batch';
-import { PROBES, probeFeeds } from './probes';
+import { addProbeWeight, PROBES, probeFeeds } from './probes';
 import { randomScene } from './scenes';
 import { randomInstance } from './world';
 
@@ -45,9 +45,8 @@ export async function trainVisionStage(
   const init = new Rng(o.seed + 31);
   const probeWeights: WeightMap = new Map(weights);
   for (const p of PROBES) {
-    const data = new Float32Array(p.classes * inputs);
-    for (let i = 0; i < data.length; i++) data[i] = 0.02 * init.normal();
-    probeWeights.set(`vprobe.${p.name}.weight`, { dtype: 'float32', shape: [p.classes, inputs], data });
+    probeWeights.delete(`vprobe.${p.name}.weight`);
+    addProbeWeight(probeWeights, `vprobe.${p.name}.weight`, p.classes, inputs, init);
   }
   const g = new Graph('vision-stage');
   const w = new WeightInputs(g, probeWeights);
