@@ -79,6 +79,7 @@ describe('ToyWorld', () => {
       const l = lookalike(o, rng);
       assert.ok(sameAttributes(o, l));
       assert.notEqual(l.details.markSpot, o.details.markSpot);
+      assert.notEqual(l.details.markTone, o.details.markTone);
     }
   });
 
@@ -283,7 +284,16 @@ describe('pretraining', () => {
 describe('the pretraining recipe (stages, each from the model the one before exported)', () => {
   const RECIPE: RecipeStage[] = [
     { name: 'one', purpose: 'first', options: { steps: 3, seed: 1, visionSteps: 2, decisionProbeWeight: 0 } },
-    { name: 'two', purpose: 'second', options: { steps: 4, seed: 2, lr: 1e-3, curriculum: [] } },
+    {
+      name: 'two',
+      purpose: 'second',
+      options: { steps: 4, seed: 2, lr: 1e-3, curriculum: [], visionSteps: 2 },
+    },
+    {
+      name: 'three',
+      purpose: 'third',
+      options: { steps: 2, seed: 3, curriculum: [], mixture: { choice: 1 } },
+    },
   ];
   function recipeRun(): Parameters<typeof runRecipe>[0] {
     const o = tinyRun();
@@ -296,10 +306,12 @@ describe('the pretraining recipe (stages, each from the model the one before exp
     assert.ok(r.finished);
     assert.deepEqual(
       r.records.map((x) => x?.step),
-      [3, 4],
+      [3, 4, 2],
     );
     assert.equal(r.records[1]!.initializedFrom, path.join(whole.runDir, 'one', 'export'));
-    assert.ok(r.records[0]!.vision && !r.records[1]!.vision, 'only the first stage has a vision stage');
+    assert.equal(r.records[2]!.initializedFrom, path.join(whole.runDir, 'two', 'export'));
+    assert.ok(r.records[0]!.vision && r.records[1]!.vision, 'a stage gets the vision stage it asks for');
+    assert.ok(!r.records[2]!.vision, 'a stage from an exported model has none unless it asks');
     assert.equal(r.records[1]!.decisionProbeWeight, 0.3);
     assert.ok(existsSync(path.join(whole.out, 'model.safetensors')), 'the last stage writes --out');
 
@@ -308,7 +320,7 @@ describe('the pretraining recipe (stages, each from the model the one before exp
     assert.equal(first.finished, false);
     assert.deepEqual(
       first.records.map((x) => x?.step),
-      [3, 2],
+      [3, 2, undefined],
       'the step budget runs on into the next stage',
     );
     await assert.rejects(runRecipe(parts), /already holds a run's checkpoints; carry on with --resume/);
@@ -325,11 +337,14 @@ describe('the pretraining recipe (stages, each from the model the one before exp
     writeTrainingReport(whole.out, [
       { stage: RECIPE[0], record: r.records[0]! },
       { stage: RECIPE[1], record: r.records[1]! },
+      { stage: RECIPE[2], record: r.records[2]! },
     ]);
     const report = readFileSync(path.join(whole.out, 'TRAINING.md'), 'utf8');
     assert.match(report, /\| one \| first \| 3 \|/);
     assert.match(report, /\| two \| second \| 4 \|/);
     assert.match(report, /### Decision probes/);
+    assert.match(report, /## Vision stage[^]*### one[^]*### two/);
+    assert.match(report, /mixture of three, in place of the one below: choice 100 %/);
   });
 });
 

@@ -37,7 +37,7 @@ Options:
                        has no checkpoint
   --steps N            total optimizer steps of the schedule (default 8000)
   --batch N            samples per step (default 16)
-  --vision-steps N     steps of the vision stage before joint training (default 2000)
+  --vision-steps N     steps of the vision stage before joint training (default 2000; none with --from)
   --lr X               peak learning rate (default 6e-4)
   --seed N             data and initialization seed of a new run (default 1); a run --from an earlier
                        model wants a new one, so that it sees fresh data

@@ -59,7 +59,10 @@ export interface PretrainOptions {
   tieEmbeddings?: boolean;
   /** Start from this exported model folder (same architecture) instead of a fresh initialization. */
   from?: string;
-  /** Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3; 0: none). */
+  /**
+   * Steps of the vision stage before joint training (default 2,000 of 48 photos at lr 1e-3, or none when
+   * starting `from` an exported model; 0: none).
+   */
   visionSteps?: number;
   visionBatch?: number;
   visionLr?: number;
@@ -337,8 +340,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     cfg.text_config['tie_word_embeddings'] = true;
     writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   }
-  const visionSteps = opts.visionSteps ?? 2000;
-  if (!record.vision && !record.initializedFrom && visionSteps > 0) {
+  // A run from an exported model has a trained tower: it gets a vision stage only when asked for one.
+  const visionSteps = opts.visionSteps ?? (record.initializedFrom ? 0 : 2000);
+  if (!record.vision && visionSteps > 0) {
     const vision = await trainVisionStage(config, weights, {
       steps: visionSteps,
       batch: opts.visionBatch ?? 48,

@@ -33,6 +33,7 @@ export const PROBES: Probe[] = [
   },
   { name: 'position', classes: 3, label: (s) => POSITIONS.indexOf(positionWords(s)) },
   { name: 'mark', classes: MARK_SPOTS.length, label: (s) => s.main.object.details.markSpot },
+  { name: 'mark_tone', classes: 2, label: (s) => s.main.object.details.markTone },
   { name: 'distractors', classes: 3, label: (s) => s.distractors.length },
 ];
 

@@ -77,15 +77,21 @@ export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
     );
     lines.push('');
   }
-  if (first.vision)
+  stages.forEach((st, i) => {
+    const v = st.record.vision;
+    if (!v) return;
+    const probes = Object.keys(v.curve[v.curve.length - 1]?.accuracy ?? {}).join(', ');
     lines.push(
-      `- vision stage (${named(0)}): the tower alone for ${first.vision.steps} AdamW steps of ${first.vision.batch} fresh photos (lr ${first.vision.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict the main object's kind, colour, pattern, accessory and its colour, position, the spot of its small mark, and the number of distractors; the probes are then dropped. The first 48 rows of the patch embedding start as 4×4-block colour averages`,
+      `- vision stage (${named(i)}): the tower alone${i > 0 ? ', from the model the stage starts from,' : ''} for ${v.steps} AdamW steps of ${v.batch} fresh photos (lr ${v.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict what the photo shows (${probes}: the main object's attributes, the spot and tone of its mark, its position, the number of distractors); the probes are then dropped${i === 0 ? '. The first 48 rows of the patch embedding start as 4×4-block colour averages' : ''}`,
     );
+  });
   lines.push(
     `- every joint step: AdamW on ${first.batch} samples; linear warm-up over ${first.warmup} steps, cosine decay to 0.1× the stage's peak; betas (0.9, 0.999); weight decay ${first.weightDecay} on the language model's matrices only (not on norms, biases, embeddings, nor on the vision tower and projector); global gradient-norm clip ${first.clip}`,
     `- loss: next-token cross-entropy on the answer tokens (and the end-of-sequence token), each answer weighted to count once (a yes/no or A/B answer's first token carries half of it), plus ${first.featurePenalty} × the mean square of the part of the projected image features that every image of the batch shares${first.probeWeight ? `, plus ${first.probeWeight} × the probes' cross-entropy on the projected features` : ''}${anyDecision ? ', plus (where a stage has them) the decision probes below' : ''}`,
   );
   stages.forEach((st, i) => {
+    if (st.record.mixture)
+      lines.push(`- mixture of ${named(i)}, in place of the one below: ${mixtureText(st.record.mixture)}`);
     for (const c of st.record.curriculum ?? [])
       lines.push(
         `- curriculum of ${named(i)}: steps before ${c.until} draw from ${mixtureText(c.mixture)}${c.until < st.record.steps ? '; then the mixture below' : ''}`,
@@ -104,31 +110,34 @@ export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
     );
   lines.push('', '## Mixture', '', '| skill | share | what |', '|---|---|---|');
   for (const k of SKILLS) lines.push(`| ${k} | ${(MIXTURE[k] * 100).toFixed(0)} % | ${SKILL_TEXT[k]} |`);
-  if (first.vision) {
-    const vlast = first.vision.curve[first.vision.curve.length - 1];
-    if (vlast) {
-      lines.push(
-        '',
-        '## Vision stage',
-        '',
-        'Probe accuracy on the fresh photos of each 50-step window (no photo is seen twice):',
-        '',
-        `| step | probe loss | ${Object.keys(vlast.accuracy).join(' | ')} |`,
-        `|---|---|${Object.keys(vlast.accuracy)
-          .map(() => '---')
-          .join('|')}|`,
-      );
-      const every = Math.max(1, Math.ceil(first.vision.curve.length / 10));
-      first.vision.curve.forEach((c, i) => {
-        if (i % every === 0 || i === first.vision!.curve.length - 1)
-          lines.push(
-            `| ${c.step} | ${c.loss.toFixed(2)} | ${Object.values(c.accuracy)
-              .map((a) => a.toFixed(2))
-              .join(' | ')} |`,
-          );
-      });
-      lines.push('', `${first.vision.wallSeconds.toFixed(0)} s.`);
-    }
+  const visionStages = stages.flatMap((st, i) =>
+    st.record.vision ? [{ name: named(i), v: st.record.vision }] : [],
+  );
+  if (visionStages.length)
+    lines.push(
+      '',
+      '## Vision stage',
+      '',
+      'Probe accuracy on the fresh photos of each 50-step window (no photo is seen twice); the probes start afresh in each stage.',
+    );
+  for (const { name, v } of visionStages) {
+    const vlast = v.curve[v.curve.length - 1];
+    if (!vlast) continue;
+    const keys = Object.keys(vlast.accuracy);
+    lines.push(
+      '',
+      ...(visionStages.length > 1 ? [`### ${name}`, ''] : []),
+      `| step | probe loss | ${keys.join(' | ')} |`,
+      `|---|---|${keys.map(() => '---').join('|')}|`,
+    );
+    const every = Math.max(1, Math.ceil(v.curve.length / 10));
+    v.curve.forEach((c, i) => {
+      if (i % every === 0 || i === v.curve.length - 1)
+        lines.push(
+          `| ${c.step} | ${c.loss.toFixed(2)} | ${keys.map((k) => f2(c.accuracy[k])).join(' | ')} |`,
+        );
+    });
+    lines.push('', `${v.wallSeconds.toFixed(0)} s.`);
   }
   lines.push('', '## Held-out accuracy per skill', '');
   if (last) {
@@ -162,7 +171,8 @@ export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
         );
     }
     const weak = YES_NO.filter((k) => (last.scores[k]?.accuracy ?? 0) < 0.6);
-    const markProbe = first.vision?.curve[first.vision.curve.length - 1]?.accuracy['mark'];
+    const lastVision = visionStages[visionStages.length - 1]?.v;
+    const markProbe = lastVision?.curve[lastVision.curve.length - 1]?.accuracy['mark'];
     lines.push('', '## What this model cannot do yet', '');
     if (weak.length)
       lines.push(

@@ -115,7 +115,10 @@ export function randomInstance(rng: Rng, kind?: Kind): ObjectInstance {
 /** Another instance with every nameable attribute the same and visibly different fine details. */
 export function lookalike(o: ObjectInstance, rng: Rng): ObjectInstance {
   const d = randomDetails(rng);
+  // The mark sits elsewhere and has the other tone: a person's dog has its light patch on the left
+  // shoulder, and the look-alike at the park a dark one on its back.
   d.markSpot = (o.details.markSpot + 1 + rng.int(MARK_SPOTS.length - 1)) % MARK_SPOTS.length;
+  d.markTone = o.details.markTone === 0 ? 1 : 0;
   // Push the proportions apart too, so that two look-alikes never coincide by chance.
   if (Math.abs(d.aspect - o.details.aspect) < 0.2) d.aspect = o.details.aspect < 1 ? 1.15 : 0.8;
   return { ...o, details: d };
