@@ -26,7 +26,11 @@ import { pretrain, type PretrainOptions } from '../../server/src/engine/toyworld
 import { runRecipe, type RecipeStage } from '../../server/src/engine/toyworld/pretrain-recipe';
 import { writeTrainingReport } from '../../server/src/engine/toyworld/training-report';
 import { SKILLS, skillSample } from '../../server/src/engine/toyworld/skills';
-import { decisionFeeds, decisionProbes } from '../../server/src/engine/toyworld/decision-probes';
+import {
+  addDecisionProbeWeights,
+  decisionFeeds,
+  decisionProbes,
+} from '../../server/src/engine/toyworld/decision-probes';
 import { lookalike, randomInstance, sameAttributes } from '../../server/src/engine/toyworld/world';
 
 const root = path.join(__dirname, '..', '..');
@@ -150,6 +154,72 @@ describe('decision probes (routing both sides of a yes/no comparison to the deci
       }
       r++;
     });
+  });
+
+  it('read the residual stream below the output: the facts after layer L−3, their agreement after L−2', async () => {
+    const opts = tinyRun({ steps: 1 });
+    await pretrain(opts);
+    const vocab = JSON.parse(readFileSync(path.join(opts.out, 'config.json'), 'utf8')).text_config.vocab_size;
+    const spec = { ...TINY, text: { ...TINY.text, layers: 4 } };
+    const config = parseLlavaConfig(defaultModelConfig(spec, vocab));
+    const weights = initialWeights(config, 3);
+    const probes = decisionProbes(config.text.layers);
+    addDecisionProbeWeights(weights, probes, config.text.hidden, new Rng(4));
+    const enc = PretrainEncoder.load(config, opts.out);
+    const rng = new Rng(6);
+    const samples = Array.from({ length: 4 }, () => skillSample('reference', rng));
+    const table = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
+    const batch = await makeBatch(
+      enc,
+      samples,
+      samples.map((s) => enc.encode(s)),
+      randomNameRows(table, config.text.vocab, config.text.hidden, samples.length, rng),
+    );
+    const g = new Graph('dprobe-layers');
+    const w = new WeightInputs(g, weights);
+    const graph = buildWholeModelGraph(g, config, w, {
+      mode: 'train',
+      decisionProbes: probes,
+      decisionProbeWeight: 1,
+    });
+    const session = await GraphSession.create(serialize(graph), { threads: 1 });
+    const labelled = decisionFeeds(probes, samples, batch);
+    // The same batch with only some probes labelled: what those probes add to each layer's gradient.
+    const only = (keep: (name: string) => boolean) =>
+      Object.fromEntries(
+        Object.entries(labelled).map(([k, t]) =>
+          k.startsWith('dprobe_') && !keep(k.slice('dprobe_'.length))
+            ? [k, { ...t, data: new BigInt64Array(t.data.length).fill(-100n) }]
+            : [k, t],
+        ),
+      );
+    const run = (feeds: typeof labelled) => session.run({ ...w.feeds(), ...batch.feeds, ...feeds });
+    try {
+      const none = await run(only(() => false));
+      const facts = await run(only((n) => !n.startsWith('match_')));
+      const matches = await run(only((n) => n.startsWith('match_')));
+      assert.equal((none['decision_probe_loss']!.data as Float32Array)[0], 0);
+      const layerGrad = (out: typeof none, layer: number): Float32Array[] =>
+        w
+          .names()
+          .filter((n) => n.startsWith(`lm.layers.${layer}.`))
+          .map((n) => out[`grad_${n}`]!.data as Float32Array);
+      const same = (a: Float32Array[], b: Float32Array[]) =>
+        a.every((x, i) => x.every((v, j) => v === b[i]![j]));
+      assert.deepEqual(
+        probes.map((p) => p.layer).filter((l, i, xs) => xs.indexOf(l) === i),
+        [1, 2],
+      );
+      // Layer 3 is the last: no probe reaches it. Layer 2 is seen by the agreement probes only.
+      assert.ok(
+        same(layerGrad(none, 3), layerGrad(facts, 3)) && same(layerGrad(none, 3), layerGrad(matches, 3)),
+      );
+      assert.ok(same(layerGrad(none, 2), layerGrad(facts, 2)), 'the fact probes stop below layer 2');
+      assert.ok(!same(layerGrad(none, 2), layerGrad(matches, 2)), 'the agreement probes train layer 2');
+      assert.ok(!same(layerGrad(none, 1), layerGrad(facts, 1)), 'the fact probes train layer 1');
+    } finally {
+      await session.release();
+    }
   });
 });
 
