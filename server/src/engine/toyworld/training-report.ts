@@ -178,9 +178,11 @@ export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
       lines.push(
         `- At or near chance (below 0.6): ${weak.map((k) => `${k} ${last.scores[k]!.accuracy.toFixed(2)}`).join(', ')}.`,
       );
+    const toneProbe = lastVision?.curve[lastVision.curve.length - 1]?.accuracy['mark_tone'];
+    const reference = last.scores.reference;
     if (markProbe !== undefined)
       lines.push(
-        `- Fine details: the vision stage's probe finds the spot of an instance's small mark in ${(markProbe * 100).toFixed(0)} % of photos, against ${(100 / 6).toFixed(0)} % by chance. Look-alikes (every nameable attribute shared) are therefore told apart hardly better than by chance, and a reference image carries little more than its nameable attributes.`,
+        `- Fine details: the vision stage's probe finds the spot of an instance's mark in ${(markProbe * 100).toFixed(0)} % of photos, against ${(100 / 6).toFixed(0)} % by chance${toneProbe === undefined ? '' : `, and its tone in ${(toneProbe * 100).toFixed(0)} %`}.${reference ? ` Held against reference images, where half the negatives are look-alikes (every nameable attribute shared), the model is right on ${reference.accuracy.toFixed(2)} of held-out photos: ${markProbe < 0.35 ? 'look-alikes are told apart hardly better than by chance, and a reference image carries little more than its nameable attributes' : 'the tower sees more of what tells look-alikes apart than the language model yet uses'}.` : ''}`,
       );
   } else lines.push('Not evaluated yet.');
   lines.push(
