@@ -294,16 +294,28 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
 
   it('Enter after a mapping key indents the next line', async () => {
     await openSubject(page);
-    await page.locator('.monaco-editor .view-lines').first().click();
+    const editor = page.locator('.monaco-editor', { hasText: 'negatives:' }).first();
+    await editor.locator('.view-lines').click();
+    // Keys sent before the editor holds the focus can land elsewhere (a CodeLens, the Explorer).
+    await waitUntil('the subject editor focused', () =>
+      editor.evaluate((e) => e.classList.contains('focused')),
+    );
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Enter');
     await page.keyboard.type('extra:');
+    const viewLines = async (): Promise<string[]> =>
+      (await editor.locator('.view-line').allInnerTexts()).map((l) => l.replace(/\u00a0/g, ' '));
+    await waitUntil('the key typed', async () => (await viewLines()).some((l) => l === 'extra:'), 10_000);
     await page.keyboard.press('Enter');
     await page.keyboard.type('zz');
+    // The view renders the model a frame later: poll it rather than read it once.
+    const typed = await waitUntil(
+      'the next line indented',
+      async () => (await viewLines()).find((l) => /^ {2}zz/.test(l)),
+      5_000,
+    ).catch(async () => assert.fail(`no indented "zz" line:\n${(await viewLines()).join('\n')}`));
     await page.screenshot({ path: path.join(shots, '10-enter-indents.png') });
-    const lines = await page.locator('.monaco-editor .view-line').allInnerTexts();
-    const typed = lines.find((l) => l.includes('zz')) ?? '';
-    assert.match(typed.replace(/\u00a0/g, ' '), /^ {2}zz/, lines.join('\n'));
+    assert.match(typed, /^ {2}zz/);
     await page.keyboard.press('Control+Z');
   });
 });
