@@ -99,8 +99,9 @@ export function sizeWord(s: SceneSpec): 'small' | 'big' {
 
 /**
  * The mark's radius in silhouette units (a body's half-extent is 0.3–0.9). At 0.2 it covered about 3 pixels
- * of a 64-pixel photo and the vision tower's probe found its spot hardly above chance (0.26 after 1,950
- * photo batches, 0.17 by chance); at 0.4, 0.43 after 950, at some cost to the patterns it sits on.
+ * of a 64-pixel photo: 950 more vision-stage steps on the then default model left the probe on its spot at
+ * 0.26 (0.17 by chance); at 0.4 the same steps reached 0.43, at some cost to the patterns it sits on
+ * (pattern probe 0.74 against 0.84).
  */
 const MARK_RADIUS = 0.35;
 

@@ -82,7 +82,7 @@ export function writeTrainingReport(dir: string, stages: ReportStage[]): void {
     if (!v) return;
     const probes = Object.keys(v.curve[v.curve.length - 1]?.accuracy ?? {}).join(', ');
     lines.push(
-      `- vision stage (${named(i)}): the tower alone${i > 0 ? ', from the model the stage starts from,' : ''} for ${v.steps} AdamW steps of ${v.batch} fresh photos (lr ${v.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict what the photo shows (${probes}: the main object's attributes, the spot and tone of its mark, its position, the number of distractors); the probes are then dropped${i === 0 ? '. The first 48 rows of the patch embedding start as 4×4-block colour averages' : ''}`,
+      `- vision stage (${named(i)}): the tower alone${i > 0 ? ', from the model the stage starts from,' : ''} for ${v.steps} AdamW steps of ${v.batch} fresh photos (lr ${v.lr}, warm-up 100 steps, cosine to 0.1×), supervised by linear probes on its output that predict what the photo shows (${probes}); the probes are then dropped${i === 0 ? '. The first 48 rows of the patch embedding start as 4×4-block colour averages' : ''}`,
     );
   });
   lines.push(
