@@ -20,7 +20,7 @@ import {
   type PersonalizeOptions,
 } from '../server/src/engine/personalize/personalize';
 import { softPrompt } from '../server/src/engine/personalize/prompts';
-import { qaAccuracy, readQaFile } from '../server/src/engine/personalize/qa';
+import { qaAnswers, readQaFile, type QaItem } from '../server/src/engine/personalize/qa';
 import { recognitionScores, scoreRecognition, accuracy } from '../server/src/engine/personalize/recognition';
 import {
   pickReferences,
@@ -67,6 +67,8 @@ interface Figures {
   visual_qa: number;
   text_qa: number;
   seconds_per_subject: number;
+  /** Text-only QA per kind of question (colour, kind, …): where the answers go wrong. */
+  text_qa_by_question: Record<string, number>;
   calibrated: {
     recognition_positive: number;
     recognition_negative: number;
@@ -134,15 +136,16 @@ async function scoreSubject(
   const qa = readQaFile(subjectFile)!;
   const rows = { embeddings: concept.embeddings, head: concept.head };
   const qaRng = new Rng(17);
-  const visual = await qaAccuracy(model, s.ctx, s.store, qa.visual, prefix, name, rows, qaRng, refs);
-  const text = await qaAccuracy(model, s.ctx, s.store, qa.text, prefix, name, rows, qaRng, refs);
+  const visual = await qaAnswers(model, s.ctx, s.store, qa.visual, prefix, name, rows, qaRng, refs);
+  const text = await qaAnswers(model, s.ctx, s.store, qa.text, prefix, name, rows, qaRng, refs);
   return {
     recognition_positive: scored.raw.positive,
     recognition_negative: scored.raw.negative,
     recognition_weighted: scored.raw.weighted,
     lookalike_negative: lookalike(0),
-    visual_qa: visual,
-    text_qa: text,
+    visual_qa: share(visual),
+    text_qa: share(text),
+    text_qa_by_question: byQuestion(qa.text, text),
     calibrated: {
       recognition_positive: scored.calibrated.positive,
       recognition_negative: scored.calibrated.negative,
@@ -188,6 +191,21 @@ async function retrievalAtScale(
     seconds_embed: round(embedded),
     seconds_retrieve: round((Date.now() - t2) / 1000),
   };
+}
+
+const share = (right: boolean[]): number =>
+  right.length ? right.filter(Boolean).length / right.length : NaN;
+
+/** "What kind of thing is <name>?" → "kind": one column per kind of question. */
+function questionKind(q: string): string {
+  const m = /\b(color|kind|pattern|wearing|made of)\b/.exec(q);
+  return m ? m[1]!.replace(' ', '_') : q;
+}
+
+function byQuestion(items: QaItem[], right: boolean[]): Record<string, number> {
+  const out: Record<string, number[]> = {};
+  items.forEach((q, i) => (out[questionKind(q.question)] ??= []).push(right[i] ? 1 : 0));
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mean(v)]));
 }
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -249,6 +267,18 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       visual_qa: m((x) => x.visual_qa),
       text_qa: m((x) => x.text_qa),
       seconds_per_subject: round(mean(rows.map((x) => x.seconds_per_subject)), 1),
+      text_qa_by_question: Object.fromEntries(
+        [...new Set(rows.flatMap((x) => Object.keys(x.text_qa_by_question ?? {})))].map((k) => [
+          k,
+          round(
+            mean(
+              rows.flatMap((x) =>
+                x.text_qa_by_question?.[k] !== undefined ? [x.text_qa_by_question[k]] : [],
+              ),
+            ),
+          ),
+        ]),
+      ),
       calibrated: {
         recognition_positive: m((x) => x.calibrated.recognition_positive),
         recognition_negative: m((x) => x.calibrated.recognition_negative),
@@ -274,6 +304,12 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     out.push(
       'raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs 30 pool images (no test data)',
     );
+    const kinds = [...new Set(Object.values(table).flatMap((r) => Object.keys(r.text_qa_by_question)))];
+    out.push('', `text QA by question  ${kinds.map((k) => k.padStart(8)).join(' ')}`);
+    for (const [v, r] of Object.entries(table))
+      out.push(
+        `${v.padEnd(20)} ${kinds.map((k) => f(r.text_qa_by_question[k] ?? NaN).padStart(8)).join(' ')}`,
+      );
     if (retrieval)
       out.push(
         `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,

@@ -33,7 +33,8 @@ export function readQaFile(subjectFile: string): QaFile | null {
   return { visual: fix(raw.visual), text: fix(raw.text) };
 }
 
-export async function qaAccuracy(
+/** Whether the model picked the right option of each item, in the order given. */
+export async function qaAnswers(
   model: LlavaModel,
   ctx: PromptContext,
   store: ImageFeatureStore,
@@ -44,13 +45,12 @@ export async function qaAccuracy(
   rng: Rng,
   /** Projector features of reference photos held by the prefix's <image> tokens (reference mode). */
   references: Float32Array[] = [],
-): Promise<number> {
-  if (!items.length) return NaN;
+): Promise<boolean[]> {
   const letterIds = ['A', 'B'].map((l) => {
     const ids = ctx.tokenizer.encode(l, false);
     return ids[0]!;
   });
-  let correct = 0;
+  const right: boolean[] = [];
   for (const q of items) {
     const swap = rng.next() < 0.5;
     const shown = swap ? [q.options[1], q.options[0]] : q.options;
@@ -68,7 +68,13 @@ export async function qaAccuracy(
     const pickA = logits[letterIds[0]!]! >= logits[letterIds[1]!]!;
     const chosen = pickA ? 0 : 1;
     const correctSlot = swap ? 1 - q.answer : q.answer;
-    if (chosen === correctSlot) correct++;
+    right.push(chosen === correctSlot);
   }
-  return correct / items.length;
+  return right;
+}
+
+/** The share of items answered right (NaN for none). */
+export async function qaAccuracy(...args: Parameters<typeof qaAnswers>): Promise<number> {
+  const right = await qaAnswers(...args);
+  return right.length ? right.filter(Boolean).length / right.length : NaN;
 }
