@@ -1,0 +1,88 @@
+// How well the default model reads two-option questions about a subject that its description names
+// (npm run bench -- qa-reading [--seeds A..B]): "<bo> is a green striped car. What kind of thing is <bo>?
+// A. A car B. A teddy". No training is involved, so this is the ceiling a trained concept's text-only QA
+// can reach through the same reading. Per kind of question: the mean logit margin of the right option
+// (both option orders averaged, so a letter bias cancels) and the share of subjects where it is positive.
+import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LlavaModel } from '../server/src/engine/models/llava/model';
+import { openSubject } from '../server/src/engine/personalize/personalize';
+import { fillName, promptIds } from '../server/src/engine/personalize/prompts';
+import { readQaFile } from '../server/src/engine/personalize/qa';
+import { referenceConcept } from '../server/src/engine/personalize/reference-mode';
+import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
+import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
+
+/** Fresh subjects, apart from the benchmark's (7000..7009) and from every test's. */
+const DEFAULT_SEEDS: [number, number] = [6100, 6119];
+
+export async function runQaReadingBench(
+  json: boolean,
+  args: string[] = [],
+): Promise<Record<string, unknown>> {
+  const i = args.indexOf('--seeds');
+  const [a, b] = i >= 0 ? (args[i + 1]!.split('..').map(Number) as [number, number]) : DEFAULT_SEEDS;
+  const modelDir = defaultModelDir();
+  if (!modelDir)
+    throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
+  const model = LlavaModel.load(modelDir, { threads: Math.min(2, os.cpus().length) });
+  const root = path.join(__dirname, '..', '.cache', 'bench-qa-reading');
+  const margins: Record<string, number[]> = {};
+  for (let seed = a; seed <= b; seed++) {
+    const out = path.join(root, `seed-${seed}`);
+    const existing = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.subject.yaml')) : undefined;
+    const file = existing
+      ? path.join(out, existing)
+      : (await writeToyworldSubject({ seed, out, train: 3, test: 0, pool: 0, lookalikes: 0 })).file;
+    const s = openSubject(file, { model, workspaceDir: out });
+    const concept = referenceConcept(model, s.subject.name);
+    const name = concept.tokens.nameToken;
+    const [letterA, letterB] = ['A', 'B'].map((l) => s.ctx.tokenizer.encode(l, false)[0]!);
+    const prefix = `${name} is ${s.subject.description}.`;
+    for (const q of readQaFile(file)!.text) {
+      let margin = 0;
+      for (const swap of [false, true]) {
+        const shown = swap ? [q.options[1], q.options[0]] : q.options;
+        const text = `${fillName(q.question, name)}\nA. ${shown[0]}\nB. ${shown[1]}\nAnswer with the option's letter.`;
+        const ids = promptIds(s.ctx, prefix, text, 0);
+        const logits = await model.logits(
+          model.embed(ids, [], concept.embeddings),
+          1,
+          ids.length,
+          [ids.length - 1],
+          concept.head,
+        );
+        const aMinusB = logits[letterA!]! - logits[letterB!]!;
+        margin += ((swap ? 1 - q.answer : q.answer) === 0 ? aMinusB : -aMinusB) / 2;
+      }
+      const kind = /\b(color|kind|pattern|wearing|made of)\b/.exec(q.question)?.[1] ?? q.question;
+      (margins[kind.replace(' ', '_')] ??= []).push(margin);
+    }
+  }
+  await model.release();
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const table = Object.fromEntries(
+    Object.entries(margins).map(([k, m]) => [
+      k,
+      {
+        mean_margin: round(m.reduce((x, y) => x + y, 0) / m.length),
+        right: round(m.filter((x) => x > 0).length / m.length),
+        subjects: m.length,
+      },
+    ]),
+  );
+  if (!json) {
+    const lines = [
+      `\nTwo-option questions about a subject named by its description, ${b - a + 1} fresh subjects (seeds ${a}..${b})`,
+      `${'question'.padEnd(10)} ${'margin'.padStart(7)} ${'right'.padStart(6)}`,
+      ...Object.entries(table).map(
+        ([k, r]) =>
+          `${k.padEnd(10)} ${r.mean_margin.toFixed(2).padStart(7)} ${r.right.toFixed(2).padStart(6)}`,
+      ),
+      'margin: logit of the right option minus the wrong one, both orders averaged; right: share with margin > 0',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return table;
+}
