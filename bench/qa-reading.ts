@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { LlavaModel } from '../server/src/engine/models/llava/model';
 import { openSubject } from '../server/src/engine/personalize/personalize';
-import { fillName, promptIds } from '../server/src/engine/personalize/prompts';
-import { readQaFile } from '../server/src/engine/personalize/qa';
+import { readQaFile, rightOptionMargin } from '../server/src/engine/personalize/qa';
 import { referenceConcept } from '../server/src/engine/personalize/reference-mode';
 import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
+import { questionKind } from './toyworld';
 
 /** Fresh subjects, apart from the benchmark's (7000..7009) and from every test's. */
 const DEFAULT_SEEDS: [number, number] = [6100, 6119];
@@ -38,26 +38,13 @@ export async function runQaReadingBench(
     const s = openSubject(file, { model, workspaceDir: out });
     const concept = referenceConcept(model, s.subject.name);
     const name = concept.tokens.nameToken;
-    const [letterA, letterB] = ['A', 'B'].map((l) => s.ctx.tokenizer.encode(l, false)[0]!);
     const prefix = `${name} is ${s.subject.description}.`;
+    const rows = { embeddings: concept.embeddings, head: concept.head };
     for (const q of readQaFile(file)!.text) {
       let margin = 0;
-      for (const swap of [false, true]) {
-        const shown = swap ? [q.options[1], q.options[0]] : q.options;
-        const text = `${fillName(q.question, name)}\nA. ${shown[0]}\nB. ${shown[1]}\nAnswer with the option's letter.`;
-        const ids = promptIds(s.ctx, prefix, text, 0);
-        const logits = await model.logits(
-          model.embed(ids, [], concept.embeddings),
-          1,
-          ids.length,
-          [ids.length - 1],
-          concept.head,
-        );
-        const aMinusB = logits[letterA!]! - logits[letterB!]!;
-        margin += ((swap ? 1 - q.answer : q.answer) === 0 ? aMinusB : -aMinusB) / 2;
-      }
-      const kind = /\b(color|kind|pattern|wearing|made of)\b/.exec(q.question)?.[1] ?? q.question;
-      (margins[kind.replace(' ', '_')] ??= []).push(margin);
+      for (const swapped of [false, true])
+        margin += (await rightOptionMargin(model, s.ctx, s.store, q, swapped, prefix, name, rows)) / 2;
+      (margins[questionKind(q.question)] ??= []).push(margin);
     }
   }
   await model.release();

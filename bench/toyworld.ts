@@ -68,12 +68,7 @@ export const VARIANTS: Record<string, Variant> = {
   recognition_only: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM, conversations: false } },
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
   // Not in the paper: the trained k = 16 concept, prompted with its own description as well.
-  yollava_k16_self_description: {
-    kind: 'trained',
-    overrides: {},
-    reuses: 'yollava_k16',
-    selfDescription: true,
-  },
+  yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
 };
 
 /** No test and no tuning used these seeds. */
@@ -241,7 +236,7 @@ const share = (right: boolean[]): number =>
   right.length ? right.filter(Boolean).length / right.length : NaN;
 
 /** "What kind of thing is <name>?" → "kind": one column per kind of question. */
-function questionKind(q: string): string {
+export function questionKind(q: string): string {
   const m = /\b(color|kind|pattern|wearing|made of)\b/.exec(q);
   return m ? m[1]!.replace(' ', '_') : q;
 }
@@ -295,7 +290,11 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       const work = path.join(root, 'work', `seed-${subj.seed}`, variant.reuses ?? v);
       const trained = variant.reuses ? readConceptMeta(artifactDir(work, subj.name)) : null;
       if (variant.kind === 'trained' && !trained)
-        await personalize(subj.file, { model, workspaceDir: work, overrides: variant.overrides });
+        await personalize(subj.file, {
+          model,
+          workspaceDir: work,
+          overrides: VARIANTS[variant.reuses ?? v]!.overrides,
+        });
       const figures = await scoreSubject(model, subj.file, work, variant, others);
       // A variant that reuses another's concept costs that training too.
       const reused = variant.reuses

@@ -33,7 +33,50 @@ export function readQaFile(subjectFile: string): QaFile | null {
   return { visual: fix(raw.visual), text: fix(raw.text) };
 }
 
-/** Whether the model picked the right option of each item, in the order given. */
+/** The question and options of a two-option item as every two-option question is asked, in
+ *  pretraining and in evaluation alike. */
+export function choicePrompt(question: string, options: readonly [string, string]): string {
+  return `${question}\nA. ${options[0]}\nB. ${options[1]}\nAnswer with the option's letter.`;
+}
+
+/**
+ * logit(letter of the right option) − logit(letter of the wrong one) at the first answer position, with
+ * the options shown in their file order, or swapped.
+ */
+export async function rightOptionMargin(
+  model: LlavaModel,
+  ctx: PromptContext,
+  store: ImageFeatureStore,
+  q: QaItem,
+  swapped: boolean,
+  prefix: string,
+  nameText: string,
+  rows: { embeddings?: Float32Array; head?: Float32Array },
+  /** Projector features of reference photos held by the prefix's <image> tokens (reference mode). */
+  references: Float32Array[] = [],
+): Promise<number> {
+  const [letterA, letterB] = ['A', 'B'].map((l) => ctx.tokenizer.encode(l, false)[0]!);
+  const shown = swapped ? [q.options[1], q.options[0]] : q.options;
+  const text = choicePrompt(fillName(q.question, nameText), [
+    fillName(shown[0]!, nameText),
+    fillName(shown[1]!, nameText),
+  ]);
+  const ids = promptIds(ctx, prefix, text, q.image ? 1 : 0);
+  // The photo asked about opens the turn; the references follow inside the prefix.
+  const features = [...(q.image ? await store.projected([q.image]) : []), ...references];
+  const logits = await model.logits(
+    model.embed(ids, features, rows.embeddings),
+    1,
+    ids.length,
+    [ids.length - 1],
+    rows.head,
+  );
+  const aMinusB = logits[letterA!]! - logits[letterB!]!;
+  const rightIsA = (swapped ? 1 - q.answer : q.answer) === 0;
+  return rightIsA ? aMinusB : -aMinusB;
+}
+
+/** Whether the model picked the right option of each item, each shown in a random order. */
 export async function qaAnswers(
   model: LlavaModel,
   ctx: PromptContext,
@@ -43,32 +86,15 @@ export async function qaAnswers(
   nameText: string,
   rows: { embeddings?: Float32Array; head?: Float32Array },
   rng: Rng,
-  /** Projector features of reference photos held by the prefix's <image> tokens (reference mode). */
   references: Float32Array[] = [],
 ): Promise<boolean[]> {
-  const letterIds = ['A', 'B'].map((l) => {
-    const ids = ctx.tokenizer.encode(l, false);
-    return ids[0]!;
-  });
   const right: boolean[] = [];
   for (const q of items) {
-    const swap = rng.next() < 0.5;
-    const shown = swap ? [q.options[1], q.options[0]] : q.options;
-    const text = `${fillName(q.question, nameText)}\nA. ${fillName(shown[0]!, nameText)}\nB. ${fillName(shown[1]!, nameText)}\nAnswer with the option's letter.`;
-    const ids = promptIds(ctx, prefix, text, q.image ? 1 : 0);
-    // The photo asked about opens the turn; the references follow inside the prefix.
-    const features = [...(q.image ? await store.projected([q.image]) : []), ...references];
-    const logits = await model.logits(
-      model.embed(ids, features, rows.embeddings),
-      1,
-      ids.length,
-      [ids.length - 1],
-      rows.head,
-    );
-    const pickA = logits[letterIds[0]!]! >= logits[letterIds[1]!]!;
-    const chosen = pickA ? 0 : 1;
-    const correctSlot = swap ? 1 - q.answer : q.answer;
-    right.push(chosen === correctSlot);
+    const swapped = rng.next() < 0.5;
+    const margin = await rightOptionMargin(model, ctx, store, q, swapped, prefix, nameText, rows, references);
+    // A tie reads as "A", as P(A) >= P(B) does.
+    const rightIsA = (swapped ? 1 - q.answer : q.answer) === 0;
+    right.push(margin > 0 || (margin === 0 && rightIsA));
   }
   return right;
 }

@@ -13,6 +13,7 @@ import {
   RECOGNITION_QUESTIONS,
   SUBJECT_PHRASES,
 } from '../personalize/templates';
+import { choicePrompt } from '../personalize/qa';
 import type { Rng } from '../util/rng';
 import { describedFacts, shownFacts, type Comparison, type SubjectFacts } from './decision-probes';
 import { positionWords, randomScene, sizeWord, type SceneSpec } from './scenes';
@@ -70,11 +71,6 @@ export interface SkillSample {
   contrast?: [string, string];
   /** For two-way answers: what is compared to decide them (training scaffolding, decision-probes.ts). */
   compared?: Comparison;
-}
-
-/** The question and options of a two-option item, in the form two-option QA asks it. */
-export function choicePrompt(question: string, options: readonly [string, string]): string {
-  return `${question}\nA. ${options[0]}\nB. ${options[1]}\nAnswer with the option's letter.`;
 }
 
 /** Two-option questions about an object: [question, right option, wrong option]; "<name>" names it. */
