@@ -2,8 +2,9 @@
 // a,b] [--json]). For each generated subject: its test photos are the positives and the other subjects'
 // test photos the negatives, as in Yo'LLaVA; `lookalike_negative` is accuracy on held-out photos of other
 // instances that share every nameable attribute (in no pool); two-option visual and text-only QA come from
-// the subject's qa.json. Every variant is scored raw (P(Yes) > P(No)) and calibrated (threshold chosen on
-// the subject's training photos against 30 of its pool images: never test data), the same way.
+// the subject's qa.json. Every variant is scored raw (P(Yes) > P(No); each QA item asked once, in a random
+// order) and calibrated (a threshold chosen on the subject's training photos against 30 of its pool images,
+// never test data; each QA item asked in both orders, margins averaged), the same way.
 //
 // Subjects run one after another: onnxruntime already uses both cores for each step. Results are saved
 // per subject and variant, so an interrupted run resumes where it stopped.
@@ -89,6 +90,10 @@ interface Figures {
     recognition_negative: number;
     recognition_weighted: number;
     lookalike_negative: number;
+    /** Two-option QA read in both orders (qa.ts): a leaning towards one letter cancels out. */
+    visual_qa: number;
+    text_qa: number;
+    text_qa_by_question: Record<string, number>;
   };
 }
 
@@ -159,14 +164,17 @@ async function scoreSubject(
     recognition_negative: scored.raw.negative,
     recognition_weighted: scored.raw.weighted,
     lookalike_negative: lookalike(0),
-    visual_qa: share(visual),
-    text_qa: share(text),
-    text_qa_by_question: byQuestion(qa.text, text),
+    visual_qa: share(visual.raw),
+    text_qa: share(text.raw),
+    text_qa_by_question: byQuestion(qa.text, text.raw),
     calibrated: {
       recognition_positive: scored.calibrated.positive,
       recognition_negative: scored.calibrated.negative,
       recognition_weighted: scored.calibrated.weighted,
       lookalike_negative: lookalike(scored.threshold),
+      visual_qa: share(visual.balanced),
+      text_qa: share(text.balanced),
+      text_qa_by_question: byQuestion(qa.text, text.balanced),
     },
   };
 }
@@ -247,6 +255,14 @@ function byQuestion(items: QaItem[], right: boolean[]): Record<string, number> {
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mean(v)]));
 }
 
+/** Per kind of question, the mean over the subjects that were asked it. */
+function meanByQuestion(perSubject: Record<string, number>[]): Record<string, number> {
+  const kinds = [...new Set(perSubject.flatMap((x) => Object.keys(x)))];
+  return Object.fromEntries(
+    kinds.map((k) => [k, round(mean(perSubject.flatMap((x) => (x[k] !== undefined ? [x[k]] : []))))]),
+  );
+}
+
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
@@ -284,11 +300,13 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     for (const v of variants) {
       const key = `${subj.seed}/${v}`;
       done++;
-      if (results[key]) continue;
+      // A result saved before the balanced QA reading existed is scored again from its trained concept.
+      const earlier = results[key];
+      if (earlier?.calibrated.text_qa !== undefined) continue;
       const t0 = Date.now();
       const variant = VARIANTS[v]!;
       const work = path.join(root, 'work', `seed-${subj.seed}`, variant.reuses ?? v);
-      const trained = variant.reuses ? readConceptMeta(artifactDir(work, subj.name)) : null;
+      const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
       if (variant.kind === 'trained' && !trained)
         await personalize(subj.file, {
           model,
@@ -300,7 +318,8 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       const reused = variant.reuses
         ? (results[`${subj.seed}/${variant.reuses}`]?.seconds_per_subject ?? 0)
         : 0;
-      results[key] = { ...figures, seconds_per_subject: round((Date.now() - t0) / 1000 + reused, 1) };
+      const seconds = earlier?.seconds_per_subject ?? round((Date.now() - t0) / 1000 + reused, 1);
+      results[key] = { ...figures, seconds_per_subject: seconds };
       mkdirSync(root, { recursive: true });
       writeFileSync(resultsFile, JSON.stringify(results, null, 1));
       log(
@@ -320,23 +339,15 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       visual_qa: m((x) => x.visual_qa),
       text_qa: m((x) => x.text_qa),
       seconds_per_subject: round(mean(rows.map((x) => x.seconds_per_subject)), 1),
-      text_qa_by_question: Object.fromEntries(
-        [...new Set(rows.flatMap((x) => Object.keys(x.text_qa_by_question ?? {})))].map((k) => [
-          k,
-          round(
-            mean(
-              rows.flatMap((x) =>
-                x.text_qa_by_question?.[k] !== undefined ? [x.text_qa_by_question[k]] : [],
-              ),
-            ),
-          ),
-        ]),
-      ),
+      text_qa_by_question: meanByQuestion(rows.map((x) => x.text_qa_by_question)),
       calibrated: {
         recognition_positive: m((x) => x.calibrated.recognition_positive),
         recognition_negative: m((x) => x.calibrated.recognition_negative),
         recognition_weighted: m((x) => x.calibrated.recognition_weighted),
         lookalike_negative: m((x) => x.calibrated.lookalike_negative),
+        visual_qa: m((x) => x.calibrated.visual_qa),
+        text_qa: m((x) => x.calibrated.text_qa),
+        text_qa_by_question: meanByQuestion(rows.map((x) => x.calibrated.text_qa_by_question)),
       },
     };
   }
@@ -349,21 +360,23 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  —  ');
     const out: string[] = [
       `\nToyWorld, ${seeds.length} subjects (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(model.parameterCount() / 1e6).toFixed(1)}M-parameter default model`,
-      `${'variant'.padEnd(w)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike`,
+      `${'variant'.padEnd(w)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike   vis QA  text QA`,
     ];
     for (const [v, r] of Object.entries(table))
       out.push(
-        `${v.padEnd(w)} ${f(r.recognition_positive).padStart(6)} ${f(r.recognition_negative).padStart(6)} ${f(r.recognition_weighted).padStart(8)} ${f(r.lookalike_negative).padStart(9)} ${f(r.visual_qa).padStart(7)} ${f(r.text_qa).padStart(7)} ${r.seconds_per_subject.toFixed(1).padStart(7)}               ${f(r.calibrated.recognition_weighted)}      ${f(r.calibrated.lookalike_negative)}`,
+        `${v.padEnd(w)} ${f(r.recognition_positive).padStart(6)} ${f(r.recognition_negative).padStart(6)} ${f(r.recognition_weighted).padStart(8)} ${f(r.lookalike_negative).padStart(9)} ${f(r.visual_qa).padStart(7)} ${f(r.text_qa).padStart(7)} ${r.seconds_per_subject.toFixed(1).padStart(7)}               ${f(r.calibrated.recognition_weighted)}      ${f(r.calibrated.lookalike_negative)}    ${f(r.calibrated.visual_qa)}    ${f(r.calibrated.text_qa)}`,
       );
     out.push(
-      'raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs 30 pool images (no test data)',
+      'raw: P(Yes) > P(No), and each QA item asked once in a random order; calibrated: recognition with a threshold chosen on training photos vs 30 pool images (no test data), QA asked in both orders with the margins averaged',
     );
     const kinds = [...new Set(Object.values(table).flatMap((r) => Object.keys(r.text_qa_by_question)))];
-    out.push('', `${'text QA by question'.padEnd(w)} ${kinds.map((k) => k.padStart(8)).join(' ')}`);
-    for (const [v, r] of Object.entries(table))
-      out.push(
-        `${v.padEnd(w)} ${kinds.map((k) => f(r.text_qa_by_question[k] ?? NaN).padStart(8)).join(' ')}`,
-      );
+    const header = (title: string) => `${title.padEnd(w)} ${kinds.map((k) => k.padStart(8)).join(' ')}`;
+    const line = (v: string, by: Record<string, number>) =>
+      `${v.padEnd(w)} ${kinds.map((k) => f(by[k] ?? NaN).padStart(8)).join(' ')}`;
+    out.push('', header('text QA by question, raw'));
+    for (const [v, r] of Object.entries(table)) out.push(line(v, r.text_qa_by_question));
+    out.push('', header('... calibrated'));
+    for (const [v, r] of Object.entries(table)) out.push(line(v, r.calibrated.text_qa_by_question));
     if (retrieval)
       out.push(
         `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,

@@ -1,12 +1,18 @@
-// Honest recognition scoring (raw and calibrated on a set that is not the test set) and instant mode (a
-// subject with photos but no trained concept answers through its reference photos).
+// Honest scoring: recognition raw and calibrated on a set that is not the test set; two-option QA raw (one
+// order drawn) and balanced (both orders). Instant mode: a subject with photos but no trained concept
+// answers through its reference photos.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { scoreRecognition } from '../../server/src/engine/personalize/recognition';
-import { personalize } from '../../server/src/engine/personalize/personalize';
+import { openSubject, personalize } from '../../server/src/engine/personalize/personalize';
+import { qaAnswers, rightOptionMargin, type QaItem } from '../../server/src/engine/personalize/qa';
+import { referenceConcept } from '../../server/src/engine/personalize/reference-mode';
+import { Rng } from '../../server/src/engine/util/rng';
+import { LlavaModel } from '../../server/src/engine/models/llava/model';
+import { defaultModelDir } from '../../server/src/engine/toyworld/default-model';
 import { chat, recognize } from '../../server/src/engine/personalize/use';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
 import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
@@ -23,6 +29,59 @@ describe('recognition scoring', () => {
     // The test set's own best threshold (0.9, weighted 0.75) is not what was used.
     const onTest = scoreRecognition(test, test);
     assert.ok(onTest.calibrated.weighted > r.calibrated.weighted);
+  });
+});
+
+describe('two-option QA scoring', () => {
+  it('raw asks each item once in the order drawn; balanced averages both orders, whatever the draw', async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'yollava-qa-'));
+    writeTinyPersonalizationModel(path.join(ws, 'model'));
+    const file = await writeSubjectWorkspace(ws, {
+      name: 'bo',
+      object: RED_MUG,
+      train: 3,
+      test: 1,
+      negatives: 2,
+      hard: 1,
+      random: 1,
+      model: '../model',
+    });
+    // The default model: the tiny one's vocabulary has no option letters to read.
+    const s = openSubject(file, { model: LlavaModel.load(defaultModelDir()!) });
+    const items: QaItem[] = [
+      { question: 'What color is <name>?', options: ['Red', 'Green'], answer: 0 },
+      { question: 'What pattern does <name> have?', options: ['Stripes', 'No pattern'], answer: 1 },
+      { question: 'What is <name> made of?', options: ['Metal', 'Fur'], answer: 0 },
+      { question: 'What kind of thing is <name>?', options: ['A dog', 'A mug'], answer: 1 },
+    ];
+    // A fresh <bo> row, as a subject without training has.
+    const fresh = referenceConcept(s.model, 'bo');
+    const rows = { embeddings: fresh.embeddings, head: fresh.head };
+    const margins = await Promise.all(
+      items.map(async (q) =>
+        Promise.all(
+          [false, true].map((swapped) =>
+            rightOptionMargin(s.model, s.ctx, s.store, q, swapped, '', '<bo>', rows),
+          ),
+        ),
+      ),
+    );
+    // Where the model leans towards one letter more than it knows the answer, the order shown decides.
+    assert.ok(margins.some(([a, b]) => a! > 0 !== b! > 0));
+    const readings = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((seed) =>
+        qaAnswers(s.model, s.ctx, s.store, items, '', '<bo>', rows, new Rng(seed)),
+      ),
+    );
+    for (const r of readings) {
+      assert.deepEqual(
+        r.balanced,
+        margins.map(([a, b]) => (a! + b!) / 2 > 0),
+      );
+      r.raw.forEach((right, i) => assert.ok(margins[i]!.some((m) => m > 0 === right)));
+    }
+    assert.ok(new Set(readings.map((r) => JSON.stringify(r.raw))).size > 1, 'raw follows the order drawn');
+    await s.model.release();
   });
 });
 

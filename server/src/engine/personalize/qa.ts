@@ -1,6 +1,7 @@
 // Two-option question answering (visual and text-only): the options are shown as "A." and "B." in a
 // random order, and the model's answer is read from P(A) against P(B) at the first answer position, so
-// the score does not depend on which slot the right answer sits in.
+// the score does not depend on which slot the right answer sits in. Read raw, each item is asked once;
+// read balanced, in both orders, which cancels a model's leaning towards one letter.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LlavaModel } from '../models/llava/model';
@@ -76,7 +77,17 @@ export async function rightOptionMargin(
   return rightIsA ? aMinusB : -aMinusB;
 }
 
-/** Whether the model picked the right option of each item, each shown in a random order. */
+/** Whether the model picked the right option of each item, read two ways. */
+export interface QaAnswers {
+  /** Each item shown once, its options in a random order: the paper's reading. */
+  raw: boolean[];
+  /**
+   * Each item shown in both orders and the right option's margins averaged, so that a preference for one
+   * letter whatever the options say cancels out (the answer no longer depends on the order drawn).
+   */
+  balanced: boolean[];
+}
+
 export async function qaAnswers(
   model: LlavaModel,
   ctx: PromptContext,
@@ -87,20 +98,23 @@ export async function qaAnswers(
   rows: { embeddings?: Float32Array; head?: Float32Array },
   rng: Rng,
   references: Float32Array[] = [],
-): Promise<boolean[]> {
-  const right: boolean[] = [];
+): Promise<QaAnswers> {
+  const out: QaAnswers = { raw: [], balanced: [] };
   for (const q of items) {
     const swapped = rng.next() < 0.5;
-    const margin = await rightOptionMargin(model, ctx, store, q, swapped, prefix, nameText, rows, references);
+    const margin = (s: boolean) =>
+      rightOptionMargin(model, ctx, store, q, s, prefix, nameText, rows, references);
+    const shown = await margin(swapped);
     // A tie reads as "A", as P(A) >= P(B) does.
     const rightIsA = (swapped ? 1 - q.answer : q.answer) === 0;
-    right.push(margin > 0 || (margin === 0 && rightIsA));
+    out.raw.push(shown > 0 || (shown === 0 && rightIsA));
+    out.balanced.push((shown + (await margin(!swapped))) / 2 > 0);
   }
-  return right;
+  return out;
 }
 
-/** The share of items answered right (NaN for none). */
+/** The share of items answered right, raw (NaN for none). */
 export async function qaAccuracy(...args: Parameters<typeof qaAnswers>): Promise<number> {
-  const right = await qaAnswers(...args);
+  const right = (await qaAnswers(...args)).raw;
   return right.length ? right.filter(Boolean).length / right.length : NaN;
 }

@@ -12,8 +12,8 @@ import type { Rng } from '../util/rng';
 import type { PretrainBatch } from './pretrain-batch';
 import { addProbeWeight } from './probes';
 import type { SkillSample } from './skills';
-import { ACCESSORIES, ACCESSORY_COLORS, COLOR_NAMES, KIND_NAMES, MARK_SPOTS, PATTERNS } from './world';
-import type { ObjectInstance } from './world';
+import { ACCESSORIES, ACCESSORY_COLORS, COLOR_NAMES, KIND_NAMES, MARK_SPOTS, MATERIALS, PATTERNS } from './world';
+import type { Material, ObjectInstance } from './world';
 
 /** What one side of a comparison states; a missing field is not stated. */
 export interface SubjectFacts {
@@ -23,6 +23,8 @@ export interface SubjectFacts {
   accessory?: ObjectInstance['accessory'];
   accessoryColor?: ObjectInstance['accessoryColor'];
   markSpot?: number;
+  /** Stated only by the two sides of a material question: what the kind is made of, and what the option says. */
+  material?: Material;
 }
 
 /**
@@ -70,6 +72,7 @@ const FACTS: Fact[] = [
     label: (f) => index(ACCESSORY_COLORS, f.accessoryColor),
   },
   { name: 'mark', classes: MARK_SPOTS.length, label: (f) => f.markSpot },
+  { name: 'material', classes: MATERIALS.length, label: (f) => index(MATERIALS, f.material) },
 ];
 
 /** Whether the two sides agree on an attribute; undefined where either side does not state it. */
@@ -86,6 +89,7 @@ const MATCHES: { name: string; agree: (a: SubjectFacts, b: SubjectFacts) => bool
     },
   },
   { name: 'mark', agree: (a, b) => both(a.markSpot, b.markSpot) },
+  { name: 'material', agree: (a, b) => both(a.material, b.material) },
 ];
 
 function both<T>(a: T | undefined, b: T | undefined): boolean | undefined {

@@ -8,7 +8,11 @@
 // stage let decay; the detail stage came after the vision tower was found to stop short of what it could
 // learn (its probes were still rising when the base stage's vision stage ended) and the mark that tells
 // look-alikes apart was made large enough to see; the choice stage after two-option QA was found to be
-// what held text-only QA back.
+// what held text-only QA back; the material stage after a trained concept was found to say what its
+// subject is made of, in words, while the same model could not pick "Metal" over "Fur" even with
+// "<bo> is made of metal." in the prompt. That stage came with two changes to the skills, which the
+// earlier stages draw too when run again: the attribute skill asks what the thing is made of, and the
+// decision probes compare the material of a material question's two sides.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pretrain, readPretrainRecord, type PretrainOptions, type PretrainRecord } from './pretrain';
@@ -112,6 +116,34 @@ export const DEFAULT_RECIPE: RecipeStage[] = [
         reference: 0.21,
         reference_reading: 0.06,
         choice: 0.3,
+      },
+    },
+  },
+  {
+    name: 'material',
+    purpose:
+      'two-option QA with the material grounded: "What is the car made of?" → "Metal." on photos, and decision probes on the material of both sides',
+    options: {
+      steps: 3000,
+      lr: 3e-4,
+      seed: 20,
+      decisionProbeWeight: 0.3,
+      curriculum: [],
+      // On the choice model, trained concepts (bench toyworld, yollava_k16, seeds 7000..7009) answered
+      // "What is <bo> made of?" right in words for 10 of 10 subjects, yet the right option's mean logit margin
+      // on the two-option question was 0.16 (6 of 10 right in both orders): the capitalized option words ("Metal") appeared in no answer but
+      // the two-option ones, and the material question was the only one the decision probes did not cover.
+      mixture: {
+        caption: 0.04,
+        attribute: 0.09,
+        conversation: 0.1,
+        presence: 0.03,
+        count: 0.01,
+        name_description: 0.11,
+        name_reading: 0.06,
+        reference: 0.2,
+        reference_reading: 0.04,
+        choice: 0.32,
       },
     },
   },

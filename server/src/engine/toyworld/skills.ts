@@ -85,6 +85,8 @@ interface ChoiceItem {
   /** What each option states about the subject, where it is a fact the decision probes know. */
   rightFacts: SubjectFacts;
   wrongFacts: SubjectFacts;
+  /** What the subject's side states beyond its attributes, for this question only. */
+  subjectFacts?: SubjectFacts;
 }
 
 function choiceItems(o: ObjectInstance, rng: Rng): ChoiceItem[] {
@@ -135,8 +137,10 @@ function choiceItems(o: ObjectInstance, rng: Rng): ChoiceItem[] {
       question: 'What is <name> made of?',
       right: materialOf(o),
       wrong: materialOf(otherMaterial),
-      rightFacts: {},
-      wrongFacts: {},
+      rightFacts: { material: KINDS[o.kind].material },
+      wrongFacts: { material: KINDS[otherMaterial.kind].material },
+      // The material follows from the kind: the probes ask for it on both sides, as for any attribute.
+      subjectFacts: { material: KINDS[o.kind].material },
     },
   ];
   return items.filter((c) => c.right !== c.wrong);
@@ -284,6 +288,9 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
         o.accessory === 'none' ? 'Nothing.' : `A ${o.accessoryColor} ${o.accessory}.`,
       ],
       [`Where is the ${k}?`, `${cap(positionWords(s))}.`],
+      // The one place besides two-option QA where a material is a capitalized one-word answer ("Metal."),
+      // so the option's word is grounded in what the photo shows.
+      [`What is the ${k} made of?`, `${cap(KINDS[k].material)}.`],
     ];
     const [user, answer] = pick(rng, options);
     return { skill: 'attribute', scenes: [s], queryImage: true, user, answer };
@@ -406,7 +413,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
         user: prompt.replace(/<name>/g, who),
         answer,
         contrast,
-        compared: { subject: shownFacts(o), candidate: optionA },
+        compared: { subject: { ...shownFacts(o), ...item.subjectFacts }, candidate: optionA },
       };
     }
     if (u < 0.7)
@@ -417,7 +424,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
         user: `<name> is ${describe(o)}. ${prompt}`,
         answer,
         contrast,
-        compared: { subject: describedFacts(o), candidate: optionA },
+        compared: { subject: { ...describedFacts(o), ...item.subjectFacts }, candidate: optionA },
       };
     const refs = 1 + rng.int(2);
     return {
@@ -427,7 +434,7 @@ const GENERATORS: Record<Skill, (rng: Rng) => SkillSample> = {
       user: `<name> is ${'<image>'.repeat(refs)}. ${prompt}`,
       answer,
       contrast,
-      compared: { subject: shownFacts(o), candidate: optionA },
+      compared: { subject: { ...shownFacts(o), ...item.subjectFacts }, candidate: optionA },
     };
   },
 };

@@ -28,6 +28,8 @@ export const KINDS = {
 
 export type Kind = keyof typeof KINDS;
 export const KIND_NAMES = Object.keys(KINDS) as Kind[];
+export type Material = (typeof KINDS)[Kind]['material'];
+export const MATERIALS = [...new Set(KIND_NAMES.map((k) => KINDS[k].material))] as Material[];
 
 export const COLORS = {
   red: '#d62828',
