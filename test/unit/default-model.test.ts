@@ -56,7 +56,7 @@ describe('the embedded default model', () => {
   });
 
   it('tells whether a photo shows what a description names, on held-out samples, far above chance', async () => {
-    // The skill the Yo'LLaVA recipe works through. The committed model scores 0.855 on 200 such samples
+    // The skill the Yo'LLaVA recipe works through. The committed model scores 0.860 on 200 such samples
     // (TRAINING.md); the base run before the decision probes scored 0.475.
     const dir = defaultModelDir()!;
     const config = readLlavaConfig(dir);
