@@ -133,6 +133,9 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     ]) {
       assert.ok(j[k] >= 0 && j[k] <= 1, `${k} = ${j[k]}`);
     }
+    // Both option orders: the one item's answer is right or wrong as a whole.
+    for (const k of ['visual_qa', 'text_qa'])
+      assert.ok([0, 1].includes(j.calibrated[k]), `${k} ${j.calibrated[k]}`);
     assert.equal(j.recognition_weighted, (j.recognition_positive + j.recognition_negative) / 2);
     assert.equal(j.counts.negatives_other_subjects, 2, "the other subject's test photos are negatives");
     assert.ok(j.baselines.base_model && j.baselines.description_prompt);

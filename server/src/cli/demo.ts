@@ -88,7 +88,9 @@ export async function runDemo(root: string): Promise<number> {
     if (ref) row('reference photos', ref.raw, ref.calibrated.weighted);
     out('  (raw: P(Yes) > P(No); calibrated: threshold chosen on training photos vs pool images)\n');
     if (e.visual_qa !== undefined)
-      out(`  visual QA ${f3(e.visual_qa)}, text-only QA ${f3(e.text_qa ?? NaN)}\n`);
+      out(
+        `  visual QA ${f3(e.visual_qa)}, text-only QA ${f3(e.text_qa ?? NaN)} (in both option orders: ${f3(e.calibrated.visual_qa ?? NaN)}, ${f3(e.calibrated.text_qa ?? NaN)})\n`,
+      );
     out('\nWith no image:\n');
     let right = 0;
     const qs = textQuestions(truth.object);

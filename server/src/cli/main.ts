@@ -260,8 +260,11 @@ async function main(argv: string[]): Promise<number> {
         for (const [label, b] of Object.entries(r.baselines))
           if (b)
             out(`    ${row(label.replace('_', ' '), b.raw)}; calibrated ${fmt(b.calibrated.weighted)}\n`);
-        if (r.visual_qa !== undefined) out(`  visual QA     ${fmt(r.visual_qa)}\n`);
-        if (r.text_qa !== undefined) out(`  text QA       ${fmt(r.text_qa)}\n`);
+        const orders = (x?: number) => (x === undefined ? '' : `; in both option orders ${fmt(x)}`);
+        if (r.visual_qa !== undefined)
+          out(`  visual QA     ${fmt(r.visual_qa)}${orders(r.calibrated.visual_qa)}\n`);
+        if (r.text_qa !== undefined)
+          out(`  text QA       ${fmt(r.text_qa)}${orders(r.calibrated.text_qa)}\n`);
       }
       return 0;
     }

@@ -9,7 +9,7 @@ import { artifactDir, loadConcept, type ConceptMeta } from './concept';
 import { contentHash } from '../subject/image-files';
 import { openSubject, type PersonalizeOptions } from './personalize';
 import { softPrompt } from './prompts';
-import { qaAccuracy, readQaFile } from './qa';
+import { qaAnswers, readQaFile, type QaItem } from './qa';
 import {
   recognitionScores,
   scoreRecognition,
@@ -26,7 +26,8 @@ export interface EvalResult {
   recognition_positive: number;
   recognition_negative: number;
   recognition_weighted: number;
-  calibrated: RecognitionAccuracy & { threshold: number };
+  /** Two-option QA under `calibrated` is read in both option orders (qa.ts). */
+  calibrated: RecognitionAccuracy & { threshold: number; visual_qa?: number; text_qa?: number };
   visual_qa?: number;
   text_qa?: number;
   baselines: {
@@ -158,28 +159,19 @@ export async function evaluateSubject(
       const rng = new Rng(17);
       const rows = { embeddings: concept.embeddings, head: concept.head };
       const prefix = softPrompt(concept.tokens);
-      if (qa.visual.length)
-        result.visual_qa = await qaAccuracy(
-          s.model,
-          s.ctx,
-          s.store,
-          qa.visual,
-          prefix,
-          concept.tokens.nameToken,
-          rows,
-          rng,
-        );
-      if (qa.text.length)
-        result.text_qa = await qaAccuracy(
-          s.model,
-          s.ctx,
-          s.store,
-          qa.text,
-          prefix,
-          concept.tokens.nameToken,
-          rows,
-          rng,
-        );
+      const share = (right: boolean[]): number => right.filter(Boolean).length / right.length;
+      const read = (items: QaItem[]) =>
+        qaAnswers(s.model, s.ctx, s.store, items, prefix, concept.tokens.nameToken, rows, rng);
+      if (qa.visual.length) {
+        const a = await read(qa.visual);
+        result.visual_qa = share(a.raw);
+        result.calibrated.visual_qa = share(a.balanced);
+      }
+      if (qa.text.length) {
+        const a = await read(qa.text);
+        result.text_qa = share(a.raw);
+        result.calibrated.text_qa = share(a.balanced);
+      }
     }
     return result;
   } finally {

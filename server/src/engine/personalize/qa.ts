@@ -112,9 +112,3 @@ export async function qaAnswers(
   }
   return out;
 }
-
-/** The share of items answered right, raw (NaN for none). */
-export async function qaAccuracy(...args: Parameters<typeof qaAnswers>): Promise<number> {
-  const right = (await qaAnswers(...args)).raw;
-  return right.length ? right.filter(Boolean).length / right.length : NaN;
-}
