@@ -12,7 +12,15 @@ import type { Rng } from '../util/rng';
 import type { PretrainBatch } from './pretrain-batch';
 import { addProbeWeight } from './probes';
 import type { SkillSample } from './skills';
-import { ACCESSORIES, ACCESSORY_COLORS, COLOR_NAMES, KIND_NAMES, MARK_SPOTS, MATERIALS, PATTERNS } from './world';
+import {
+  ACCESSORIES,
+  ACCESSORY_COLORS,
+  COLOR_NAMES,
+  KIND_NAMES,
+  MARK_SPOTS,
+  MATERIALS,
+  PATTERNS,
+} from './world';
 import type { Material, ObjectInstance } from './world';
 
 /** What one side of a comparison states; a missing field is not stated. */

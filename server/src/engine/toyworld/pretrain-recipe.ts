@@ -130,9 +130,11 @@ export const DEFAULT_RECIPE: RecipeStage[] = [
       decisionProbeWeight: 0.3,
       curriculum: [],
       // On the choice model, trained concepts (bench toyworld, yollava_k16, seeds 7000..7009) answered
-      // "What is <bo> made of?" right in words for 10 of 10 subjects, yet the right option's mean logit margin
-      // on the two-option question was 0.16 (6 of 10 right in both orders): the capitalized option words ("Metal") appeared in no answer but
-      // the two-option ones, and the material question was the only one the decision probes did not cover.
+      // "What is <bo> made of?" right in words for 10 of 10 subjects, yet the right option's mean logit
+      // margin on the two-option question was 0.16 (6 of 10 right in both orders), and 0.28 (5 of 10)
+      // with their own answer in the prompt: the capitalized option words ("Metal") appeared in no answer
+      // but the two-option ones, and the material question was the only one the decision probes did not
+      // cover.
       mixture: {
         caption: 0.04,
         attribute: 0.09,
