@@ -12,13 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { LlavaModel } from '../server/src/engine/models/llava/model';
-import {
-  artifactDir,
-  loadConcept,
-  readConceptMeta,
-  type Concept,
-} from '../server/src/engine/personalize/concept';
-import { streamText } from '../server/src/engine/generate/stream-text';
+import { artifactDir, loadConcept, readConceptMeta } from '../server/src/engine/personalize/concept';
 import { contentHash } from '../server/src/engine/subject/image-files';
 import { ImageFeatureStore } from '../server/src/engine/personalize/image-features';
 import {
@@ -26,7 +20,7 @@ import {
   personalize,
   type PersonalizeOptions,
 } from '../server/src/engine/personalize/personalize';
-import { promptIds, softPrompt } from '../server/src/engine/personalize/prompts';
+import { softPrompt } from '../server/src/engine/personalize/prompts';
 import { qaAnswers, readQaFile, type QaItem } from '../server/src/engine/personalize/qa';
 import { recognitionScores, scoreRecognition, accuracy } from '../server/src/engine/personalize/recognition';
 import {
@@ -35,6 +29,7 @@ import {
   referencePrefix,
 } from '../server/src/engine/personalize/reference-mode';
 import { retrieveHardNegatives } from '../server/src/engine/personalize/retrieval';
+import { describeItself } from '../server/src/engine/personalize/self-description';
 import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
@@ -48,8 +43,9 @@ interface Variant {
   /** Scored with the concept another variant trained (its folder is reused, so nothing trains twice). */
   reuses?: string;
   /**
-   * The concept first describes itself ("Describe <name> in one sentence.", greedy, no photo) and every
-   * question follows its soft prompt and that sentence: describe, then answer.
+   * Text-only questions after the concept's own description of itself instead of its soft prompt
+   * (self-description.ts; stored at training, or written now for concepts trained before it was);
+   * questions with a photo after the soft prompt. Whether the concept knows an answer it cannot pick.
    */
   selfDescription?: boolean;
 }
@@ -68,7 +64,7 @@ export const VARIANTS: Record<string, Variant> = {
   no_conversations: { kind: 'trained', overrides: { conversations: false } },
   recognition_only: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM, conversations: false } },
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
-  // Not in the paper: the trained k = 16 concept, prompted with its own description as well.
+  // Not in the paper: the trained k = 16 concept, text-only questions asked after its own description.
   yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
 };
 
@@ -134,11 +130,13 @@ async function scoreSubject(
   const name = fresh.tokens.nameToken;
   let concept = fresh;
   let prefix = '';
+  let textPrefix: string | undefined;
   let refs: Float32Array[] = [];
   if (variant.kind === 'trained') {
     concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
     prefix = softPrompt(concept.tokens);
-    if (variant.selfDescription) prefix = `${prefix} ${await selfDescription(model, s, concept)}`;
+    if (variant.selfDescription)
+      textPrefix = concept.selfDescription ?? (await describeItself(model, s.ctx, concept)) ?? undefined;
   } else if (variant.kind === 'description') prefix = `${name} is ${s.subject.description}.`;
   else if (variant.kind === 'reference') {
     const r = pickReferences(s.subject.train);
@@ -158,7 +156,7 @@ async function scoreSubject(
   const rows = { embeddings: concept.embeddings, head: concept.head };
   const qaRng = new Rng(17);
   const visual = await qaAnswers(model, s.ctx, s.store, qa.visual, prefix, name, rows, qaRng, refs);
-  const text = await qaAnswers(model, s.ctx, s.store, qa.text, prefix, name, rows, qaRng, refs);
+  const text = await qaAnswers(model, s.ctx, s.store, qa.text, textPrefix ?? prefix, name, rows, qaRng, refs);
   return {
     recognition_positive: scored.raw.positive,
     recognition_negative: scored.raw.negative,
@@ -177,29 +175,6 @@ async function scoreSubject(
       text_qa_by_question: byQuestion(qa.text, text.balanced),
     },
   };
-}
-
-/** What the trained concept says of itself with no photo: one greedy sentence. */
-async function selfDescription(
-  model: LlavaModel,
-  s: ReturnType<typeof openSubject>,
-  concept: Concept,
-): Promise<string> {
-  const ids = promptIds(
-    s.ctx,
-    softPrompt(concept.tokens),
-    `Describe ${concept.tokens.nameToken} in one sentence.`,
-    0,
-  );
-  let text = '';
-  for await (const delta of streamText(model, s.tokenizer, model.embed(ids, [], concept.embeddings), {
-    maxNewTokens: 24,
-    extraHead: concept.head,
-    extraEmbeddings: concept.embeddings,
-    stopStrings: ['USER:'],
-  }))
-    text += delta;
-  return text.trim();
 }
 
 /** Hard-negative retrieval over a pool of 10,000 ToyWorld photos, embeddings cached on disk. */

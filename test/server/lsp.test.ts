@@ -217,6 +217,24 @@ describe('language server over stdio', () => {
     );
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.equal(lenses[0]!.command.title, 'recognition 0.50 · trained just now');
+    // What the concept wrote about itself, which chat reads for questions without a photo.
+    writeFileSync(
+      path.join(dir, 'concept.json'),
+      JSON.stringify({
+        createdAt: new Date(Date.now() + 1000).toISOString(),
+        bestEpoch: 7,
+        metrics: { train_recognition_weighted: 0.5 },
+        selfDescription: '<bo> is a red striped mug.',
+      }),
+    );
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(
+      lenses.slice(0, 2).map((l) => [l.command.title, l.command.command]),
+      [
+        ['recognition 0.50 · trained just now', 'yollava.showTraining'],
+        ['says: <bo> is a red striped mug.', 'yollava.openChat'],
+      ],
+    );
     rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
   });
 

@@ -91,6 +91,8 @@ export async function runDemo(root: string): Promise<number> {
       out(
         `  visual QA ${f3(e.visual_qa)}, text-only QA ${f3(e.text_qa ?? NaN)} (in both option orders: ${f3(e.calibrated.visual_qa ?? NaN)}, ${f3(e.calibrated.text_qa ?? NaN)})\n`,
       );
+    if (e.concept.selfDescription)
+      out(`\nWhat <bo> says of itself (written once after training): ${e.concept.selfDescription}\n`);
     out('\nWith no image:\n');
     let right = 0;
     const qs = textQuestions(truth.object);

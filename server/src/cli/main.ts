@@ -265,6 +265,7 @@ async function main(argv: string[]): Promise<number> {
           out(`  visual QA     ${fmt(r.visual_qa)}${orders(r.calibrated.visual_qa)}\n`);
         if (r.text_qa !== undefined)
           out(`  text QA       ${fmt(r.text_qa)}${orders(r.calibrated.text_qa)}\n`);
+        if (r.concept.selfDescription) out(`  it says of itself: ${r.concept.selfDescription}\n`);
       }
       return 0;
     }

@@ -48,6 +48,8 @@ function newestChange(files: string[]): number {
   return newest;
 }
 
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 export function subjectLenses(i: LensInput): Lens[] {
   if (!i.name) return [];
   const at = (title: string, command = ''): Lens => ({ offset: i.nameOffset, title, command });
@@ -80,6 +82,9 @@ export function subjectLenses(i: LensInput): Lens[] {
           'yollava.showTraining',
         ),
       );
+      // What the concept says of itself is what chat reads for questions without a photo.
+      if (typeof m.selfDescription === 'string')
+        lenses.push(at(`says: ${clip(m.selfDescription, 80)}`, 'yollava.openChat'));
     } catch {
       lenses.push(at('concept.json is unreadable: train again'));
     }

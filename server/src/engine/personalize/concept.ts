@@ -33,6 +33,11 @@ export interface ConceptMeta {
   weightsSha256: string;
   /** Recognition threshold on logit(Yes) − logit(No), calibrated on the training data. */
   threshold: number;
+  /**
+   * What the trained concept says of itself with no photo ("<bo> is a brown striped dog."), written once
+   * after training; questions without a photo read it (self-description.ts). Absent in older artifacts.
+   */
+  selfDescription?: string;
   bestEpoch: number;
   metrics: ConceptMetrics;
   createdAt: string;
@@ -51,6 +56,7 @@ export class Concept {
     readonly head: Float32Array,
     readonly headRows: HeadRows,
     public threshold = 0,
+    public selfDescription: string | null = null,
   ) {}
 
   get k(): number {
@@ -114,6 +120,7 @@ export class Concept {
       this.head.slice(),
       this.headRows,
       this.threshold,
+      this.selfDescription,
     );
   }
 
@@ -121,6 +128,7 @@ export class Concept {
     this.embeddings.set(other.embeddings);
     this.head.set(other.head);
     this.threshold = other.threshold;
+    this.selfDescription = other.selfDescription;
   }
 }
 
@@ -134,7 +142,15 @@ export function saveConcept(
   concept: Concept,
   meta: Omit<
     ConceptMeta,
-    'format' | 'name' | 'tokens' | 'k' | 'headRows' | 'weightsFile' | 'weightsSha256' | 'threshold'
+    | 'format'
+    | 'name'
+    | 'tokens'
+    | 'k'
+    | 'headRows'
+    | 'weightsFile'
+    | 'weightsSha256'
+    | 'threshold'
+    | 'selfDescription'
   >,
 ): ConceptMeta {
   const D = concept.embeddings.length / (concept.k + 1);
@@ -157,6 +173,7 @@ export function saveConcept(
     weightsFile,
     weightsSha256: sha,
     threshold: concept.threshold,
+    ...(concept.selfDescription ? { selfDescription: concept.selfDescription } : {}),
     ...meta,
   };
   writeFileAtomic(path.join(dir, 'concept.json'), `${JSON.stringify(full, null, 2)}\n`);
@@ -199,7 +216,15 @@ export function loadConcept(dir: string, model: LlavaModel): { concept: Concept;
     const embeddings = f.readFloat32('embeddings').slice();
     const head = f.readFloat32('head').slice();
     const tokens = conceptTokens(meta.name, meta.k, model.vocab);
-    return { concept: new Concept(tokens, embeddings, head, meta.headRows, meta.threshold), meta };
+    const concept = new Concept(
+      tokens,
+      embeddings,
+      head,
+      meta.headRows,
+      meta.threshold,
+      typeof meta.selfDescription === 'string' ? meta.selfDescription : null,
+    );
+    return { concept, meta };
   } finally {
     f.close();
   }

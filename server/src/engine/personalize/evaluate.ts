@@ -43,7 +43,7 @@ export interface EvalResult {
     calibration_positives: number;
     calibration_negatives: number;
   };
-  concept: Pick<ConceptMeta, 'name' | 'bestEpoch' | 'createdAt'>;
+  concept: Pick<ConceptMeta, 'name' | 'bestEpoch' | 'createdAt' | 'selfDescription'>;
 }
 
 /** Subject files in the workspace (the subject's parent folder, two levels down), other than `file`. */
@@ -152,7 +152,12 @@ export async function evaluateSubject(
         calibration_positives: calPosF!.length,
         calibration_negatives: calNegF!.length,
       },
-      concept: { name: meta.name, bestEpoch: meta.bestEpoch, createdAt: meta.createdAt },
+      concept: {
+        name: meta.name,
+        bestEpoch: meta.bestEpoch,
+        createdAt: meta.createdAt,
+        ...(concept.selfDescription ? { selfDescription: concept.selfDescription } : {}),
+      },
     };
     const qa = readQaFile(file);
     if (qa) {

@@ -20,6 +20,7 @@ import { ImageFeatureStore } from './image-features';
 import { contentHash } from '../subject/image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from '../subject/subject';
+import { describeItself } from './self-description';
 import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
 
@@ -195,6 +196,7 @@ async function personalizeLocked(
     resumeKey: JSON.stringify({ data: data.dataHash, cfg, init, warm: Boolean(opts.warmStart) }),
   });
   const trainSeconds = (Date.now() - t1) / 1000;
+  result.best.selfDescription = await describeItself(s.model, s.ctx, result.best);
   const best = result.history.find((h) => h.epoch === result.bestEpoch)!;
   const meta = saveConcept(dir, result.best, {
     init,
