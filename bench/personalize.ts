@@ -1,7 +1,7 @@
 // Personalization benchmark on the embedded default model: the sample subject samples/bo (10 photos, a
 // 200-image pool of ToyWorld scenes) with the full recipe: 16 tokens, 15 epochs, 15 questions per photo,
 // 50 hard + 50 random negatives, 10 conversations per photo. Prints the time split into embedding,
-// conversation generation and training. --compare-init also trains both concept initializations (3 epochs
+// conversation generation and training. --compare-init also trains each concept initialization (3 epochs
 // each) and prints their losses and training recognition.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -44,7 +44,7 @@ export async function runPersonalizeBench(
       train_recognition_weighted: r.meta.metrics['train_recognition_weighted'],
     };
     if (compareInit) {
-      for (const init of ['vocab-mean', 'image-mean'] as const) {
+      for (const init of ['vocab-mean', 'image-mean', 'reference-photo'] as const) {
         const c = await personalize(file, { model, init, overrides: { epochs: 3 } });
         result[`init_${init}`] = {
           first_epoch_loss: round(c.history[0]!.meanLoss, 4),
@@ -73,7 +73,8 @@ export async function runPersonalizeBench(
         ],
       ];
       if (compareInit)
-        for (const k of ['init_vocab-mean', 'init_image-mean']) rows.push([k, JSON.stringify(result[k])]);
+        for (const k of ['init_vocab-mean', 'init_image-mean', 'init_reference-photo'])
+          rows.push([k, JSON.stringify(result[k])]);
       process.stdout.write(table('personalize (full recipe, one subject)', rows));
     }
     return result;

@@ -40,6 +40,7 @@ type Overrides = NonNullable<PersonalizeOptions['overrides']>;
 interface Variant {
   kind: 'base' | 'description' | 'reference' | 'trained';
   overrides?: Overrides;
+  init?: PersonalizeOptions['init'];
   /** Scored with the concept another variant trained (its folder is reused, so nothing trains twice). */
   reuses?: string;
   /**
@@ -59,6 +60,7 @@ export const VARIANTS: Record<string, Variant> = {
   yollava_k0: { kind: 'trained', overrides: { tokens: 0 } },
   yollava_k4: { kind: 'trained', overrides: { tokens: 4 } },
   yollava_k16: { kind: 'trained', overrides: {} },
+  yollava_k16_photo_init: { kind: 'trained', overrides: {}, init: 'reference-photo' },
   // Ablations keep the number of negatives: only their kind or the conversations change.
   no_hard_negatives: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM } },
   no_conversations: { kind: 'trained', overrides: { conversations: false } },
@@ -287,6 +289,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
           model,
           workspaceDir: work,
           overrides: VARIANTS[variant.reuses ?? v]!.overrides,
+          init: VARIANTS[variant.reuses ?? v]!.init,
         });
       const figures = await scoreSubject(model, subj.file, work, variant, others);
       // A variant that reuses another's concept costs that training too.

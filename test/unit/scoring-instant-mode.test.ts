@@ -6,10 +6,11 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { scoreRecognition } from '../../server/src/engine/personalize/recognition';
+import { recognitionScores, scoreRecognition } from '../../server/src/engine/personalize/recognition';
+import { Concept } from '../../server/src/engine/personalize/concept';
 import { openSubject, personalize } from '../../server/src/engine/personalize/personalize';
 import { qaAnswers, rightOptionMargin, type QaItem } from '../../server/src/engine/personalize/qa';
-import { referenceConcept } from '../../server/src/engine/personalize/reference-mode';
+import { referenceConcept, referencePrefix } from '../../server/src/engine/personalize/reference-mode';
 import { Rng } from '../../server/src/engine/util/rng';
 import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { defaultModelDir } from '../../server/src/engine/toyworld/default-model';
@@ -128,6 +129,63 @@ describe('instant mode', () => {
     }))
       void _;
     assert.deepEqual(modes, ['reference']);
+  });
+
+  it('a concept started from a reference photo answers, before any training step, exactly as instant mode with that photo', async () => {
+    const s = openSubject(file);
+    const photo = [path.join(ws, 'bo', 'photos', 'train', '001.png')];
+    const [features] = await s.store.projected(photo);
+    const tokensPerImage = features!.length / s.model.hidden;
+    const started = Concept.initialize(s.model, 'bo', tokensPerImage, 'all', 'reference-photo', 1, [
+      features!,
+    ]);
+    const fresh = referenceConcept(s.model, 'bo');
+    const images = await s.store.projected([
+      path.join(ws, 'bo', 'photos', 'test', '000.png'),
+      path.join(ws, 'negatives', '000.png'),
+      path.join(ws, 'negatives', '003.png'),
+    ]);
+    const asConcept = await recognitionScores(
+      s.model,
+      s.ctx,
+      s.yesNo,
+      { concept: started, nameText: '<bo>' },
+      images,
+    );
+    const asInstant = await recognitionScores(
+      s.model,
+      s.ctx,
+      s.yesNo,
+      { concept: fresh, nameText: '<bo>', prefix: referencePrefix('<bo>', 1), references: [features!] },
+      images,
+    );
+    asConcept.forEach((x, i) => assert.ok(Math.abs(x - asInstant[i]!) < 1e-4, `${x} vs ${asInstant[i]}`));
+    // ... and not by chance: started from another photo, it answers otherwise.
+    const [other] = await s.store.projected([path.join(ws, 'negatives', '005.png')]);
+    const fromOther = await recognitionScores(
+      s.model,
+      s.ctx,
+      s.yesNo,
+      {
+        concept: Concept.initialize(s.model, 'bo', tokensPerImage, 'all', 'reference-photo', 1, [other!]),
+        nameText: '<bo>',
+      },
+      images,
+    );
+    assert.ok(
+      fromOther.some((x, i) => Math.abs(x - asInstant[i]!) > 1e-3),
+      `${fromOther} vs ${asInstant}`,
+    );
+    // Fewer latent tokens than the photo has: consecutive tokens are averaged.
+    const four = Concept.initialize(s.model, 'bo', 4, 'all', 'reference-photo', 1, [features!]);
+    const D = s.model.hidden;
+    const group = tokensPerImage / 4;
+    for (let d = 0; d < D; d += 17) {
+      let m = 0;
+      for (let t = 0; t < group; t++) m += features![t * D + d]! / group;
+      assert.ok(Math.abs(four.embeddings[D + d]! - m) < 1e-6);
+    }
+    await s.model.release();
   });
 
   it('once trained, the trained concept takes over; reference mode can still be asked for', async () => {

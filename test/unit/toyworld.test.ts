@@ -146,11 +146,15 @@ describe('decision probes (routing both sides of a yes/no comparison to the deci
       const agree = ['kind', 'color', 'pattern', 'accessory'].every((a) => label(`match_${a}`, r) === 1);
       if (s.skill === 'name_description') {
         assert.equal(label('subject_mark', r), -100, 'a description states no mark');
+        assert.equal(label('subject_mark_tone', r), -100, 'nor its tone');
         assert.equal(agree, s.contrast![0] === 'Yes', 'a description matches exactly the positives');
       } else {
         assert.ok(label('subject_mark', r) >= 0, 'a reference image shows its mark');
-        const same = agree && label('match_mark', r) === 1;
+        assert.ok(label('subject_mark_tone', r) >= 0, 'and its tone');
+        const same = agree && label('match_mark', r) === 1 && label('match_mark_tone', r) === 1;
         if (s.contrast![0] === 'Yes') assert.ok(same, 'a positive agrees on everything');
+        else if (agree)
+          assert.equal(label('match_mark_tone', r), 0, "a look-alike's mark has the other tone");
       }
       r++;
     });

@@ -12,7 +12,13 @@ import { Rng } from '../util/rng';
 import { conceptTokens, type ConceptTokens } from './prompts';
 
 export type HeadRows = 'all' | 'name';
-export type ConceptInit = 'vocab-mean' | 'image-mean';
+/**
+ * How new rows start. vocab-mean: the vocabulary's mean row plus small noise. image-mean: the mean
+ * projected feature of the training photos. reference-photo: the latent tokens start as the projected
+ * features of the most typical training photo, pooled to k tokens, so that before any step the soft prompt
+ * "<bo> is <token0>…" is the instant-mode prompt "<bo> is <image>." with that one photo.
+ */
+export type ConceptInit = 'vocab-mean' | 'image-mean' | 'reference-photo';
 
 export interface ConceptMetrics {
   [key: string]: number | string | undefined;
@@ -63,7 +69,7 @@ export class Concept {
     return this.tokens.latentTokens.length;
   }
 
-  /** New rows: mean of the vocabulary's rows plus small noise, or (image-mean) the mean projected feature of the training photos. */
+  /** New rows, as `init` says (ConceptInit). */
   static initialize(
     model: LlavaModel,
     name: string,
@@ -100,6 +106,7 @@ export class Concept {
       for (let d = 0; d < D; d++) base[d] /= n;
     }
     const embStd = std(table, embMean);
+    const photo = init === 'reference-photo' ? typicalPhotoTokens(imageFeatures, D, k) : null;
     const headMean = meanRows(lmHead, V);
     const headStd = std(lmHead, headMean);
     const embeddings = new Float32Array((k + 1) * D);
@@ -110,6 +117,8 @@ export class Concept {
         head[r * D + d] = headMean[d]! + 0.1 * headStd * rng.normal();
       }
     }
+    // The name row stays a fresh word; the latent rows are the photo's tokens, unperturbed.
+    if (photo) embeddings.set(photo, D);
     return new Concept(conceptTokens(name, k, V), embeddings, head, headRows);
   }
 
@@ -130,6 +139,36 @@ export class Concept {
     this.threshold = other.threshold;
     this.selfDescription = other.selfDescription;
   }
+}
+
+/**
+ * The projected tokens of the training photo whose mean feature is nearest the mean over all of them,
+ * pooled to k rows (consecutive tokens averaged; repeated when the photo has fewer than k). Null when
+ * there are no photos.
+ */
+function typicalPhotoTokens(features: Float32Array[], D: number, k: number): Float32Array | null {
+  if (!features.length || !k) return null;
+  const meanOf = (f: Float32Array): Float32Array => {
+    const m = new Float32Array(D);
+    const n = f.length / D;
+    for (let t = 0; t < n; t++) for (let d = 0; d < D; d++) m[d] += f[t * D + d]! / n;
+    return m;
+  };
+  const means = features.map(meanOf);
+  const centre = new Float32Array(D);
+  for (const m of means) for (let d = 0; d < D; d++) centre[d] += m[d]! / means.length;
+  const dist = (m: Float32Array): number => m.reduce((a, x, d) => a + (x - centre[d]!) ** 2, 0);
+  let best = 0;
+  for (let i = 1; i < means.length; i++) if (dist(means[i]!) < dist(means[best]!)) best = i;
+  const f = features[best]!;
+  const T = f.length / D;
+  const out = new Float32Array(k * D);
+  for (let r = 0; r < k; r++) {
+    const from = Math.floor((r * T) / k);
+    const to = Math.max(from + 1, Math.floor(((r + 1) * T) / k));
+    for (let t = from; t < to; t++) for (let d = 0; d < D; d++) out[r * D + d] += f[t * D + d]! / (to - from);
+  }
+  return out;
 }
 
 export function artifactDir(workspaceDir: string, name: string): string {

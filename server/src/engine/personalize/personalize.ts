@@ -175,7 +175,7 @@ async function personalizeLocked(
     cfg.headRows,
     init,
     cfg.seed,
-    init === 'image-mean' ? await s.store.projected(s.subject.train) : [],
+    init === 'vocab-mean' ? [] : await s.store.projected(s.subject.train),
   );
   if (opts.warmStart && readConceptMeta(dir)) {
     const prev = loadConcept(dir, s.model).concept;

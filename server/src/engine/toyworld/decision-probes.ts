@@ -31,6 +31,8 @@ export interface SubjectFacts {
   accessory?: ObjectInstance['accessory'];
   accessoryColor?: ObjectInstance['accessoryColor'];
   markSpot?: number;
+  /** 0 light, 1 dark: a look-alike's mark always has the other tone. */
+  markTone?: 0 | 1;
   /** Stated only by the two sides of a material question: what the kind is made of, and what the option says. */
   material?: Material;
 }
@@ -46,7 +48,7 @@ export interface Comparison {
 
 /** Everything an instance shows in a photo or a reference image. */
 export function shownFacts(o: ObjectInstance): SubjectFacts {
-  return { ...describedFacts(o), markSpot: o.details.markSpot };
+  return { ...describedFacts(o), markSpot: o.details.markSpot, markTone: o.details.markTone };
 }
 
 /** What a description ("a yellow dotted dog with a red bow") states: every nameable attribute, no mark. */
@@ -80,6 +82,7 @@ const FACTS: Fact[] = [
     label: (f) => index(ACCESSORY_COLORS, f.accessoryColor),
   },
   { name: 'mark', classes: MARK_SPOTS.length, label: (f) => f.markSpot },
+  { name: 'mark_tone', classes: 2, label: (f) => f.markTone },
   { name: 'material', classes: MATERIALS.length, label: (f) => index(MATERIALS, f.material) },
 ];
 
@@ -97,6 +100,7 @@ const MATCHES: { name: string; agree: (a: SubjectFacts, b: SubjectFacts) => bool
     },
   },
   { name: 'mark', agree: (a, b) => both(a.markSpot, b.markSpot) },
+  { name: 'mark_tone', agree: (a, b) => both(a.markTone, b.markTone) },
   { name: 'material', agree: (a, b) => both(a.material, b.material) },
 ];
 
