@@ -41,6 +41,8 @@ interface Variant {
   kind: 'base' | 'description' | 'reference' | 'trained';
   overrides?: Overrides;
   init?: PersonalizeOptions['init'];
+  /** Run only when --variants names it: an experiment beside the paper's table, not part of it. */
+  onRequest?: boolean;
   /** Scored with the concept another variant trained (its folder is reused, so nothing trains twice). */
   reuses?: string;
   /**
@@ -60,7 +62,8 @@ export const VARIANTS: Record<string, Variant> = {
   yollava_k0: { kind: 'trained', overrides: { tokens: 0 } },
   yollava_k4: { kind: 'trained', overrides: { tokens: 4 } },
   yollava_k16: { kind: 'trained', overrides: {} },
-  yollava_k16_photo_init: { kind: 'trained', overrides: {}, init: 'reference-photo' },
+  // Not in the paper: k = 16 started from a training photo's tokens (concept.ts, reference-photo).
+  yollava_k16_photo_init: { kind: 'trained', overrides: {}, init: 'reference-photo', onRequest: true },
   // Ablations keep the number of negatives: only their kind or the conversations change.
   no_hard_negatives: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM } },
   no_conversations: { kind: 'trained', overrides: { conversations: false } },
@@ -113,7 +116,8 @@ function parseArgs(args: string[]): { seeds: number[]; variants: string[] } {
   if (range) [a, b] = range.split('..').map(Number) as [number, number];
   const n = Number(at('--subjects') ?? b - a + 1);
   const seeds = Array.from({ length: Math.min(n, b - a + 1) }, (_, i) => a + i);
-  const variants = at('--variants')?.split(',') ?? Object.keys(VARIANTS);
+  const variants =
+    at('--variants')?.split(',') ?? Object.keys(VARIANTS).filter((v) => !VARIANTS[v]!.onRequest);
   for (const v of variants)
     if (!VARIANTS[v]) throw new Error(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(', ')}`);
   return { seeds, variants };
