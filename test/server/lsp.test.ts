@@ -193,40 +193,29 @@ describe('language server over stdio', () => {
     );
     const dir = path.join(ws, 'bo', '.yollava', 'bo');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, 'concept.json'),
-      JSON.stringify({
-        createdAt: '2026-11-29T01:02:03Z',
-        bestEpoch: 7,
-        metrics: { train_recognition_weighted: 0.9125 },
-      }),
-    );
+    const writeMeta = (createdAt: string, weighted: number, more: object = {}): void =>
+      writeFileSync(
+        path.join(dir, 'concept.json'),
+        JSON.stringify({
+          createdAt,
+          bestEpoch: 7,
+          metrics: { train_recognition_weighted: weighted },
+          ...more,
+        }),
+      );
+    writeMeta('2026-11-29T01:02:03Z', 0.9125);
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     // The photos were written after that date: the concept is stale.
     assert.match(
       lenses[0]!.command.title,
       /^recognition 0\.91 · trained \d+ (h|days) ago · stale: changed since$/,
     );
-    writeFileSync(
-      path.join(dir, 'concept.json'),
-      JSON.stringify({
-        createdAt: new Date(Date.now() + 1000).toISOString(),
-        bestEpoch: 7,
-        metrics: { train_recognition_weighted: 0.5 },
-      }),
-    );
+    const justNow = new Date(Date.now() + 1000).toISOString();
+    writeMeta(justNow, 0.5);
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.equal(lenses[0]!.command.title, 'recognition 0.50 · trained just now');
-    // What the concept wrote about itself, which chat reads for questions without a photo.
-    writeFileSync(
-      path.join(dir, 'concept.json'),
-      JSON.stringify({
-        createdAt: new Date(Date.now() + 1000).toISOString(),
-        bestEpoch: 7,
-        metrics: { train_recognition_weighted: 0.5 },
-        selfDescription: '<bo> is a red striped mug.',
-      }),
-    );
+    // What the concept says of itself, written once after training.
+    writeMeta(justNow, 0.5, { selfDescription: '<bo> is a red striped mug.' });
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.deepEqual(
       lenses.slice(0, 2).map((l) => [l.command.title, l.command.command]),

@@ -82,7 +82,7 @@ export function subjectLenses(i: LensInput): Lens[] {
           'yollava.showTraining',
         ),
       );
-      // What the concept says of itself is what chat reads for questions without a photo.
+      // What the concept learned, in its own words (self-description.ts); the lens opens the chat.
       if (typeof m.selfDescription === 'string')
         lenses.push(at(`says: ${clip(m.selfDescription, 80)}`, 'yollava.openChat'));
     } catch {

@@ -41,7 +41,8 @@ export interface ConceptMeta {
   threshold: number;
   /**
    * What the trained concept says of itself with no photo ("<bo> is a brown striped dog."), written once
-   * after training; questions without a photo read it (self-description.ts). Absent in older artifacts.
+   * after training, for the editor and the CLI to show (self-description.ts). Absent in older artifacts
+   * and where the sentence does not name the subject.
    */
   selfDescription?: string;
   bestEpoch: number;
