@@ -18,6 +18,7 @@ import { ImageFeatureStore } from '../server/src/engine/personalize/image-featur
 import {
   openSubject,
   personalize,
+  RECIPE_REVISION,
   type PersonalizeOptions,
 } from '../server/src/engine/personalize/personalize';
 import { softPrompt } from '../server/src/engine/personalize/prompts';
@@ -62,13 +63,15 @@ export const VARIANTS: Record<string, Variant> = {
   yollava_k0: { kind: 'trained', overrides: { tokens: 0 } },
   yollava_k4: { kind: 'trained', overrides: { tokens: 4 } },
   yollava_k16: { kind: 'trained', overrides: {} },
-  // Not in the paper: k = 16 started from a training photo's tokens (concept.ts, reference-photo).
-  yollava_k16_photo_init: { kind: 'trained', overrides: {}, init: 'reference-photo', onRequest: true },
+  // The recipe before revision 2, one change at a time: k = 16 started from the vocabulary's mean (the
+  // paper's start), and k = 16 trained on free-form conversations only.
+  yollava_k16_vocab_init: { kind: 'trained', overrides: {}, init: 'vocab-mean', onRequest: true },
   // Ablations keep the number of negatives: only their kind or the conversations change.
   no_hard_negatives: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM } },
   no_conversations: { kind: 'trained', overrides: { conversations: false } },
   recognition_only: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM, conversations: false } },
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
+  no_two_option_conversations: { kind: 'trained', overrides: { choices: false }, onRequest: true },
   // Not in the paper: the trained k = 16 concept, text-only questions asked after its own description.
   yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
 };
@@ -255,7 +258,9 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
   const model = LlavaModel.load(modelDir, { threads: Math.min(2, os.cpus().length) });
   const root = path.join(__dirname, '..', '.cache', 'bench-toyworld', model.fingerprint().slice(0, 12));
   // Negatives are the other subjects' photos, so results hold for one set of subjects only.
-  const resultsFile = path.join(root, `results-${seeds[0]}-${seeds[seeds.length - 1]}.json`);
+  // Results and concepts are kept per recipe revision; the subjects, pool and embeddings are shared.
+  const revisionDir = path.join(root, `recipe-${RECIPE_REVISION}`);
+  const resultsFile = path.join(revisionDir, `results-${seeds[0]}-${seeds[seeds.length - 1]}.json`);
   const results: Record<string, Figures> = existsSync(resultsFile)
     ? JSON.parse(readFileSync(resultsFile, 'utf8'))
     : {};
@@ -286,7 +291,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       if (earlier?.calibrated.text_qa !== undefined) continue;
       const t0 = Date.now();
       const variant = VARIANTS[v]!;
-      const work = path.join(root, 'work', `seed-${subj.seed}`, variant.reuses ?? v);
+      const work = path.join(revisionDir, 'work', `seed-${subj.seed}`, variant.reuses ?? v);
       const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
       if (variant.kind === 'trained' && !trained)
         await personalize(subj.file, {
@@ -302,7 +307,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
         : 0;
       const seconds = earlier?.seconds_per_subject ?? round((Date.now() - t0) / 1000 + reused, 1);
       results[key] = { ...figures, seconds_per_subject: seconds };
-      mkdirSync(root, { recursive: true });
+      mkdirSync(revisionDir, { recursive: true });
       writeFileSync(resultsFile, JSON.stringify(results, null, 1));
       log(
         `[${done}/${total}] seed ${subj.seed} ${v}: weighted ${results[key]!.recognition_weighted.toFixed(3)} (${results[key]!.seconds_per_subject} s)`,

@@ -221,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
           `trained <${r.meta.name}> in ${r.seconds.total.toFixed(1)} s (embed ${r.seconds.embed.toFixed(1)} s, conversations ${r.seconds.conversations.toFixed(1)} s, training ${r.seconds.train.toFixed(1)} s)\n`,
         );
         out(
-          `  data      ${r.data.positives.length} photos, ${r.data.negatives.filter((n) => n.kind === 'hard').length} hard + ${r.data.negatives.filter((n) => n.kind === 'random').length} random negatives, ${r.data.conversations.length} conversations, ${r.data.samples} samples\n`,
+          `  data      ${r.data.positives.length} photos, ${r.data.negatives.filter((n) => n.kind === 'hard').length} hard + ${r.data.negatives.filter((n) => n.kind === 'random').length} random negatives, ${r.data.conversations.length} conversations (${r.data.choices.length} also as two options), ${r.data.samples} samples\n`,
         );
         if (r.data.contamination.length)
           out(

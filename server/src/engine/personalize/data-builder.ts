@@ -17,6 +17,7 @@ import {
   type PromptContext,
   type Sample,
 } from './prompts';
+import { choicePrompt } from './qa';
 import { retrieveHardNegatives, type RetrievalResult } from './retrieval';
 import {
   conversationQuestions,
@@ -28,8 +29,10 @@ import {
   type Category,
 } from './templates';
 
+const RIVALS_PER_QUESTION = 3;
+
 export interface TrainingSample extends Sample {
-  kind: 'positive' | 'negative' | 'conversation';
+  kind: 'positive' | 'negative' | 'conversation' | 'choice';
   /** The photo this sample shows (image samples only). */
   image?: string;
 }
@@ -44,6 +47,8 @@ export interface DataPlan {
   conversationTokens?: number;
   /** false: no text-only conversations (default true). */
   conversations?: boolean;
+  /** false: conversations only in free form, none asked as two options (default true). */
+  choices?: boolean;
 }
 
 export interface TrainingData {
@@ -52,6 +57,8 @@ export interface TrainingData {
   negatives: { file: string; kind: 'hard' | 'random' }[];
   contamination: { file: string; duplicateOf: string; similarity: number; exact: boolean }[];
   conversations: { image: string; question: string; answer: string }[];
+  /** The conversations also asked as two options: the subject's answer against another photo's. */
+  choices: { question: string; right: string; wrong: string; wrongImage: string }[];
   /** Hash of the photos, negatives and sample texts: a trained artifact records it. */
   dataHash: string;
   seconds: { embed: number; conversations: number };
@@ -126,23 +133,67 @@ export async function buildTrainingData(
   const questions = plan.conversations === false ? [] : conversationQuestions(plan.category);
   const phrase = SUBJECT_PHRASES[plan.category].ask;
   const features = questions.length ? await store.projected(plan.train) : [];
+  // The base model (no concept tokens) looks at a photo and answers about "the pet", "the person", ….
+  const answerAbout = async (q: string, photo: Float32Array): Promise<string> => {
+    if (hooks.signal?.aborted) throw new Error('cancelled');
+    const ids = promptIds(ctx, '', q.replace('<subject>', phrase), 1);
+    let answer = '';
+    for await (const d of streamText(model, tokenizer, model.embed(ids, [photo]), {
+      maxNewTokens: plan.conversationTokens ?? 24,
+    }))
+      answer += d;
+    return rewriteMentions(answer.trim(), plan.category, concept.nameToken);
+  };
   let done = 0;
   for (const [i, image] of plan.train.entries()) {
     for (const q of questions) {
-      if (hooks.signal?.aborted) throw new Error('cancelled');
-      // The base model (no concept tokens) looks at the photo and answers about "the pet", "the person", ….
-      const ids = promptIds(ctx, '', q.replace('<subject>', phrase), 1);
-      let answer = '';
-      for await (const d of streamText(model, tokenizer, model.embed(ids, [features[i]!]), {
-        maxNewTokens: plan.conversationTokens ?? 24,
-      }))
-        answer += d;
-      answer = rewriteMentions(answer.trim(), plan.category, concept.nameToken);
+      const answer = await answerAbout(q, features[i]!);
       hooks.progress?.({ phase: 'conversations', done: ++done, total: plan.train.length * questions.length });
       if (!answer) continue;
       const question = q.replace('<subject>', concept.nameToken);
       conversations.push({ image, question, answer });
       samples.push({ kind: 'conversation', ...trainingSample(ctx, prefix, question, answer, 0) });
+    }
+  }
+
+  // The same questions asked as two options, the way a user's quiz (and the paper's text-only QA) asks
+  // them. Trained on free-form answers alone, a soft prompt carries the answer the concept writes but not
+  // one the model's two-option reading picks: that reading leans on a letter. Only an answer the base
+  // model gave for most training photos is a fact about the subject (not the scene); its rival is the
+  // answer the base model gives about a random negative, shown in both orders so no letter can win.
+  const choices: TrainingData['choices'] = [];
+  const randomNegatives = negatives.filter((n) => n.kind === 'random').map((n) => n.file);
+  const spells = (text: string) => tokenizer.decode(tokenizer.encode(text, false), true) === text;
+  if (plan.choices !== false && randomNegatives.length) {
+    const rivals = rng.shuffle(randomNegatives.slice());
+    let next = 0;
+    for (const q of questions) {
+      const question = q.replace('<subject>', concept.nameToken);
+      const right = stableAnswer(
+        conversations.filter((c) => c.question === question).map((c) => c.answer),
+        plan.train.length,
+      );
+      if (!right) continue;
+      // Up to three rivals, each a different answer; a negative often shares a colour or a material, so a
+      // few more photos are asked than rivals are wanted (an answer costs ~20 ms).
+      const seen = new Set([normalizeAnswer(right)]);
+      for (let asked = 0; asked < 4 * RIVALS_PER_QUESTION && seen.size <= RIVALS_PER_QUESTION; asked++) {
+        const wrongImage = rivals[next++ % rivals.length]!;
+        const [photo] = await store.projected([wrongImage]);
+        const wrong = await answerAbout(q, photo!);
+        // An answer cut off at the token limit is no rival: its cut end would give it away.
+        if (!/[.!?]$/.test(wrong) || seen.has(normalizeAnswer(wrong))) continue;
+        seen.add(normalizeAnswer(wrong));
+        const [rightOption, wrongOption] = optionTexts(right, wrong, spells);
+        choices.push({ question, right: rightOption, wrong: wrongOption, wrongImage });
+        for (const order of [[rightOption, wrongOption] as const, [wrongOption, rightOption] as const]) {
+          const letter = order[0] === rightOption ? 'A.' : 'B.';
+          samples.push({
+            kind: 'choice',
+            ...trainingSample(ctx, prefix, choicePrompt(question, order), letter, 0),
+          });
+        }
+      }
     }
   }
   const conversationSeconds = (Date.now() - t1) / 1000;
@@ -162,7 +213,60 @@ export async function buildTrainingData(
       exact: c.exact,
     })),
     conversations,
+    choices,
     dataHash: h.digest('hex').slice(0, 32),
     seconds: { embed: embedSeconds, conversations: conversationSeconds },
   };
+}
+
+function normalizeAnswer(a: string): string {
+  return a
+    .toLowerCase()
+    .replace(/[\s.,!]+/g, ' ')
+    .trim();
+}
+
+/** The answer given for at least 60 % of the photos (and two of them), or null when answers differ. */
+export function stableAnswer(answers: string[], photos: number): string | null {
+  const counts = new Map<string, { n: number; text: string }>();
+  for (const a of answers) {
+    const key = normalizeAnswer(a);
+    const c = counts.get(key) ?? { n: 0, text: a };
+    c.n++;
+    counts.set(key, c);
+  }
+  const need = Math.max(2, Math.ceil(0.6 * photos));
+  for (const c of counts.values()) if (c.n >= need) return c.text;
+  return null;
+}
+
+/**
+ * Two answers as two options: the words they share at the start and end are dropped and the rest is
+ * capitalized ("<bo> is made of fur." / "<bo> is made of glass." → "Fur" / "Glass"), the short form in
+ * which two-option questions show their options; it stays lower-case where the tokenizer cannot spell the
+ * capital (a word-level vocabulary may know "small" but not "Small"). Answers with nothing in common stay
+ * whole.
+ */
+export function optionTexts(
+  a: string,
+  b: string,
+  spells: (text: string) => boolean = () => true,
+): [string, string] {
+  const words = (x: string) => x.replace(/[.!]+$/, '').split(/\s+/);
+  const [wa, wb] = [words(a), words(b)];
+  let start = 0;
+  while (start < wa.length - 1 && start < wb.length - 1 && wa[start] === wb[start]) start++;
+  let end = 0;
+  while (
+    end < wa.length - 1 - start &&
+    end < wb.length - 1 - start &&
+    wa[wa.length - 1 - end] === wb[wb.length - 1 - end]
+  )
+    end++;
+  const cap = (x: string) => {
+    const capped = x.charAt(0).toUpperCase() + x.slice(1);
+    return spells(capped) ? capped : x;
+  };
+  if (start === 0 && end === 0) return [a, b];
+  return [cap(wa.slice(start, wa.length - end).join(' ')), cap(wb.slice(start, wb.length - end).join(' '))];
 }

@@ -24,6 +24,21 @@ import { describeItself } from './self-description';
 import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
 
+/**
+ * Which version of the recipe's data and training a concept comes from. Bump it when a change alters what
+ * a concept learns from the same photos: benchmarks keep the results and concepts of each revision apart.
+ * 2: conversations are also asked as two options (data-builder.ts), and the latent tokens start from a
+ *    training photo (reference-photo) instead of the vocabulary's mean.
+ */
+export const RECIPE_REVISION = 2;
+
+/**
+ * reference-photo: a soft prompt that starts as a photo's tokens is read by the model's two-option circuit
+ * the way a reference photo is; from the vocabulary's mean it ends where that reading leans on a letter
+ * (README, "The paper's table on ToyWorld").
+ */
+export const DEFAULT_INIT: ConceptInit = 'reference-photo';
+
 export interface PersonalizeOptions {
   /** Used when the subject file names no model. */
   modelDir?: string;
@@ -54,6 +69,8 @@ export interface PersonalizeOptions {
     random?: number;
     /** false: no text-only conversations (an ablation). */
     conversations?: boolean;
+    /** false: conversations in free form only, none asked as two options (an ablation). */
+    choices?: boolean;
   };
 }
 
@@ -63,7 +80,7 @@ export type PersonalizeProgress =
 export interface PersonalizeResult {
   meta: ConceptMeta;
   artifactDir: string;
-  data: Pick<TrainingData, 'positives' | 'negatives' | 'contamination' | 'conversations' | 'dataHash'> & {
+  data: Pick<TrainingData, 'positives' | 'negatives' | 'contamination' | 'conversations' | 'choices' | 'dataHash'> & {
     samples: number;
   };
   history: EpochRecord[];
@@ -161,13 +178,14 @@ async function personalizeLocked(
       questionsPerPhoto: opts.overrides?.questionsPerPhoto,
       conversationTokens: opts.overrides?.conversationTokens,
       conversations: opts.overrides?.conversations,
+      choices: opts.overrides?.choices,
     },
     rng,
     { signal: opts.signal, progress: (p) => opts.onProgress?.(p as PersonalizeProgress) },
   );
   const dir = artifactDir(s.workspaceDir, s.subject.name);
   removeStaleTemporaries(dir);
-  const init = opts.init ?? 'vocab-mean';
+  const init = opts.init ?? DEFAULT_INIT;
   let concept = Concept.initialize(
     s.model,
     s.subject.name,
@@ -220,6 +238,7 @@ async function personalizeLocked(
       negatives: data.negatives,
       contamination: data.contamination,
       conversations: data.conversations,
+      choices: data.choices,
       dataHash: data.dataHash,
       samples: data.samples.length,
     },
