@@ -80,7 +80,10 @@ export type PersonalizeProgress =
 export interface PersonalizeResult {
   meta: ConceptMeta;
   artifactDir: string;
-  data: Pick<TrainingData, 'positives' | 'negatives' | 'contamination' | 'conversations' | 'choices' | 'dataHash'> & {
+  data: Pick<
+    TrainingData,
+    'positives' | 'negatives' | 'contamination' | 'conversations' | 'choices' | 'dataHash'
+  > & {
     samples: number;
   };
   history: EpochRecord[];
