@@ -144,7 +144,11 @@ export class Validation {
       (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),
     );
     if (this.seq.get(doc.uri) !== mine) return; // a newer edit is being validated
-    ctx.states.set(doc.uri, { version: doc.version, parsed: v.parsed, summary: v.summary, errors: v.errors });
+    // Mid-edit YAML that does not parse names no folders, but the folders are still there: hover and the
+    // image counts keep the last ones seen rather than dropping to 0 until the line is finished.
+    const previous = ctx.states.get(doc.uri);
+    const summary = parsed.value === null && previous ? previous.summary : v.summary;
+    ctx.states.set(doc.uri, { version: doc.version, parsed: v.parsed, summary, errors: v.errors });
     const diagnostics: Diagnostic[] = v.diagnostics.map((d) => ({
       range: { start: doc.positionAt(d.start), end: doc.positionAt(d.end) },
       severity: SEVERITY[d.severity],
@@ -155,8 +159,8 @@ export class Validation {
     }));
     await ctx.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
     const images: Record<string, number> = {};
-    for (const [k, files] of v.summary.images)
-      images[k] = files.filter((f) => v.summary.checks.get(f)?.ok).length;
+    for (const [k, files] of summary.images)
+      images[k] = files.filter((f) => summary.checks.get(f)?.ok).length;
     const params: ValidatedParams = {
       uri: doc.uri,
       name: typeof v.parsed.value?.name === 'string' ? v.parsed.value.name : undefined,

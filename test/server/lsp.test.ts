@@ -145,6 +145,8 @@ describe('language server over stdio', () => {
       { start: { line: last, character: 0 }, end: { line: last, character: lines[last]!.length } },
       'tr',
     );
+    // Half a key does not parse; hover below still counts the folders named before it.
+    await client.waitFor(uri, (d) => d.some((x) => /YAML/.test(x.message)), 10_000, 20);
     const keys = await client.request<{ label: string }[]>('textDocument/completion', {
       textDocument: { uri },
       position: { line: last, character: 2 },
