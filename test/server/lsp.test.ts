@@ -146,7 +146,12 @@ describe('language server over stdio', () => {
       'tr',
     );
     // Half a key does not parse; hover below still counts the folders named before it.
-    await client.waitFor(uri, (d) => d.some((x) => /YAML/.test(x.message)), 10_000, 20);
+    await client.waitFor(
+      uri,
+      (d) => d.some((x) => typeof x.message === 'string' && x.message.includes('YAML')),
+      10_000,
+      20,
+    );
     const keys = await client.request<{ label: string }[]>('textDocument/completion', {
       textDocument: { uri },
       position: { line: last, character: 2 },
