@@ -82,7 +82,10 @@ describe('language server jobs', () => {
       JSON.stringify(progress.slice(-5)),
     );
     assert.ok(progress.some((p) => p.value.kind === 'end'));
-    assert.ok(done.run && done.run.losses.length > 0 && done.run.epochs.length === 2);
+    assert.ok(
+      done.run && done.run.losses.length > 0 && done.run.epochs.length === 2,
+      JSON.stringify({ losses: done.run?.losses.length, epochs: done.run?.epochs }),
+    );
     // The CodeLens was refreshed, and says what the run gave without reopening the file.
     assert.ok(client.received('workspace/codeLens/refresh').length >= 2);
     const lenses = await client.request<{ command: { title: string } }[]>('textDocument/codeLens', {
