@@ -66,12 +66,12 @@ export const VARIANTS: Record<string, Variant> = {
   // The recipe before revision 2, one change at a time: k = 16 started from the vocabulary's mean (the
   // paper's start), and k = 16 trained on free-form conversations only.
   yollava_k16_vocab_init: { kind: 'trained', overrides: {}, init: 'vocab-mean', onRequest: true },
+  no_two_option_conversations: { kind: 'trained', overrides: { choices: false }, onRequest: true },
   // Ablations keep the number of negatives: only their kind or the conversations change.
   no_hard_negatives: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM } },
   no_conversations: { kind: 'trained', overrides: { conversations: false } },
   recognition_only: { kind: 'trained', overrides: { hard: 0, random: HARD + RANDOM, conversations: false } },
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
-  no_two_option_conversations: { kind: 'trained', overrides: { choices: false }, onRequest: true },
   // Not in the paper: the trained k = 16 concept, text-only questions asked after its own description.
   yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
 };

@@ -93,6 +93,8 @@ describe('personalize', () => {
       `loss ${r.history.map((h) => h.meanLoss.toFixed(3)).join(' → ')}`,
     );
     assert.equal(r.meta.tokens.length, 5);
+    // Recipe revision 2: the latent tokens start from a training photo unless told otherwise.
+    assert.equal(r.meta.init, 'reference-photo');
     assert.equal(r.data.positives.length, 5);
     assert.equal(r.data.negatives.filter((n) => n.kind === 'hard').length, 8);
     assert.equal(r.data.negatives.filter((n) => n.kind === 'random').length, 8);
