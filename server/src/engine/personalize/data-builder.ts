@@ -30,6 +30,14 @@ import {
 } from './templates';
 
 const RIVALS_PER_QUESTION = 3;
+/**
+ * Recipe revision 3: each training photo is asked 10 recognition questions (15 before) and each hard
+ * negative 3 (1 before), so that the photos most like the subject weigh as much as the subject does. With
+ * one question each, the fine detail that tells a look-alike apart was outweighed by the positives and
+ * training drifted toward "Yes" for anything with the subject's attributes (README, "Concept files").
+ */
+const QUESTIONS_PER_PHOTO = 10;
+const QUESTIONS_PER_HARD_NEGATIVE = 3;
 
 export interface TrainingSample extends Sample {
   kind: 'positive' | 'negative' | 'conversation' | 'choice';
@@ -44,6 +52,8 @@ export interface DataPlan {
   random: number;
   category: Category;
   questionsPerPhoto?: number;
+  /** Recognition questions asked of each hard negative (default 3; random negatives get one). */
+  questionsPerHardNegative?: number;
   conversationTokens?: number;
   /** false: no text-only conversations (default true). */
   conversations?: boolean;
@@ -108,7 +118,7 @@ export async function buildTrainingData(
 
   const prefix = softPrompt(concept);
   const samples: TrainingSample[] = [];
-  const perPhoto = plan.questionsPerPhoto ?? 15;
+  const perPhoto = plan.questionsPerPhoto ?? QUESTIONS_PER_PHOTO;
   for (const image of plan.train) {
     for (let q = 0; q < perPhoto; q++) {
       const question = fillName(
@@ -120,12 +130,15 @@ export async function buildTrainingData(
     }
   }
   for (const n of negatives) {
-    const question = fillName(
-      RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!,
-      concept.nameToken,
-    );
-    const answer = fillName(NEGATIVE_ANSWERS[rng.int(NEGATIVE_ANSWERS.length)]!, concept.nameToken);
-    samples.push({ kind: 'negative', image: n.file, ...trainingSample(ctx, prefix, question, answer, 1) });
+    const asks = n.kind === 'hard' ? (plan.questionsPerHardNegative ?? QUESTIONS_PER_HARD_NEGATIVE) : 1;
+    for (let q = 0; q < asks; q++) {
+      const question = fillName(
+        RECOGNITION_QUESTIONS[rng.int(RECOGNITION_QUESTIONS.length)]!,
+        concept.nameToken,
+      );
+      const answer = fillName(NEGATIVE_ANSWERS[rng.int(NEGATIVE_ANSWERS.length)]!, concept.nameToken);
+      samples.push({ kind: 'negative', image: n.file, ...trainingSample(ctx, prefix, question, answer, 1) });
+    }
   }
 
   const t1 = Date.now();

@@ -29,8 +29,9 @@ import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
  * a concept learns from the same photos: benchmarks keep the results and concepts of each revision apart.
  * 2: conversations are also asked as two options (data-builder.ts), and the latent tokens start from a
  *    training photo (reference-photo) instead of the vocabulary's mean.
+ * 3: hard negatives are asked three recognition questions each, training photos ten (data-builder.ts).
  */
-export const RECIPE_REVISION = 2;
+export const RECIPE_REVISION = 3;
 
 /**
  * reference-photo: a soft prompt that starts as a photo's tokens is read by the model's two-option circuit
@@ -63,6 +64,7 @@ export interface PersonalizeOptions {
   /** Override parts of the recipe (tests, benchmarks). */
   overrides?: Partial<ResolvedSubject['training']> & {
     questionsPerPhoto?: number;
+    questionsPerHardNegative?: number;
     conversationTokens?: number;
     /** Hard and random negatives (default: the subject file's). */
     hard?: number;
@@ -179,6 +181,7 @@ async function personalizeLocked(
       random: opts.overrides?.random ?? s.subject.random,
       category: s.subject.category,
       questionsPerPhoto: opts.overrides?.questionsPerPhoto,
+      questionsPerHardNegative: opts.overrides?.questionsPerHardNegative,
       conversationTokens: opts.overrides?.conversationTokens,
       conversations: opts.overrides?.conversations,
       choices: opts.overrides?.choices,
