@@ -152,16 +152,6 @@ export async function trainConcept(
     const threshold = calibrateThreshold(pos, neg);
     const rec = accuracy(pos, neg, threshold);
     history.push({ epoch, meanLoss: lossSum / steps, recognition: rec, threshold });
-    o.onProgress?.({
-      phase: 'select',
-      epoch,
-      epochs: o.epochs,
-      step: steps,
-      steps,
-      loss: lossSum / steps,
-      etaSeconds: 0,
-      recognition: rec.weighted,
-    });
     if (rec.weighted >= bestScore) {
       bestScore = rec.weighted;
       bestEpoch = epoch;
@@ -176,6 +166,17 @@ export async function trainConcept(
         best,
         opt,
       );
+    // Reported only once checkpointed: an epoch the editor shows as done survives a crash right after.
+    o.onProgress?.({
+      phase: 'select',
+      epoch,
+      epochs: o.epochs,
+      step: steps,
+      steps,
+      loss: lossSum / steps,
+      etaSeconds: 0,
+      recognition: rec.weighted,
+    });
   }
   if (ckpt) rmSync(ckpt, { recursive: true, force: true });
   return { best, bestEpoch, history, resumedFromEpoch: startEpoch - 1 };
