@@ -152,6 +152,26 @@ describe('personalize', () => {
     assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
   });
 
+  it('an epoch reported done is already checkpointed: a crash at the report loses nothing', async () => {
+    const b = await workspace(7);
+    // Throwing from the progress callback stands in for the process dying the moment the editor hears of it.
+    await assert.rejects(
+      personalize(b.file, {
+        overrides: FAST,
+        onProgress: (p) => {
+          if (p.phase === 'select' && p.epoch === 2) throw new Error('crash at the report');
+        },
+      }),
+      /crash at the report/,
+    );
+    const epochs = new Set<number>();
+    await personalize(b.file, {
+      overrides: FAST,
+      onProgress: (p) => p.phase === 'train' && epochs.add(p.epoch),
+    });
+    assert.deepEqual([...epochs], [3]);
+  });
+
   it('an interrupted run is not continued under other settings', async () => {
     const b = await workspace(6);
     const ac = new AbortController();
