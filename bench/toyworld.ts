@@ -36,11 +36,14 @@ import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
 import { randomInstance } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
+import { visionProbe } from './vision-probe';
 
 type Overrides = NonNullable<PersonalizeOptions['overrides']>;
 interface Variant {
-  kind: 'base' | 'description' | 'reference' | 'trained';
+  kind: 'base' | 'description' | 'reference' | 'trained' | 'probe';
   overrides?: Overrides;
+  /** The probe's training photos weigh this many times what the recipe's questions make them. */
+  positiveWeight?: number;
   init?: PersonalizeOptions['init'];
   /** Run only when --variants names it: an experiment beside the paper's table, not part of it. */
   onRequest?: boolean;
@@ -74,6 +77,10 @@ export const VARIANTS: Record<string, Variant> = {
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
   // Not in the paper: the trained k = 16 concept, text-only questions asked after its own description.
   yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
+  // Not a method: a logistic probe on the frozen vision features, trained on the recipe's recognition data
+  // (vision-probe.ts). Recognition only; what the photos and the tower allow without the language model.
+  vision_probe: { kind: 'probe', onRequest: true },
+  vision_probe_positives_x10: { kind: 'probe', positiveWeight: 10, onRequest: true },
 };
 
 /** No test and no tuning used these seeds. */
@@ -182,6 +189,38 @@ async function scoreSubject(
       visual_qa: share(visual.balanced),
       text_qa: share(text.balanced),
       text_qa_by_question: byQuestion(qa.text, text.balanced),
+    },
+  };
+}
+
+/** The vision probe's recognition figures, scored on the same photos and calibrated the same way. */
+async function scoreProbe(
+  model: LlavaModel,
+  subjectFile: string,
+  workspaceDir: string,
+  others: string[],
+  positiveWeight = 1,
+): Promise<Omit<Figures, 'seconds_per_subject'>> {
+  const s = openSubject(subjectFile, { model, workspaceDir });
+  const score = await visionProbe(model, subjectFile, workspaceDir, positiveWeight);
+  const look = await score(files(path.join(path.dirname(subjectFile), 'lookalikes')));
+  const scored = scoreRecognition(
+    { pos: await score(s.subject.test), neg: await score(others) },
+    { pos: await score(s.subject.train), neg: await score(s.subject.pools.slice(0, 30)) },
+  );
+  const noQa = { visual_qa: NaN, text_qa: NaN, text_qa_by_question: {} };
+  return {
+    recognition_positive: scored.raw.positive,
+    recognition_negative: scored.raw.negative,
+    recognition_weighted: scored.raw.weighted,
+    lookalike_negative: accuracy([], look, 0).negative,
+    ...noQa,
+    calibrated: {
+      recognition_positive: scored.calibrated.positive,
+      recognition_negative: scored.calibrated.negative,
+      recognition_weighted: scored.calibrated.weighted,
+      lookalike_negative: accuracy([], look, scored.threshold).negative,
+      ...noQa,
     },
   };
 }
@@ -300,7 +339,10 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
           overrides: VARIANTS[variant.reuses ?? v]!.overrides,
           init: VARIANTS[variant.reuses ?? v]!.init,
         });
-      const figures = await scoreSubject(model, subj.file, work, variant, others);
+      const figures =
+        variant.kind === 'probe'
+          ? await scoreProbe(model, subj.file, work, others, variant.positiveWeight)
+          : await scoreSubject(model, subj.file, work, variant, others);
       // A variant that reuses another's concept costs that training too.
       const reused = variant.reuses
         ? (results[`${subj.seed}/${variant.reuses}`]?.seconds_per_subject ?? 0)
@@ -317,7 +359,8 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
   const table: Record<string, Figures> = {};
   for (const v of variants) {
     const rows = seeds.map((s) => results[`${s}/${v}`]!);
-    const m = (f: (x: Figures) => number) => round(mean(rows.map(f)));
+    // A figure a variant does not have (the probe's QA) is saved as null and shown as a dash.
+    const m = (f: (x: Figures) => number) => round(mean(rows.map(f).filter((x) => typeof x === 'number')));
     table[v] = {
       recognition_positive: m((x) => x.recognition_positive),
       recognition_negative: m((x) => x.recognition_negative),
