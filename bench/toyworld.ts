@@ -202,7 +202,7 @@ async function scoreProbe(
   positiveWeight = 1,
 ): Promise<Omit<Figures, 'seconds_per_subject'>> {
   const s = openSubject(subjectFile, { model, workspaceDir });
-  const score = await visionProbe(model, subjectFile, workspaceDir, positiveWeight);
+  const score = await visionProbe(s, positiveWeight);
   const look = await score(files(path.join(path.dirname(subjectFile), 'lookalikes')));
   const scored = scoreRecognition(
     { pos: await score(s.subject.test), neg: await score(others) },
@@ -403,10 +403,14 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     const header = (title: string) => `${title.padEnd(w)} ${kinds.map((k) => k.padStart(8)).join(' ')}`;
     const line = (v: string, by: Record<string, number>) =>
       `${v.padEnd(w)} ${kinds.map((k) => f(by[k] ?? NaN).padStart(8)).join(' ')}`;
-    out.push('', header('text QA by question, raw'));
-    for (const [v, r] of Object.entries(table)) out.push(line(v, r.text_qa_by_question));
-    out.push('', header('... calibrated'));
-    for (const [v, r] of Object.entries(table)) out.push(line(v, r.calibrated.text_qa_by_question));
+    // Only the variants that answer QA (the vision probes do not).
+    const answering = Object.entries(table).filter(([, r]) => Object.keys(r.text_qa_by_question).length);
+    if (answering.length) {
+      out.push('', header('text QA by question, raw'));
+      for (const [v, r] of answering) out.push(line(v, r.text_qa_by_question));
+      out.push('', header('... calibrated'));
+      for (const [v, r] of answering) out.push(line(v, r.calibrated.text_qa_by_question));
+    }
     if (retrieval)
       out.push(
         `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,

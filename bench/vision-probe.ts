@@ -5,9 +5,8 @@
 // Where a trained concept and this probe recognise the same share of test photos, the concept is not what
 // holds recognition back.
 import { buildTrainingData } from '../server/src/engine/personalize/data-builder';
-import { openSubject } from '../server/src/engine/personalize/personalize';
+import type { SubjectSession } from '../server/src/engine/personalize/personalize';
 import { conceptTokens } from '../server/src/engine/personalize/prompts';
-import type { LlavaModel } from '../server/src/engine/models/llava/model';
 import { Rng } from '../server/src/engine/util/rng';
 
 /** Each image's projector features [tokens·D] averaged over its image tokens: where the subject sits drops out. */
@@ -64,13 +63,11 @@ export function fitLogisticProbe(
 
 /** The probe of one subject, trained on its recipe data: a scorer of image files (logit of "yes"). */
 export async function visionProbe(
-  model: LlavaModel,
-  subjectFile: string,
-  workspaceDir: string,
+  s: SubjectSession,
   /** How much more the training photos weigh than the recipe's questions make them (1: as the recipe). */
   positiveWeight = 1,
 ): Promise<(images: string[]) => Promise<number[]>> {
-  const s = openSubject(subjectFile, { model, workspaceDir });
+  const model = s.model;
   const cfg = s.subject.training;
   // With conversations off, the data builder only retrieves and draws: the same negatives the recipe
   // draws with the same seed, and the same number of questions for each photo.
