@@ -1,8 +1,8 @@
 // Personalization benchmark on the embedded default model: the sample subject samples/bo (10 photos, a
 // 200-image pool of ToyWorld scenes) with the full recipe: 16 tokens, 15 epochs, 10 questions per photo,
-// 50 hard negatives (3 questions each) + 50 random (1 each), 10 conversations per photo. Prints the time split into embedding,
-// conversation generation and training. --compare-init also trains each concept initialization (3 epochs
-// each) and prints their losses and training recognition.
+// 50 hard negatives (3 questions each) + 50 random (1 each), 10 conversations per photo. Prints the time
+// split into embedding, conversation generation and training. --compare-init also trains each concept
+// initialization (3 epochs each) and prints their losses and training recognition.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
