@@ -1,5 +1,5 @@
 // The paper's evaluation on ToyWorld (npm run bench -- toyworld [--subjects N] [--seeds A..B] [--variants
-// a,b] [--json]). For each generated subject: its test photos are the positives and the other subjects'
+// a,b] [--kind K] [--json]). For each generated subject: its test photos are the positives and the other subjects'
 // test photos the negatives, as in Yo'LLaVA; `lookalike_negative` is accuracy on held-out photos of other
 // instances that share every nameable attribute (in no pool); two-option visual and text-only QA come from
 // the subject's qa.json. Every variant is scored raw (P(Yes) > P(No); each QA item asked once, in a random
@@ -34,7 +34,7 @@ import { describeItself } from '../server/src/engine/personalize/self-descriptio
 import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
-import { randomInstance } from '../server/src/engine/toyworld/world';
+import { KIND_NAMES, randomInstance, type Kind } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
 import { visionProbe } from './vision-probe';
 
@@ -116,7 +116,7 @@ const files = (dir: string): string[] =>
         .map((f) => path.join(dir, f))
     : [];
 
-function parseArgs(args: string[]): { seeds: number[]; variants: string[] } {
+function parseArgs(args: string[]): { seeds: number[]; variants: string[]; kind?: Kind } {
   const at = (k: string): string | undefined => {
     const i = args.indexOf(k);
     return i >= 0 ? args[i + 1] : undefined;
@@ -130,7 +130,10 @@ function parseArgs(args: string[]): { seeds: number[]; variants: string[] } {
     at('--variants')?.split(',') ?? Object.keys(VARIANTS).filter((v) => !VARIANTS[v]!.onRequest);
   for (const v of variants)
     if (!VARIANTS[v]) throw new Error(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(', ')}`);
-  return { seeds, variants };
+  const kind = at('--kind');
+  if (kind !== undefined && !(KIND_NAMES as string[]).includes(kind))
+    throw new Error(`unknown kind ${kind}; known: ${KIND_NAMES.join(', ')}`);
+  return { seeds, variants, kind: kind as Kind | undefined };
 }
 
 async function scoreSubject(
@@ -290,7 +293,7 @@ const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 export async function runToyworldBench(json: boolean, args: string[] = []): Promise<Record<string, unknown>> {
-  const { seeds, variants } = parseArgs(args);
+  const { seeds, variants, kind } = parseArgs(args);
   const modelDir = defaultModelDir();
   if (!modelDir)
     throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
@@ -299,18 +302,21 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
   // Negatives are the other subjects' photos, so results hold for one set of subjects only.
   // Results and concepts are kept per recipe revision; the subjects, pool and embeddings are shared.
   const revisionDir = path.join(root, `recipe-${RECIPE_REVISION}`);
-  const resultsFile = path.join(revisionDir, `results-${seeds[0]}-${seeds[seeds.length - 1]}.json`);
+  // --kind K draws every subject of one kind, so each one's negatives are other subjects of its kind (as
+  // the paper's people are for each other). Such a set is its own set of subjects, kept apart.
+  const set = kind ? `-${kind}` : '';
+  const resultsFile = path.join(revisionDir, `results-${seeds[0]}-${seeds[seeds.length - 1]}${set}.json`);
   const results: Record<string, Figures> = existsSync(resultsFile)
     ? JSON.parse(readFileSync(resultsFile, 'utf8'))
     : {};
   const log = (s: string): boolean => process.stderr.write(`${s}\n`);
   const subjects = [];
   for (const seed of seeds) {
-    const out = path.join(root, 'subjects', `seed-${seed}`);
+    const out = path.join(root, 'subjects', `seed-${seed}${set}`);
     const existing = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.subject.yaml')) : undefined;
     const file = existing
       ? path.join(out, existing)
-      : (await writeToyworldSubject({ seed, out, hard: HARD, random: RANDOM })).file;
+      : (await writeToyworldSubject({ seed, out, kind, hard: HARD, random: RANDOM })).file;
     subjects.push({
       seed,
       file,
@@ -330,7 +336,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       if (earlier?.calibrated.text_qa !== undefined) continue;
       const t0 = Date.now();
       const variant = VARIANTS[v]!;
-      const work = path.join(revisionDir, 'work', `seed-${subj.seed}`, variant.reuses ?? v);
+      const work = path.join(revisionDir, 'work', `seed-${subj.seed}${set}`, variant.reuses ?? v);
       const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
       if (variant.kind === 'trained' && !trained)
         await personalize(subj.file, {
@@ -389,7 +395,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     const w = Math.max(18, ...Object.keys(table).map((v) => v.length));
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  —  ');
     const out: string[] = [
-      `\nToyWorld, ${seeds.length} subjects (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(model.parameterCount() / 1e6).toFixed(1)}M-parameter default model`,
+      `\nToyWorld, ${seeds.length} subjects${kind ? ` of one kind (${kind})` : ''} (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(model.parameterCount() / 1e6).toFixed(1)}M-parameter default model`,
       `${'variant'.padEnd(w)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike   vis QA  text QA`,
     ];
     for (const [v, r] of Object.entries(table))
