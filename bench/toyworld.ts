@@ -1,8 +1,9 @@
 // The paper's evaluation on ToyWorld (npm run bench -- toyworld [--subjects N] [--seeds A..B] [--variants
 // a,b] [--kind K] [--json]). For each generated subject: its test photos are the positives and the other
 // subjects' test photos the negatives, as in Yo'LLaVA (with --kind K every subject is of kind K, so the
-// negatives share its kind); `lookalike_negative` is accuracy on held-out photos of other instances that share every
-// nameable attribute (in no pool); two-option visual and text-only QA come from the subject's qa.json.
+// negatives share its kind); `lookalike_negative` is accuracy on held-out photos of other instances that
+// share every nameable attribute (in no pool); two-option visual and text-only QA come from the subject's
+// qa.json.
 // Every variant is scored raw (P(Yes) > P(No); each QA item asked once, in a random order) and calibrated
 // (a threshold chosen on the subject's training photos against 30 of its pool images, never test data; each
 // QA item asked in both orders, margins averaged), the same way.
