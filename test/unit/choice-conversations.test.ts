@@ -46,7 +46,9 @@ describe('two answers become two short options', () => {
 
 describe('conversations asked as two options', () => {
   let s: SubjectSession;
+  const progress: { done: number; total: number }[] = [];
   const build = (choices: boolean): Promise<TrainingData> => {
+    progress.length = 0;
     const tokens = conceptTokens(s.subject.name, 4, s.model.vocab);
     return buildTrainingData(
       s.model,
@@ -65,7 +67,20 @@ describe('conversations asked as two options', () => {
         choices,
       },
       new Rng(3),
+      { progress: (p) => p.phase === 'conversations' && progress.push(p) },
     );
+  };
+  // The conversations phase, rival answers included, counts up to one fixed total and reaches it.
+  const totals: Record<string, number> = {};
+  const assertProgressCounts = (choices: boolean) => {
+    assert.ok(progress.length > 0);
+    const total = progress[0]!.total;
+    totals[String(choices)] = total;
+    progress.forEach((p, i) => {
+      assert.equal(p.total, total);
+      assert.ok(p.done <= total && (i === 0 || p.done >= progress[i - 1]!.done), `${p.done}/${total}`);
+    });
+    assert.equal(progress[progress.length - 1]!.done, total);
   };
   before(() => {
     s = openSubject(subjectFile, { workspaceDir: mkdtempSync(path.join(tmpdir(), 'yollava-choice-')) }, 4);
@@ -73,6 +88,7 @@ describe('conversations asked as two options', () => {
 
   it("pit the subject's stable answer against a random negative's, once in each order", async () => {
     const data = await build(true);
+    assertProgressCounts(true);
     assert.ok(data.choices.length >= 3, `only ${data.choices.length} two-option questions`);
     const random = new Set(data.negatives.filter((n) => n.kind === 'random').map((n) => n.file));
     for (const c of data.choices) {
@@ -103,6 +119,9 @@ describe('conversations asked as two options', () => {
 
   it('the ablation keeps the free-form conversations and asks none as two options', async () => {
     const data = await build(false);
+    assertProgressCounts(false);
+    // The rival answers are counted in the phase's progress: without them there is less to do.
+    assert.ok(totals['false']! < totals['true']!, JSON.stringify(totals));
     assert.equal(data.choices.length, 0);
     assert.equal(data.samples.filter((x) => x.kind === 'choice').length, 0);
     assert.ok(data.conversations.length > 0);

@@ -30,6 +30,8 @@ import {
 } from './templates';
 
 const RIVALS_PER_QUESTION = 3;
+/** Random negatives asked at most per question for its rivals. */
+const RIVAL_ASKS = 4 * RIVALS_PER_QUESTION;
 /**
  * Recipe revision 3: each training photo is asked 10 recognition questions (15 before) and each hard
  * negative 3 (1 before), so that the photos most like the subject weigh as much as the subject does. With
@@ -157,11 +159,16 @@ export async function buildTrainingData(
       answer += d;
     return rewriteMentions(answer.trim(), plan.category, concept.nameToken);
   };
+  // The phase's total also counts the rival answers the two-option questions may ask for, at most
+  // RIVAL_ASKS per question; a question that needs fewer moves the count on by the rest at once.
+  const randomNegatives = negatives.filter((n) => n.kind === 'random').map((n) => n.file);
+  const askRivals = plan.choices !== false && randomNegatives.length > 0;
+  const total = questions.length * (plan.train.length + (askRivals ? RIVAL_ASKS : 0));
   let done = 0;
   for (const [i, image] of plan.train.entries()) {
     for (const q of questions) {
       const answer = await answerAbout(q, features[i]!);
-      hooks.progress?.({ phase: 'conversations', done: ++done, total: plan.train.length * questions.length });
+      hooks.progress?.({ phase: 'conversations', done: ++done, total });
       if (!answer) continue;
       const question = q.replace('<subject>', concept.nameToken);
       conversations.push({ image, question, answer });
@@ -175,9 +182,8 @@ export async function buildTrainingData(
   // model gave for most training photos is a fact about the subject (not the scene); its rival is the
   // answer the base model gives about a random negative, shown in both orders so no letter can win.
   const choices: TrainingData['choices'] = [];
-  const randomNegatives = negatives.filter((n) => n.kind === 'random').map((n) => n.file);
   const spells = (text: string) => tokenizer.decode(tokenizer.encode(text, false), true) === text;
-  if (plan.choices !== false && randomNegatives.length) {
+  if (askRivals) {
     const rivals = rng.shuffle(randomNegatives.slice());
     let next = 0;
     for (const q of questions) {
@@ -186,27 +192,32 @@ export async function buildTrainingData(
         conversations.filter((c) => c.question === question).map((c) => c.answer),
         plan.train.length,
       );
-      if (!right) continue;
-      // Up to three rivals, each a different answer; a negative often shares a colour or a material, so a
-      // few more photos are asked than rivals are wanted (an answer costs ~20 ms).
-      const seen = new Set([normalizeAnswer(right)]);
-      for (let asked = 0; asked < 4 * RIVALS_PER_QUESTION && seen.size <= RIVALS_PER_QUESTION; asked++) {
-        const wrongImage = rivals[next++ % rivals.length]!;
-        const [photo] = await store.projected([wrongImage]);
-        const wrong = await answerAbout(q, photo!);
-        // An answer cut off at the token limit is no rival: its cut end would give it away.
-        if (!/[.!?]$/.test(wrong) || seen.has(normalizeAnswer(wrong))) continue;
-        seen.add(normalizeAnswer(wrong));
-        const [rightOption, wrongOption] = optionTexts(right, wrong, spells);
-        choices.push({ question, right: rightOption, wrong: wrongOption, wrongImage });
-        for (const order of [[rightOption, wrongOption] as const, [wrongOption, rightOption] as const]) {
-          const letter = order[0] === rightOption ? 'A.' : 'B.';
-          samples.push({
-            kind: 'choice',
-            ...trainingSample(ctx, prefix, choicePrompt(question, order), letter, 0),
-          });
+      const questionDone = done + RIVAL_ASKS;
+      if (right) {
+        // Up to three rivals, each a different answer; a negative often shares a colour or a material, so
+        // a few more photos are asked than rivals are wanted (an answer costs ~20 ms).
+        const seen = new Set([normalizeAnswer(right)]);
+        for (let asked = 0; asked < RIVAL_ASKS && seen.size <= RIVALS_PER_QUESTION; asked++) {
+          const wrongImage = rivals[next++ % rivals.length]!;
+          const [photo] = await store.projected([wrongImage]);
+          const wrong = await answerAbout(q, photo!);
+          hooks.progress?.({ phase: 'conversations', done: ++done, total });
+          // An answer cut off at the token limit is no rival: its cut end would give it away.
+          if (!/[.!?]$/.test(wrong) || seen.has(normalizeAnswer(wrong))) continue;
+          seen.add(normalizeAnswer(wrong));
+          const [rightOption, wrongOption] = optionTexts(right, wrong, spells);
+          choices.push({ question, right: rightOption, wrong: wrongOption, wrongImage });
+          for (const order of [[rightOption, wrongOption] as const, [wrongOption, rightOption] as const]) {
+            const letter = order[0] === rightOption ? 'A.' : 'B.';
+            samples.push({
+              kind: 'choice',
+              ...trainingSample(ctx, prefix, choicePrompt(question, order), letter, 0),
+            });
+          }
         }
       }
+      done = questionDone;
+      hooks.progress?.({ phase: 'conversations', done, total });
     }
   }
   const conversationSeconds = (Date.now() - t1) / 1000;
