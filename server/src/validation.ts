@@ -169,6 +169,9 @@ export class Validation {
       images,
     };
     await ctx.connection.sendNotification(ValidatedNotification, params);
+    // YAML that does not parse names no folders; the ones named before stay watched, so that a photo
+    // added while a line is half typed still marks the concept stale.
+    if (parsed.value === null) return;
     const folders = pathSpans(v.parsed, file)
       .filter((p) => p.field !== 'model')
       .map((p) => p.target);

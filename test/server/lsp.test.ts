@@ -98,6 +98,15 @@ describe('language server over stdio', () => {
       'x: [unclosed\n',
     );
     d = await client.waitFor(uri, (ds) => ds.some((x) => msg(x).startsWith('YAML:')), 10_000, 12);
+    // The folders stay watched while the YAML is broken: a photo added then validates the file again
+    // (and refreshes the CodeLens, whose staleness it changes).
+    const validations = () =>
+      client.received<{ uri: string }>('yollava/validated').filter((p) => p.uri === uri).length;
+    const before = validations();
+    const added = path.join(ws, 'bo', 'photos', 'train', '901.png');
+    copyFileSync(path.join(ws, 'bo', 'photos', 'train', '000.png'), added);
+    await client.until('a validation after a photo was added', () => validations() > before, 10_000);
+    rmSync(added);
     client.change(uri, 13, { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, '');
     await client.waitFor(uri, (ds) => ds.length === 0, 10_000, 13);
   });
