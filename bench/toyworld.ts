@@ -14,7 +14,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { LlavaModel } from '../server/src/engine/models/llava/model';
-import { artifactDir, loadConcept, readConceptMeta } from '../server/src/engine/personalize/concept';
+import {
+  artifactDir,
+  loadConcept,
+  readConceptMeta,
+  type Concept,
+} from '../server/src/engine/personalize/concept';
 import { contentHash } from '../server/src/engine/subject/image-files';
 import { ImageFeatureStore } from '../server/src/engine/personalize/image-features';
 import {
@@ -24,7 +29,12 @@ import {
   type PersonalizeOptions,
 } from '../server/src/engine/personalize/personalize';
 import { softPrompt } from '../server/src/engine/personalize/prompts';
-import { qaAnswers, readQaFile, type QaItem } from '../server/src/engine/personalize/qa';
+import {
+  answersFromMargins,
+  readQaFile,
+  rightOptionMargin,
+  type QaItem,
+} from '../server/src/engine/personalize/qa';
 import { recognitionScores, scoreRecognition, accuracy } from '../server/src/engine/personalize/recognition';
 import {
   pickReferences,
@@ -38,6 +48,7 @@ import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
 import { KIND_NAMES, randomInstance, type Kind } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
+import { formatPaired, pairedDifference, type PairedDifference } from './paired-differences';
 import { visionProbe } from './vision-probe';
 
 type Overrides = NonNullable<PersonalizeOptions['overrides']>;
@@ -57,6 +68,11 @@ interface Variant {
    * questions with a photo after the soft prompt. Whether the concept knows an answer it cannot pick.
    */
   selfDescription?: boolean;
+  /**
+   * Trained concept and reference photos together: 'prompt' puts both in one prompt (the soft prompt,
+   * then "<bo> is <image>…"); 'average' asks each alone and averages the two margins.
+   */
+  withReferences?: 'prompt' | 'average';
 }
 
 const HARD = 50;
@@ -79,6 +95,20 @@ export const VARIANTS: Record<string, Variant> = {
   head_rows_name: { kind: 'trained', overrides: { headRows: 'name' } },
   // Not in the paper: the trained k = 16 concept, text-only questions asked after its own description.
   yollava_k16_self_description: { kind: 'trained', reuses: 'yollava_k16', selfDescription: true },
+  // Not in the paper: the trained k = 16 concept read together with the reference photos, in one prompt
+  // or as two readings whose margins are averaged. Nothing is trained for them.
+  yollava_k16_references_prompt: {
+    kind: 'trained',
+    reuses: 'yollava_k16',
+    withReferences: 'prompt',
+    onRequest: true,
+  },
+  yollava_k16_references_average: {
+    kind: 'trained',
+    reuses: 'yollava_k16',
+    withReferences: 'average',
+    onRequest: true,
+  },
   // Not a method: a logistic probe on the frozen vision features, trained on the recipe's recognition data
   // (vision-probe.ts). Recognition only; what the photos and the tower allow without the language model.
   vision_probe: { kind: 'probe', onRequest: true },
@@ -149,24 +179,48 @@ async function scoreSubject(
   const dir = path.dirname(subjectFile);
   const fresh = referenceConcept(model, s.subject.name);
   const name = fresh.tokens.nameToken;
-  let concept = fresh;
-  let prefix = '';
-  let textPrefix: string | undefined;
-  let refs: Float32Array[] = [];
+  const references = async (): Promise<Float32Array[]> => s.store.projected(pickReferences(s.subject.train));
+  const referenceReader = (refs: Float32Array[]): Reader => ({
+    concept: fresh,
+    prefix: referencePrefix(name, refs.length),
+    refs,
+  });
+  // Each reading of the subject: the prompt it is introduced by, and the rows and photos that prompt holds.
+  // A variant with two readings scores each photo and each option by the mean of their margins.
+  const readers: Reader[] = [];
   if (variant.kind === 'trained') {
-    concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
-    prefix = softPrompt(concept.tokens);
-    if (variant.selfDescription)
-      textPrefix = concept.selfDescription ?? (await describeItself(model, s.ctx, concept)) ?? undefined;
-  } else if (variant.kind === 'description') prefix = `${name} is ${s.subject.description}.`;
-  else if (variant.kind === 'reference') {
-    const r = pickReferences(s.subject.train);
-    prefix = referencePrefix(name, r.length);
-    refs = await s.store.projected(r);
-  }
-  const prompt = { concept, nameText: name, prefix, references: refs };
-  const run = async (images: string[]) =>
-    recognitionScores(model, s.ctx, s.yesNo, prompt, await s.store.projected(images));
+    const concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
+    const soft = softPrompt(concept.tokens);
+    if (variant.withReferences === 'prompt') {
+      const refs = await references();
+      readers.push({ concept, prefix: `${soft} ${referencePrefix(name, refs.length)}`, refs });
+    } else {
+      const textPrefix = variant.selfDescription
+        ? (concept.selfDescription ?? (await describeItself(model, s.ctx, concept)) ?? undefined)
+        : undefined;
+      readers.push({ concept, prefix: soft, textPrefix, refs: [] });
+      if (variant.withReferences === 'average') readers.push(referenceReader(await references()));
+    }
+  } else if (variant.kind === 'description')
+    readers.push({ concept: fresh, prefix: `${name} is ${s.subject.description}.`, refs: [] });
+  else if (variant.kind === 'reference') readers.push(referenceReader(await references()));
+  else readers.push({ concept: fresh, prefix: '', refs: [] });
+
+  const run = async (images: string[]): Promise<number[]> => {
+    const features = await s.store.projected(images);
+    const each: number[][] = [];
+    for (const r of readers)
+      each.push(
+        await recognitionScores(
+          model,
+          s.ctx,
+          s.yesNo,
+          { concept: r.concept, nameText: name, prefix: r.prefix, references: r.refs },
+          features,
+        ),
+      );
+    return features.map((_, i) => mean(each.map((x) => x[i]!)));
+  };
   const testPos = await run(s.subject.test);
   const testNeg = await run(others);
   const look = await run(files(path.join(dir, 'lookalikes')));
@@ -174,10 +228,19 @@ async function scoreSubject(
   const scored = scoreRecognition({ pos: testPos, neg: testNeg }, calibration);
   const lookalike = (t: number) => accuracy([], look, t).negative;
   const qa = readQaFile(subjectFile)!;
-  const rows = { embeddings: concept.embeddings, head: concept.head };
   const qaRng = new Rng(17);
-  const visual = await qaAnswers(model, s.ctx, s.store, qa.visual, prefix, name, rows, qaRng, refs);
-  const text = await qaAnswers(model, s.ctx, s.store, qa.text, textPrefix ?? prefix, name, rows, qaRng, refs);
+  const answers = (items: QaItem[], text: boolean) =>
+    answersFromMargins(items, qaRng, async (q, swapped) => {
+      const margins = [];
+      for (const r of readers) {
+        const rows = { embeddings: r.concept.embeddings, head: r.concept.head };
+        const prefix = text ? (r.textPrefix ?? r.prefix) : r.prefix;
+        margins.push(await rightOptionMargin(model, s.ctx, s.store, q, swapped, prefix, name, rows, r.refs));
+      }
+      return mean(margins);
+    });
+  const visual = await answers(qa.visual, false);
+  const text = await answers(qa.text, true);
   return {
     recognition_positive: scored.raw.positive,
     recognition_negative: scored.raw.negative,
@@ -196,6 +259,14 @@ async function scoreSubject(
       text_qa_by_question: byQuestion(qa.text, text.balanced),
     },
   };
+}
+
+interface Reader {
+  concept: Concept;
+  prefix: string;
+  /** Replaces `prefix` before text-only questions. */
+  textPrefix?: string;
+  refs: Float32Array[];
 }
 
 /** The vision probe's recognition figures, scored on the same photos and calibrated the same way. */
@@ -389,6 +460,26 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       },
     };
   }
+  // Every other variant against the full recipe, subject by subject (the same subjects score both).
+  const reference = 'yollava_k16';
+  const figures = [
+    'recognition_weighted',
+    'recognition_positive',
+    'recognition_negative',
+    'lookalike_negative',
+  ] as const;
+  const paired: Record<string, Record<(typeof figures)[number], PairedDifference>> = {};
+  if (variants.includes(reference))
+    for (const v of variants.filter((x) => x !== reference))
+      paired[v] = Object.fromEntries(
+        figures.map((k) => [
+          k,
+          pairedDifference(
+            seeds.map((s) => results[`${s}/${v}`]![k]),
+            seeds.map((s) => results[`${s}/${reference}`]![k]),
+          ),
+        ]),
+      ) as (typeof paired)[string];
   const retrieval = args.includes('--no-retrieval')
     ? undefined
     : await retrievalAtScale(model, root, subjects[0]!.test);
@@ -419,11 +510,25 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       out.push('', header('... calibrated'));
       for (const [v, r] of answering) out.push(line(v, r.calibrated.text_qa_by_question));
     }
+    if (Object.keys(paired).length) {
+      const col = 26;
+      out.push(
+        '',
+        `against ${reference}, per subject: mean difference ± standard error (subjects higher↑ lower↓)`,
+        `${'variant'.padEnd(w)} ${['weighted', 'pos', 'neg', 'lookalike'].map((h) => h.padEnd(col)).join(' ')}`.trimEnd(),
+      );
+      for (const [v, p] of Object.entries(paired))
+        out.push(`${v.padEnd(w)} ${figures.map((k) => formatPaired(p[k]).padEnd(col)).join(' ')}`.trimEnd());
+    }
     if (retrieval)
       out.push(
         `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,
       );
     process.stdout.write(`${out.join('\n')}\n`);
   }
-  return { ...table, retrieval_10k: retrieval };
+  return {
+    ...table,
+    ...(Object.keys(paired).length ? { [`paired_vs_${reference}`]: paired } : {}),
+    retrieval_10k: retrieval,
+  };
 }

@@ -99,16 +99,26 @@ export async function qaAnswers(
   rng: Rng,
   references: Float32Array[] = [],
 ): Promise<QaAnswers> {
+  return answersFromMargins(items, rng, (q, swapped) =>
+    rightOptionMargin(model, ctx, store, q, swapped, prefix, nameText, rows, references),
+  );
+}
+
+/** Both readings of each item from a margin function (the right option's margin, options in file order
+ *  or swapped): one random order drawn per item for the raw reading. */
+export async function answersFromMargins(
+  items: QaItem[],
+  rng: Rng,
+  margin: (q: QaItem, swapped: boolean) => Promise<number>,
+): Promise<QaAnswers> {
   const out: QaAnswers = { raw: [], balanced: [] };
   for (const q of items) {
     const swapped = rng.next() < 0.5;
-    const margin = (s: boolean) =>
-      rightOptionMargin(model, ctx, store, q, s, prefix, nameText, rows, references);
-    const shown = await margin(swapped);
+    const shown = await margin(q, swapped);
     // A tie reads as "A", as P(A) >= P(B) does.
     const rightIsA = (swapped ? 1 - q.answer : q.answer) === 0;
     out.raw.push(shown > 0 || (shown === 0 && rightIsA));
-    out.balanced.push((shown + (await margin(!swapped))) / 2 > 0);
+    out.balanced.push((shown + (await margin(q, !swapped))) / 2 > 0);
   }
   return out;
 }
