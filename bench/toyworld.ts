@@ -6,7 +6,8 @@
 // qa.json.
 // Every variant is scored raw (P(Yes) > P(No); each QA item asked once, in a random order) and calibrated
 // (a threshold chosen on the subject's training photos against 30 of its pool images, never test data; each
-// QA item asked in both orders, margins averaged), the same way.
+// QA item asked in both orders, margins averaged), the same way. With yollava_k16 in the run, every other
+// variant is also set against it subject by subject (paired-differences.ts): the same subjects score both.
 //
 // Subjects run one after another: onnxruntime already uses both cores for each step. Results are saved
 // per subject and variant, so an interrupted run resumes where it stopped.
