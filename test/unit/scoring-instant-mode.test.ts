@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { recognitionScores, scoreRecognition } from '../../server/src/engine/personalize/recognition';
-import { Concept } from '../../server/src/engine/personalize/concept';
+import { Concept, readConceptMeta } from '../../server/src/engine/personalize/concept';
 import { openSubject, personalize } from '../../server/src/engine/personalize/personalize';
 import { qaAnswers, rightOptionMargin, type QaItem } from '../../server/src/engine/personalize/qa';
 import { referenceConcept, referencePrefix } from '../../server/src/engine/personalize/reference-mode';
@@ -192,8 +192,20 @@ describe('instant mode', () => {
     await personalize(file, {
       overrides: { epochs: 1, questionsPerPhoto: 2, conversationTokens: 4, tokens: 2 },
     });
-    const image = [path.join(ws, 'bo', 'photos', 'test', '000.png')];
-    assert.equal((await recognize(file, image))[0]!.mode, 'trained');
-    assert.equal((await recognize(file, image, { mode: 'reference' }))[0]!.mode, 'reference');
+    const images = [path.join(ws, 'bo', 'photos', 'test', '000.png'), path.join(ws, 'negatives', '000.png')];
+    const trained = await recognize(file, images);
+    assert.deepEqual(
+      trained.map((x) => x.mode),
+      ['trained', 'trained'],
+    );
+    // The trained concept answers as the model does, P(Yes) > P(No), not by the threshold it calibrated
+    // on its training photos (which this one has).
+    const meta = readConceptMeta(path.join(ws, 'bo', '.yollava', 'bo'))!;
+    assert.notEqual(meta.threshold, 0);
+    for (const x of trained) {
+      assert.equal(x.threshold, 0);
+      assert.equal(x.present, x.score > 0);
+    }
+    assert.equal((await recognize(file, images, { mode: 'reference' }))[0]!.mode, 'reference');
   });
 });
