@@ -139,6 +139,17 @@ interface Figures {
     text_qa: number;
     text_qa_by_question: Record<string, number>;
   };
+  /**
+   * A trained concept's recognition at the threshold it calibrated on its own training photos while it
+   * trained (kept in concept.json; the product decides raw, README "Recognition scores").
+   */
+  own_threshold?: {
+    threshold: number;
+    recognition_positive: number;
+    recognition_negative: number;
+    recognition_weighted: number;
+    lookalike_negative: number;
+  };
 }
 
 const files = (dir: string): string[] =>
@@ -189,8 +200,10 @@ async function scoreSubject(
   // Each reading of the subject: the prompt it is introduced by, and the rows and photos that prompt holds.
   // A variant with two readings scores each photo and each option by the mean of their margins.
   const readers: Reader[] = [];
+  let ownThreshold: number | undefined;
   if (variant.kind === 'trained') {
     const concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
+    if (!variant.withReferences) ownThreshold = concept.threshold;
     const soft = softPrompt(concept.tokens);
     if (variant.withReferences === 'prompt') {
       const refs = await references();
@@ -259,6 +272,24 @@ async function scoreSubject(
       text_qa: share(text.balanced),
       text_qa_by_question: byQuestion(qa.text, text.balanced),
     },
+    ...(ownThreshold === undefined
+      ? {}
+      : {
+          own_threshold: {
+            threshold: ownThreshold,
+            ...prefixed(accuracy(testPos, testNeg, ownThreshold)),
+            lookalike_negative: lookalike(ownThreshold),
+          },
+        }),
+  };
+}
+
+/** { positive, negative, weighted } → the figures' names. */
+function prefixed(r: { positive: number; negative: number; weighted: number }) {
+  return {
+    recognition_positive: r.positive,
+    recognition_negative: r.negative,
+    recognition_weighted: r.weighted,
   };
 }
 
@@ -365,6 +396,10 @@ function meanByQuestion(perSubject: Record<string, number>[]): Record<string, nu
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 export async function runToyworldBench(json: boolean, args: string[] = []): Promise<Record<string, unknown>> {
   const { seeds, variants, kind } = parseArgs(args);
@@ -407,9 +442,11 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       done++;
       // A result saved before the balanced QA reading existed is scored again from its trained concept.
       const earlier = results[key];
-      if (earlier?.calibrated.text_qa !== undefined) continue;
-      const t0 = Date.now();
       const variant = VARIANTS[v]!;
+      // ... and a trained one saved before its own threshold was read, likewise.
+      const ownMissing = variant.kind === 'trained' && !variant.withReferences && !earlier?.own_threshold;
+      if (earlier?.calibrated.text_qa !== undefined && !ownMissing) continue;
+      const t0 = Date.now();
       const work = path.join(revisionDir, 'work', `seed-${subj.seed}${set}`, variant.reuses ?? v);
       const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
       if (variant.kind === 'trained' && !trained)
@@ -459,6 +496,17 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
         text_qa: m((x) => x.calibrated.text_qa),
         text_qa_by_question: meanByQuestion(rows.map((x) => x.calibrated.text_qa_by_question)),
       },
+      ...(rows.every((x) => x.own_threshold)
+        ? {
+            own_threshold: {
+              threshold: round(median(rows.map((x) => x.own_threshold!.threshold))),
+              recognition_positive: m((x) => x.own_threshold!.recognition_positive),
+              recognition_negative: m((x) => x.own_threshold!.recognition_negative),
+              recognition_weighted: m((x) => x.own_threshold!.recognition_weighted),
+              lookalike_negative: m((x) => x.own_threshold!.lookalike_negative),
+            },
+          }
+        : {}),
     };
   }
   // Every other variant against the full recipe, subject by subject (the same subjects score both).
@@ -510,6 +558,27 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       for (const [v, r] of answering) out.push(line(v, r.text_qa_by_question));
       out.push('', header('... calibrated'));
       for (const [v, r] of answering) out.push(line(v, r.calibrated.text_qa_by_question));
+    }
+    const own = Object.entries(table).filter(([, r]) => r.own_threshold);
+    if (own.length) {
+      out.push(
+        '',
+        `${'at its own threshold'.padEnd(w)} ${'median'.padStart(6)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)}   weighted against raw, per subject`,
+      );
+      for (const [v, r] of own) {
+        const o = r.own_threshold!;
+        const rows = seeds.map((s) => results[`${s}/${v}`]!);
+        const vsRaw = pairedDifference(
+          rows.map((x) => x.own_threshold!.recognition_weighted),
+          rows.map((x) => x.recognition_weighted),
+        );
+        out.push(
+          `${v.padEnd(w)} ${o.threshold.toFixed(2).padStart(6)} ${f(o.recognition_positive).padStart(6)} ${f(o.recognition_negative).padStart(6)} ${f(o.recognition_weighted).padStart(8)} ${f(o.lookalike_negative).padStart(9)}   ${formatPaired(vsRaw)}`,
+        );
+      }
+      out.push(
+        'own threshold: what each concept calibrated on its training photos while it trained (median shown); recognize decides raw',
+      );
     }
     if (Object.keys(paired).length) {
       const col = 26;
