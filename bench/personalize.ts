@@ -41,6 +41,7 @@ export async function runPersonalizeBench(
       seconds_train: round(r.seconds.train),
       ms_per_step: round((r.seconds.train * 1000) / (r.data.samples * r.history.length), 2),
       best_epoch: r.meta.bestEpoch,
+      train_recognition_raw_weighted: r.meta.metrics['train_recognition_raw_weighted'],
       train_recognition_weighted: r.meta.metrics['train_recognition_weighted'],
     };
     if (compareInit) {
@@ -49,6 +50,7 @@ export async function runPersonalizeBench(
         result[`init_${init}`] = {
           first_epoch_loss: round(c.history[0]!.meanLoss, 4),
           last_epoch_loss: round(c.history[2]!.meanLoss, 4),
+          train_recognition_raw_weighted: c.meta.metrics['train_recognition_raw_weighted'],
           train_recognition_weighted: c.meta.metrics['train_recognition_weighted'],
         };
       }

@@ -27,7 +27,7 @@ export interface SubjectParams {
 export interface TrainSummary {
   name: string;
   seconds: number;
-  /** Weighted recognition on the training data at the chosen epoch. */
+  /** Weighted recognition on the training data at the chosen epoch, P(Yes) > P(No) as recognize decides. */
   recognition: number;
   bestEpoch: number;
   artifactDir: string;

@@ -66,7 +66,7 @@ describe('language server jobs', () => {
     assert.equal(done.state, 'done', done.message);
     assert.equal(states().filter((s) => s.state === 'running' && s.message === 'train started').length, 1);
     assert.equal(states().filter((s) => s.state === 'done').length, 1);
-    assert.match(done.message, /^trained <bo> in [\d.]+ s · recognition [\d.]+$/);
+    assert.match(done.message, /^trained <bo> in [\d.]+ s · recognition [\d.]+ on its training photos$/);
     // Work-done progress: created by the server, begun cancellable, reported with percent and loss.
     assert.ok(client.received('window/workDoneProgress/create').length >= 1);
     const progress = client.received<{
@@ -91,7 +91,7 @@ describe('language server jobs', () => {
     const lenses = await client.request<{ command: { title: string } }[]>('textDocument/codeLens', {
       textDocument: { uri },
     });
-    assert.match(lenses[0]!.command.title, /^recognition [\d.]+ · trained just now$/);
+    assert.match(lenses[0]!.command.title, /^recognition [\d.]+ \(training photos\) · trained just now$/);
   });
 
   it('auto-saves do not train; the dashboard request returns the last run', async () => {

@@ -209,13 +209,15 @@ describe('language server over stdio', () => {
     );
     const dir = path.join(ws, 'bo', '.yollava', 'bo');
     mkdirSync(dir, { recursive: true });
+    // A concept stores its training recognition raw, as recognize decides, and at the threshold that was
+    // best for those same scores; the lens shows the raw one and names where it was measured.
     const writeMeta = (createdAt: string, weighted: number, more: object = {}): void =>
       writeFileSync(
         path.join(dir, 'concept.json'),
         JSON.stringify({
           createdAt,
           bestEpoch: 7,
-          metrics: { train_recognition_weighted: weighted },
+          metrics: { train_recognition_weighted: 0.96, train_recognition_raw_weighted: weighted },
           ...more,
         }),
       );
@@ -224,19 +226,30 @@ describe('language server over stdio', () => {
     // The photos were written after that date: the concept is stale.
     assert.match(
       lenses[0]!.command.title,
-      /^recognition 0\.91 · trained \d+ (h|days) ago · stale: changed since$/,
+      /^recognition 0\.91 \(training photos\) · trained \d+ (h|days) ago · stale: changed since$/,
     );
     const justNow = new Date(Date.now() + 1000).toISOString();
     writeMeta(justNow, 0.5);
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
-    assert.equal(lenses[0]!.command.title, 'recognition 0.50 · trained just now');
+    assert.equal(lenses[0]!.command.title, 'recognition 0.50 (training photos) · trained just now');
+    // A concept trained before the raw figure was stored has only the one at its own threshold: shown
+    // as such.
+    writeFileSync(
+      path.join(dir, 'concept.json'),
+      JSON.stringify({ createdAt: justNow, bestEpoch: 7, metrics: { train_recognition_weighted: 0.96 } }),
+    );
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.equal(
+      lenses[0]!.command.title,
+      'recognition 0.96 (training photos, own threshold) · trained just now',
+    );
     // What the concept says of itself, written once after training.
     writeMeta(justNow, 0.5, { selfDescription: '<bo> is a red striped mug.' });
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.deepEqual(
       lenses.slice(0, 2).map((l) => [l.command.title, l.command.command]),
       [
-        ['recognition 0.50 · trained just now', 'yollava.showTraining'],
+        ['recognition 0.50 (training photos) · trained just now', 'yollava.showTraining'],
         ['says: <bo> is a red striped mug.', 'yollava.openChat'],
       ],
     );

@@ -6,8 +6,12 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { recognitionScores, scoreRecognition } from '../../server/src/engine/personalize/recognition';
-import { Concept, readConceptMeta } from '../../server/src/engine/personalize/concept';
+import {
+  accuracy,
+  recognitionScores,
+  scoreRecognition,
+} from '../../server/src/engine/personalize/recognition';
+import { Concept, readConceptMeta, trainingRecognition } from '../../server/src/engine/personalize/concept';
 import { openSubject, personalize } from '../../server/src/engine/personalize/personalize';
 import { qaAnswers, rightOptionMargin, type QaItem } from '../../server/src/engine/personalize/qa';
 import { referenceConcept, referencePrefix } from '../../server/src/engine/personalize/reference-mode';
@@ -188,8 +192,8 @@ describe('instant mode', () => {
     await s.model.release();
   });
 
-  it('once trained, the trained concept takes over; reference mode can still be asked for', async () => {
-    await personalize(file, {
+  it('once trained, the trained concept takes over; reference mode can still be asked for; its stored training recognition is what it answers', async () => {
+    const r = await personalize(file, {
       overrides: { epochs: 1, questionsPerPhoto: 2, conversationTokens: 4, tokens: 2 },
     });
     const images = [path.join(ws, 'bo', 'photos', 'test', '000.png'), path.join(ws, 'negatives', '000.png')];
@@ -207,5 +211,17 @@ describe('instant mode', () => {
       assert.equal(x.present, x.score > 0);
     }
     assert.equal((await recognize(file, images, { mode: 'reference' }))[0]!.mode, 'reference');
+    // The training recognition it stores (the CodeLens shows it) is what recognize answers on its
+    // training photos and negatives, not the figure at the threshold that picked the epoch.
+    const train = await recognize(file, [...r.data.positives, ...r.data.negatives.map((n) => n.file)]);
+    const said = accuracy(
+      train.slice(0, r.data.positives.length).map((x) => x.score),
+      train.slice(r.data.positives.length).map((x) => x.score),
+      0,
+    );
+    assert.equal(meta.metrics['train_recognition_raw_weighted'], said.weighted);
+    assert.equal(meta.metrics['train_recognition_raw_positive'], said.positive);
+    assert.equal(trainingRecognition(meta)?.weighted, said.weighted);
+    assert.equal(r.history.at(-1)!.raw?.weighted, said.weighted);
   });
 });

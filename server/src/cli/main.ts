@@ -228,7 +228,9 @@ async function main(argv: string[]): Promise<number> {
             `  warning   ${r.data.contamination.length} pool image(s) duplicate a training photo and were left out: ${r.data.contamination.map((c) => path.basename(c.file)).join(', ')}\n`,
           );
         out(
-          `  best      epoch ${r.meta.bestEpoch}: training recognition ${fmt(best.recognition.weighted)} (pos ${fmt(best.recognition.positive)} / neg ${fmt(best.recognition.negative)})\n`,
+          best.raw
+            ? `  best      epoch ${r.meta.bestEpoch}: recognition on its training data ${fmt(best.raw.weighted)} (pos ${fmt(best.raw.positive)} / neg ${fmt(best.raw.negative)}), raw; ${fmt(best.recognition.weighted)} at the threshold that picked the epoch (held-out figures: yollava eval)\n`
+            : `  best      epoch ${r.meta.bestEpoch}: recognition on its training data ${fmt(best.recognition.weighted)} at the threshold that picked the epoch\n`,
         );
         out(`  artifact  ${r.artifactDir}\n`);
       }

@@ -36,6 +36,7 @@ export type { Recognition } from './personalize/use';
 export { USE_MODES } from './personalize/reference-mode';
 export type { UseModeSetting } from './personalize/reference-mode';
 export type { ConceptMeta } from './personalize/concept';
+export { trainingRecognition } from './personalize/concept';
 
 // ToyWorld and the embedded default model
 export { defaultModelDir, DEFAULT_MODEL_RELATIVE } from './toyworld/default-model';

@@ -1,9 +1,10 @@
 // CodeLens on the name line: the training job as it runs ("training 34% · loss 0.42"), then how the
-// trained concept did and when ("recognition 0.93 · trained 2 min ago"), marked stale when the file or
-// its photos changed since; with the commands that act on the subject.
+// trained concept did on its training photos and when ("recognition 0.93 (training photos) · trained
+// 2 min ago"), marked stale when the file or its photos changed since; with the commands that act on the
+// subject.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ConceptMeta } from '../engine';
+import { trainingRecognition, type ConceptMeta } from '../engine';
 import type { TrainingRun } from '../protocol';
 
 export interface Lens {
@@ -73,12 +74,15 @@ export function subjectLenses(i: LensInput): Lens[] {
   if (existsSync(metaFile)) {
     try {
       const m = JSON.parse(readFileSync(metaFile, 'utf8')) as ConceptMeta;
-      const w = m.metrics['train_recognition_weighted'];
+      // Its training photos, not held-out ones (Evaluate gives those); an older concept stored the figure
+      // only at its own best threshold, and the lens says so.
+      const r = trainingRecognition(m);
       const trainedAt = Date.parse(m.createdAt);
       const stale = newestChange(i.inputs) > trainedAt;
+      const figure = r ? `${r.weighted.toFixed(2)} (training photos${r.raw ? '' : ', own threshold'})` : '?';
       lenses.push(
         at(
-          `recognition ${typeof w === 'number' ? w.toFixed(2) : '?'} · trained ${ago(i.now - trainedAt)}${stale ? ' · stale: changed since' : ''}`,
+          `recognition ${figure} · trained ${ago(i.now - trainedAt)}${stale ? ' · stale: changed since' : ''}`,
           'yollava.showTraining',
         ),
       );

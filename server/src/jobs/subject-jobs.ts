@@ -7,7 +7,7 @@ import type { EvalResult } from '../engine';
 import type { PersonalizeProgress, PersonalizeResult } from '../engine';
 import type { Recognition } from '../engine';
 import type { ProviderSetting } from '../engine';
-import { runInWorker } from '../engine';
+import { runInWorker, trainingRecognition } from '../engine';
 import type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from '../engine';
 import type {
   ChatAnswer,
@@ -73,8 +73,7 @@ export class SubjectJobs {
         run.result = {
           name: r.meta.name,
           seconds: r.seconds.total,
-          recognition:
-            best?.recognition.weighted ?? Number(r.meta.metrics['train_recognition_weighted'] ?? 0),
+          recognition: best?.raw?.weighted ?? trainingRecognition(r.meta)?.weighted ?? 0,
           bestEpoch: r.meta.bestEpoch,
           artifactDir: r.artifactDir,
         };
@@ -287,7 +286,7 @@ export class SubjectJobs {
       if (error) run.error = error.message;
     }
     if (state === 'done' && run?.result)
-      message = `trained <${run.result.name}> in ${run.result.seconds.toFixed(1)} s · recognition ${run.result.recognition.toFixed(2)}`;
+      message = `trained <${run.result.name}> in ${run.result.seconds.toFixed(1)} s · recognition ${run.result.recognition.toFixed(2)} on its training photos`;
     this.events.onJobState({
       uri: k.uri,
       kind: k.kind,

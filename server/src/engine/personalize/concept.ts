@@ -50,6 +50,18 @@ export interface ConceptMeta {
   createdAt: string;
 }
 
+/**
+ * The concept's weighted recognition on its own training photos and negatives, read as recognize decides
+ * (P(Yes) > P(No)); `raw` false for a concept trained before that was stored, whose figure is at the
+ * threshold that was best for those very scores, and so more optimistic still.
+ */
+export function trainingRecognition(meta: Pick<ConceptMeta, 'metrics'>): { weighted: number; raw: boolean } | undefined {
+  const raw = meta.metrics['train_recognition_raw_weighted'];
+  if (typeof raw === 'number') return { weighted: raw, raw: true };
+  const own = meta.metrics['train_recognition_weighted'];
+  return typeof own === 'number' ? { weighted: own, raw: false } : undefined;
+}
+
 export class ConceptError extends Error {
   override name = 'ConceptError';
 }

@@ -228,7 +228,15 @@ async function personalizeLocked(
     dataHash: data.dataHash,
     usedImages: [...data.positives, ...data.negatives.map((n) => n.file)].map(contentHash),
     bestEpoch: result.bestEpoch,
+    // On the training photos and negatives, so optimistic either way. The raw figures are what recognize
+    // would answer on them; the others are at the threshold that is best for those very scores, which
+    // picked the epoch (kept under their old names so older concepts read the same).
     metrics: {
+      ...(best.raw && {
+        train_recognition_raw_positive: best.raw.positive,
+        train_recognition_raw_negative: best.raw.negative,
+        train_recognition_raw_weighted: best.raw.weighted,
+      }),
       train_recognition_positive: best.recognition.positive,
       train_recognition_negative: best.recognition.negative,
       train_recognition_weighted: best.recognition.weighted,

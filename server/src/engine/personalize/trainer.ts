@@ -42,15 +42,24 @@ export interface TrainProgress {
   steps: number;
   loss: number;
   etaSeconds: number;
-  /** With phase 'select': the epoch's weighted recognition on the training data (model selection). */
+  /**
+   * With phase 'select': the epoch's weighted recognition on the training data, read as the product
+   * decides, P(Yes) > P(No). Selection reads the same scores at their own best threshold (EpochRecord).
+   */
   recognition?: number;
 }
 
 export interface EpochRecord {
   epoch: number;
   meanLoss: number;
+  /** At `threshold`, the best one for these very scores: optimistic, used only to pick the epoch. */
   recognition: RecognitionAccuracy;
   threshold: number;
+  /**
+   * At P(Yes) > P(No), the way recognize decides: what the product reports of its training photos.
+   * Absent from the history of a checkpoint written before it was recorded.
+   */
+  raw?: RecognitionAccuracy;
 }
 
 export interface TrainResult {
@@ -151,7 +160,8 @@ export async function trainConcept(
     const { pos, neg } = await trainingScores(model, ctx, yesNo, store, data, concept);
     const threshold = calibrateThreshold(pos, neg);
     const rec = accuracy(pos, neg, threshold);
-    history.push({ epoch, meanLoss: lossSum / steps, recognition: rec, threshold });
+    const raw = accuracy(pos, neg, 0);
+    history.push({ epoch, meanLoss: lossSum / steps, recognition: rec, threshold, raw });
     if (rec.weighted >= bestScore) {
       bestScore = rec.weighted;
       bestEpoch = epoch;
@@ -175,7 +185,7 @@ export async function trainConcept(
       steps,
       loss: lossSum / steps,
       etaSeconds: 0,
-      recognition: rec.weighted,
+      recognition: raw.weighted,
     });
   }
   if (ckpt) rmSync(ckpt, { recursive: true, force: true });
