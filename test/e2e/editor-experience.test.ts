@@ -135,7 +135,7 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     await waitUntil(
       'the CodeLens to show the result',
       async () =>
-        /recognition \d\.\d\d · trained just now/.test(
+        /recognition \d\.\d\d \(training photos\) · trained just now/.test(
           (await page.locator('.codelens-decoration').allInnerTexts()).join(' '),
         ),
       300_000,
