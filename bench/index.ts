@@ -1,4 +1,5 @@
 // npm run bench -- <suite...> [--json]. Prints figures; never asserts timings (these machines are noisy).
+import { UsageError } from './arguments';
 import { runEngineBench } from './engine';
 import { runModelBench } from './model';
 import { runPersonalizeBench } from './personalize';
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`bench: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
   process.exit(1);
 });

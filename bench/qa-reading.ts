@@ -12,6 +12,7 @@ import { readQaFile, rightOptionMargin } from '../server/src/engine/personalize/
 import { referenceConcept } from '../server/src/engine/personalize/reference-mode';
 import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
+import { seedRange } from './arguments';
 import { questionKind } from './toyworld';
 
 /** Fresh subjects, apart from the benchmark's (7000..7009) and from every test's. */
@@ -21,8 +22,7 @@ export async function runQaReadingBench(
   json: boolean,
   args: string[] = [],
 ): Promise<Record<string, unknown>> {
-  const i = args.indexOf('--seeds');
-  const [a, b] = i >= 0 ? (args[i + 1]!.split('..').map(Number) as [number, number]) : DEFAULT_SEEDS;
+  const [a, b] = seedRange(args, DEFAULT_SEEDS);
   const modelDir = defaultModelDir();
   if (!modelDir)
     throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');

@@ -49,6 +49,7 @@ import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
 import { KIND_NAMES, randomInstance, type Kind } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
+import { optionValue, positiveInteger, seedRange, UsageError } from './arguments';
 import { formatPaired, pairedDifference, type PairedDifference } from './paired-differences';
 import { visionProbe } from './vision-probe';
 
@@ -161,22 +162,18 @@ const files = (dir: string): string[] =>
     : [];
 
 function parseArgs(args: string[]): { seeds: number[]; variants: string[]; kind?: Kind } {
-  const at = (k: string): string | undefined => {
-    const i = args.indexOf(k);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  let [a, b] = DEFAULT_SEEDS;
-  const range = at('--seeds');
-  if (range) [a, b] = range.split('..').map(Number) as [number, number];
-  const n = Number(at('--subjects') ?? b - a + 1);
+  const [a, b] = seedRange(args, DEFAULT_SEEDS);
+  const n = positiveInteger(args, '--subjects', b - a + 1);
   const seeds = Array.from({ length: Math.min(n, b - a + 1) }, (_, i) => a + i);
   const variants =
-    at('--variants')?.split(',') ?? Object.keys(VARIANTS).filter((v) => !VARIANTS[v]!.onRequest);
+    optionValue(args, '--variants')?.split(',') ??
+    Object.keys(VARIANTS).filter((v) => !VARIANTS[v]!.onRequest);
   for (const v of variants)
-    if (!VARIANTS[v]) throw new Error(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(', ')}`);
-  const kind = at('--kind');
+    if (!VARIANTS[v])
+      throw new UsageError(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(', ')}`);
+  const kind = optionValue(args, '--kind');
   if (kind !== undefined && !(KIND_NAMES as string[]).includes(kind))
-    throw new Error(`unknown kind ${kind}; known: ${KIND_NAMES.join(', ')}`);
+    throw new UsageError(`unknown kind ${kind}; known: ${KIND_NAMES.join(', ')}`);
   return { seeds, variants, kind: kind as Kind | undefined };
 }
 
