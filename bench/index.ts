@@ -10,7 +10,7 @@ import type { ProviderSetting } from '../server/src/engine/runtime/session';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const VALUED = ['--provider', '--subjects', '--seeds', '--variants', '--kind'];
+const VALUED = ['--provider', '--subjects', '--seeds', '--variants', '--kind', '--jobs'];
 const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1] ?? ''));
 const providerAt = args.indexOf('--provider');
 const provider = (providerAt >= 0 ? args[providerAt + 1] : 'cpu') as ProviderSetting;

@@ -9,8 +9,9 @@
 // QA item asked in both orders, margins averaged), the same way. With yollava_k16 in the run, every other
 // variant is also set against it subject by subject (paired-differences.ts): the same subjects score both.
 //
-// Subjects run one after another: onnxruntime already uses both cores for each step. Results are saved
-// per subject and variant, so an interrupted run resumes where it stopped.
+// Subjects are scored --jobs at a time (default: one per two cores), each in a worker thread of its own
+// with the cores shared out; with one job they run in this thread. Results are saved per subject and
+// variant as they come, so an interrupted run resumes where it stopped.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,7 @@ import { KIND_NAMES, randomInstance, type Kind } from '../server/src/engine/toyw
 import { Rng } from '../server/src/engine/util/rng';
 import { optionValue, positiveInteger, seedRange, UsageError } from './arguments';
 import { formatPaired, pairedDifference, type PairedDifference } from './paired-differences';
+import { runInWorkers } from './subject-workers';
 import { visionProbe } from './vision-probe';
 
 type Overrides = NonNullable<PersonalizeOptions['overrides']>;
@@ -120,7 +122,7 @@ export const VARIANTS: Record<string, Variant> = {
 /** No test and no tuning used these seeds. */
 const DEFAULT_SEEDS: [number, number] = [7000, 7009];
 
-interface Figures {
+export interface Figures {
   recognition_positive: number;
   recognition_negative: number;
   recognition_weighted: number;
@@ -398,12 +400,96 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+export interface BenchSubject {
+  seed: number;
+  file: string;
+  name: string;
+  /** Its held-out photos: the positives here, the other subjects' negatives. */
+  test: string[];
+}
+
+/** One subject's work: the variants to score it under, and what is already saved. */
+export interface SubjectCells {
+  subject: BenchSubject;
+  /** The other subjects' test photos: its negatives. */
+  others: string[];
+  variants: string[];
+  revisionDir: string;
+  /** The set's suffix (`-dog` with --kind dog), which keeps its work folders apart. */
+  set: string;
+  earlier: Record<string, Figures>;
+}
+
+/** What a worker thread is given: one subject's cells and the model to load. */
+export interface WorkerJob extends SubjectCells {
+  modelDir: string;
+  threads: number;
+}
+
+/** Subjects scored at once by default: one per two cores, since onnxruntime gives each two threads. */
+function defaultJobs(): number {
+  return Math.max(1, Math.floor(os.cpus().length / 2));
+}
+
+/** The cores shared out among the subjects scored at once, at most two each, as one subject alone gets. */
+export function threadsPerJob(jobs: number): number {
+  return Math.min(2, Math.max(1, Math.floor(os.cpus().length / jobs)));
+}
+
+/**
+ * Whether a saved cell must be scored (again): it is missing, or was saved before the balanced QA reading
+ * existed, or (a trained concept's) before its own threshold was read. Rescoring reuses the saved concept.
+ */
+function needsScoring(earlier: Figures | undefined, variant: Variant): boolean {
+  const ownMissing = variant.kind === 'trained' && !variant.withReferences && !earlier?.own_threshold;
+  return earlier?.calibrated.text_qa === undefined || ownMissing;
+}
+
+/**
+ * Trains (where a variant needs it) and scores one subject under each of its variants not yet saved, in
+ * the order given, so that a variant reusing another's concept comes after it; each result goes to
+ * `onResult` as soon as it is known. Runs in this thread or in a worker (toyworld-worker.ts).
+ */
+export async function scoreSubjectCells(
+  model: LlavaModel,
+  job: SubjectCells,
+  onResult: (key: string, figures: Figures) => void,
+): Promise<void> {
+  const { subject: subj, others, revisionDir, set } = job;
+  const results = { ...job.earlier };
+  for (const v of job.variants) {
+    const key = `${subj.seed}/${v}`;
+    const earlier = results[key];
+    const variant = VARIANTS[v]!;
+    if (!needsScoring(earlier, variant)) continue;
+    const t0 = Date.now();
+    const work = path.join(revisionDir, 'work', `seed-${subj.seed}${set}`, variant.reuses ?? v);
+    const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
+    if (variant.kind === 'trained' && !trained)
+      await personalize(subj.file, {
+        model,
+        workspaceDir: work,
+        overrides: VARIANTS[variant.reuses ?? v]!.overrides,
+        init: VARIANTS[variant.reuses ?? v]!.init,
+      });
+    const figures =
+      variant.kind === 'probe'
+        ? await scoreProbe(model, subj.file, work, others, variant.positiveWeight)
+        : await scoreSubject(model, subj.file, work, variant, others);
+    // A variant that reuses another's concept costs that training too.
+    const reused = variant.reuses ? (results[`${subj.seed}/${variant.reuses}`]?.seconds_per_subject ?? 0) : 0;
+    const seconds = earlier?.seconds_per_subject ?? round((Date.now() - t0) / 1000 + reused, 1);
+    results[key] = { ...figures, seconds_per_subject: seconds };
+    onResult(key, results[key]!);
+  }
+}
+
 export async function runToyworldBench(json: boolean, args: string[] = []): Promise<Record<string, unknown>> {
   const { seeds, variants, kind } = parseArgs(args);
   const modelDir = defaultModelDir();
   if (!modelDir)
     throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
-  const model = LlavaModel.load(modelDir, { threads: Math.min(2, os.cpus().length) });
+  const model = LlavaModel.load(modelDir, { threads: threadsPerJob(1) });
   const root = path.join(__dirname, '..', '.cache', 'bench-toyworld', model.fingerprint().slice(0, 12));
   // Negatives are the other subjects' photos, so results hold for one set of subjects only.
   // Results and concepts are kept per recipe revision; the subjects, pool and embeddings are shared.
@@ -416,7 +502,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     ? JSON.parse(readFileSync(resultsFile, 'utf8'))
     : {};
   const log = (s: string): boolean => process.stderr.write(`${s}\n`);
-  const subjects = [];
+  const subjects: BenchSubject[] = [];
   for (const seed of seeds) {
     const out = path.join(root, 'subjects', `seed-${seed}${set}`);
     const existing = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.subject.yaml')) : undefined;
@@ -430,45 +516,46 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       test: files(path.join(out, 'photos', 'test')),
     });
   }
-  const total = seeds.length * variants.length;
+  // Each subject's cells (its variants) not yet saved; a subject whose cells are all saved costs nothing.
+  const pending = subjects.filter((subj) =>
+    variants.some((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)),
+  );
+  const total = pending.reduce(
+    (n, subj) => n + variants.filter((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)).length,
+    0,
+  );
   let done = 0;
-  for (const subj of subjects) {
-    const others = subjects.filter((o) => o !== subj).flatMap((o) => o.test);
-    for (const v of variants) {
-      const key = `${subj.seed}/${v}`;
-      done++;
-      // A result saved before the balanced QA reading existed is scored again from its trained concept.
-      const earlier = results[key];
-      const variant = VARIANTS[v]!;
-      // ... and a trained one saved before its own threshold was read, likewise.
-      const ownMissing = variant.kind === 'trained' && !variant.withReferences && !earlier?.own_threshold;
-      if (earlier?.calibrated.text_qa !== undefined && !ownMissing) continue;
-      const t0 = Date.now();
-      const work = path.join(revisionDir, 'work', `seed-${subj.seed}${set}`, variant.reuses ?? v);
-      const trained = variant.reuses || earlier ? readConceptMeta(artifactDir(work, subj.name)) : null;
-      if (variant.kind === 'trained' && !trained)
-        await personalize(subj.file, {
-          model,
-          workspaceDir: work,
-          overrides: VARIANTS[variant.reuses ?? v]!.overrides,
-          init: VARIANTS[variant.reuses ?? v]!.init,
-        });
-      const figures =
-        variant.kind === 'probe'
-          ? await scoreProbe(model, subj.file, work, others, variant.positiveWeight)
-          : await scoreSubject(model, subj.file, work, variant, others);
-      // A variant that reuses another's concept costs that training too.
-      const reused = variant.reuses
-        ? (results[`${subj.seed}/${variant.reuses}`]?.seconds_per_subject ?? 0)
-        : 0;
-      const seconds = earlier?.seconds_per_subject ?? round((Date.now() - t0) / 1000 + reused, 1);
-      results[key] = { ...figures, seconds_per_subject: seconds };
-      mkdirSync(revisionDir, { recursive: true });
-      writeFileSync(resultsFile, JSON.stringify(results, null, 1));
-      log(
-        `[${done}/${total}] seed ${subj.seed} ${v}: weighted ${results[key]!.recognition_weighted.toFixed(3)} (${results[key]!.seconds_per_subject} s)`,
-      );
-    }
+  const cellJob = (subj: BenchSubject): SubjectCells => ({
+    subject: subj,
+    others: subjects.filter((o) => o !== subj).flatMap((o) => o.test),
+    variants,
+    revisionDir,
+    set,
+    earlier: Object.fromEntries(
+      variants.flatMap((v) => {
+        const r = results[`${subj.seed}/${v}`];
+        return r ? [[`${subj.seed}/${v}`, r]] : [];
+      }),
+    ),
+  });
+  const saved = (key: string, figures: Figures): void => {
+    results[key] = figures;
+    mkdirSync(revisionDir, { recursive: true });
+    writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+    log(
+      `[${++done}/${total}] seed ${key.replace('/', ' ')}: weighted ${figures.recognition_weighted.toFixed(3)} (${figures.seconds_per_subject} s)`,
+    );
+  };
+  const jobs = Math.min(positiveInteger(args, '--jobs', defaultJobs()), Math.max(1, pending.length));
+  if (jobs === 1) for (const subj of pending) await scoreSubjectCells(model, cellJob(subj), saved);
+  else {
+    log(`${pending.length} subjects to score, ${jobs} at a time, ${threadsPerJob(jobs)} thread(s) each`);
+    await runInWorkers<WorkerJob, { key: string; figures: Figures }>(
+      path.join(__dirname, 'toyworld-worker.ts'),
+      pending.map((subj) => ({ ...cellJob(subj), modelDir, threads: threadsPerJob(jobs) })),
+      jobs,
+      (m) => saved(m.key, m.figures),
+    );
   }
   const table: Record<string, Figures> = {};
   for (const v of variants) {
