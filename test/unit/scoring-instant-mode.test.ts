@@ -220,6 +220,8 @@ describe('instant mode', () => {
       0,
     );
     assert.equal(meta.metrics['train_recognition_raw_weighted'], said.weighted);
+    // ... which here differs from the figure at its own threshold, so the check can tell them apart.
+    assert.notEqual(meta.metrics['train_recognition_weighted'], said.weighted);
     assert.equal(meta.metrics['train_recognition_raw_positive'], said.positive);
     assert.equal(trainingRecognition(meta)?.weighted, said.weighted);
     assert.equal(r.history.at(-1)!.raw?.weighted, said.weighted);

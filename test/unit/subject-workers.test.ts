@@ -8,13 +8,14 @@ const script = path.join(__dirname, '..', 'helpers', 'bench-echo-worker.ts');
 type Message = { id: number; at: 'start' | 'end' };
 
 describe('bench subject workers', () => {
+  // Each job lasts a second, far longer than a worker takes to start, so two lanes do overlap.
   it('runs every job, at most `parallel` at once, and hands over each message as it comes', async () => {
     const seen: Message[] = [];
     let running = 0;
     let most = 0;
     await runInWorkers<{ id: number; ms: number }, Message>(
       script,
-      [0, 1, 2, 3, 4].map((id) => ({ id, ms: 150 })),
+      [0, 1, 2, 3, 4].map((id) => ({ id, ms: 1000 })),
       2,
       (m) => {
         seen.push(m);
