@@ -517,13 +517,11 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     });
   }
   // Each subject's cells (its variants) not yet saved; a subject whose cells are all saved costs nothing.
-  const pending = subjects.filter((subj) =>
-    variants.some((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)),
+  const cellsToScore = subjects.map(
+    (subj) => variants.filter((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)).length,
   );
-  const total = pending.reduce(
-    (n, subj) => n + variants.filter((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)).length,
-    0,
-  );
+  const pending = subjects.filter((_, i) => cellsToScore[i]! > 0);
+  const total = cellsToScore.reduce((a, b) => a + b, 0);
   let done = 0;
   const cellJob = (subj: BenchSubject): SubjectCells => ({
     subject: subj,
