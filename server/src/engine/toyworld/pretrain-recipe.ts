@@ -14,10 +14,12 @@
 // earlier stages draw too when run again: the attribute skill asks what the thing is made of, and the
 // decision probes compare the material of a material question's two sides. The tone stage came after
 // trained concepts were found unable to reject even the look-alikes they were trained on; its decision
-// probes also compare the tone of the mark, which earlier stages draw too when run again.
+// probes also compare the tone of the mark, which earlier stages draw too when run again. The second tone
+// stage is the same mixture on fresh data, after the first had levelled off short of what the benchmark asks.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pretrain, readPretrainRecord, type PretrainOptions, type PretrainRecord } from './pretrain';
+import type { Skill } from './skills';
 
 export interface RecipeStage {
   name: string;
@@ -28,6 +30,20 @@ export interface RecipeStage {
     'steps' | 'lr' | 'seed' | 'curriculum' | 'mixture' | 'decisionProbeWeight' | 'batch' | 'visionSteps'
   >;
 }
+
+/** The mixture of the tone stages: heavier in reference images, whose look-alikes the tone tells apart. */
+const TONE_MIXTURE: Partial<Record<Skill, number>> = {
+  caption: 0.04,
+  attribute: 0.08,
+  conversation: 0.1,
+  presence: 0.03,
+  count: 0.01,
+  name_description: 0.1,
+  name_reading: 0.05,
+  reference: 0.3,
+  reference_reading: 0.04,
+  choice: 0.25,
+};
 
 export const DEFAULT_RECIPE: RecipeStage[] = [
   {
@@ -166,18 +182,24 @@ export const DEFAULT_RECIPE: RecipeStage[] = [
       // subject), against 0.85-1.00 of their same-kind negatives: the soft prompt could not make the
       // frozen model tell look-alikes apart. A look-alike's mark always has the other tone, which the
       // tower's probe reads in 93 % of photos, but the decision probes compared only the mark's spot (65 %).
-      mixture: {
-        caption: 0.04,
-        attribute: 0.08,
-        conversation: 0.1,
-        presence: 0.03,
-        count: 0.01,
-        name_description: 0.1,
-        name_reading: 0.05,
-        reference: 0.3,
-        reference_reading: 0.04,
-        choice: 0.25,
-      },
+      mixture: TONE_MIXTURE,
+    },
+  },
+  {
+    name: 'tone2',
+    purpose:
+      "the tone stage's mixture for 3000 more steps on fresh data, after concepts trained on the tone model still answered text-only QA at 0.86 and rejected 0.86 of held-out look-alikes",
+    options: {
+      steps: 3000,
+      lr: 3e-4,
+      seed: 24,
+      decisionProbeWeight: 0.3,
+      curriculum: [],
+      // Concepts trained on the tone model for the benchmark (bench toyworld, yollava_k16, seeds
+      // 7000..7009) reached weighted recognition 0.946, below the 0.967 of a description in the prompt;
+      // its held-out reference-image accuracy had levelled at 0.80 (AUC 0.871) over the stage's last
+      // 1500 steps. More of the same mixture on data it had not seen was the cheapest next step.
+      mixture: TONE_MIXTURE,
     },
   },
 ];
