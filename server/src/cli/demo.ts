@@ -10,6 +10,7 @@ import { chat } from '../engine';
 import { runInWorker } from '../engine';
 import { defaultModelDir, DEFAULT_MODEL_RELATIVE } from '../engine';
 import type { ObjectInstance } from '../engine';
+import { KINDS } from '../engine';
 import { progressPrinter } from './progress';
 
 const out = (s: string): boolean => process.stdout.write(s);
@@ -21,7 +22,7 @@ function textQuestions(o: ObjectInstance): { question: string; expect: string[] 
     { question: 'What color is <bo>?', expect: [o.color] },
     { question: 'What shape is <bo>?', expect: [o.kind] },
     { question: 'Describe <bo> in one sentence.', expect: [o.color, o.kind] },
-    { question: 'What is <bo> made of?', expect: [] },
+    { question: 'What is <bo> made of?', expect: [KINDS[o.kind].material] },
   ];
 }
 

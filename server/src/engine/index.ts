@@ -48,5 +48,5 @@ export { DEFAULT_RECIPE, readRecipeRecords, runRecipe } from './toyworld/pretrai
 export { writeToyworldSubject } from './toyworld/workspace';
 export { SKILLS } from './toyworld/skills';
 export type { Skill } from './toyworld/skills';
-export { describe, KIND_NAMES } from './toyworld/world';
+export { describe, KIND_NAMES, KINDS } from './toyworld/world';
 export type { ObjectInstance, Kind } from './toyworld/world';
