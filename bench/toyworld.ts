@@ -119,8 +119,12 @@ export const VARIANTS: Record<string, Variant> = {
   vision_probe_positives_x10: { kind: 'probe', positiveWeight: 10, onRequest: true },
 };
 
-/** No test and no tuning used these seeds. */
-const DEFAULT_SEEDS: [number, number] = [7000, 7009];
+/**
+ * Drawn after the default model and recipe revision 3 were fixed: no test, no recipe tuning and no pretraining
+ * choice used them. The seeds before them, 7000..7009, prompted pretraining stages, so they became a
+ * development set (README, "The paper's table on ToyWorld").
+ */
+const DEFAULT_SEEDS: [number, number] = [7200, 7209];
 
 export interface Figures {
   recognition_positive: number;
