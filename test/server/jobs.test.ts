@@ -84,7 +84,6 @@ describe('language server jobs', () => {
       ),
       JSON.stringify(progress.slice(-5)),
     );
-    assert.ok(progress.some((p) => p.value.kind === 'end'));
     assert.ok(
       done.run && done.run.losses.length > 0 && done.run.epochs.length === 2,
       JSON.stringify({ losses: done.run?.losses.length, epochs: done.run?.epochs }),
