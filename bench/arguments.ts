@@ -32,3 +32,28 @@ export function positiveInteger(args: string[], flag: string, fallback: number):
     throw new UsageError(`${flag} ${text}: expected a whole number of at least 1`);
   return Number(text);
 }
+
+/** The recipe settings `--recipe` may override, and how each is read. */
+const RECIPE_KEYS = ['batchSize', 'learningRate', 'epochs', 'weightDecay'] as const;
+export type RecipeOverrides = Partial<Record<(typeof RECIPE_KEYS)[number], number>>;
+
+/** `--recipe batchSize=16,learningRate=0.004`: training settings that replace the recipe's for a trial. */
+export function recipeOverrides(args: string[]): RecipeOverrides {
+  const text = optionValue(args, '--recipe');
+  if (text === undefined) return {};
+  const out: RecipeOverrides = {};
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=');
+    if (
+      !(RECIPE_KEYS as readonly string[]).includes(key ?? '') ||
+      value === undefined ||
+      !Number.isFinite(Number(value)) ||
+      Number(value) <= 0
+    )
+      throw new UsageError(
+        `--recipe ${part}: expected key=positive number with key one of ${RECIPE_KEYS.join(', ')}`,
+      );
+    out[key as (typeof RECIPE_KEYS)[number]] = Number(value);
+  }
+  return out;
+}

@@ -10,13 +10,24 @@ import type { ProviderSetting } from '../server/src/engine/runtime/session';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const VALUED = ['--provider', '--subjects', '--seeds', '--variants', '--kind', '--jobs'];
+const VALUED = [
+  '--provider',
+  '--subjects',
+  '--seeds',
+  '--variants',
+  '--kind',
+  '--jobs',
+  '--recipe',
+  '--model',
+  '--shape',
+];
 const suites = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1] ?? ''));
 const providerAt = args.indexOf('--provider');
 const provider = (providerAt >= 0 ? args[providerAt + 1] : 'cpu') as ProviderSetting;
+const modelAt = args.indexOf('--model');
 const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>> = {
   engine: runEngineBench,
-  model: (j) => runModelBench(j, provider),
+  model: (j) => runModelBench(j, provider, modelAt >= 0 ? args[modelAt + 1] : undefined),
   personalize: (j) => runPersonalizeBench(j, args.includes('--compare-init')),
   lsp: runLspBench,
   toyworld: (j) => runToyworldBench(j, args),

@@ -50,7 +50,14 @@ import { randomScene, renderScene } from '../server/src/engine/toyworld/scenes';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
 import { KIND_NAMES, randomInstance, type Kind } from '../server/src/engine/toyworld/world';
 import { Rng } from '../server/src/engine/util/rng';
-import { optionValue, positiveInteger, seedRange, UsageError } from './arguments';
+import {
+  optionValue,
+  positiveInteger,
+  recipeOverrides,
+  seedRange,
+  UsageError,
+  type RecipeOverrides,
+} from './arguments';
 import { formatPaired, pairedDifference, type PairedDifference } from './paired-differences';
 import { runInWorkers } from './subject-workers';
 import { visionProbe } from './vision-probe';
@@ -189,6 +196,8 @@ async function scoreSubject(
   workspaceDir: string,
   variant: Variant,
   others: string[],
+  /** A trained variant's concept as it stands (per-epoch scoring) instead of the one saved on disk. */
+  given?: Concept,
 ): Promise<Omit<Figures, 'seconds_per_subject'>> {
   const s = openSubject(subjectFile, { model, workspaceDir });
   const dir = path.dirname(subjectFile);
@@ -205,7 +214,7 @@ async function scoreSubject(
   const readers: Reader[] = [];
   let ownThreshold: number | undefined;
   if (variant.kind === 'trained') {
-    const concept = loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
+    const concept = given ?? loadConcept(artifactDir(workspaceDir, s.subject.name), model).concept;
     if (!variant.withReferences) ownThreshold = concept.threshold;
     const soft = softPrompt(concept.tokens);
     if (variant.withReferences === 'prompt') {
@@ -422,6 +431,10 @@ export interface SubjectCells {
   /** The set's suffix (`-dog` with --kind dog), which keeps its work folders apart. */
   set: string;
   earlier: Record<string, Figures>;
+  /** Training settings that replace the recipe's in every trained variant (--recipe). */
+  recipe: RecipeOverrides;
+  /** Also score every epoch of each trained concept, saved as `<seed>/<variant>@<epoch>` (--per-epoch). */
+  perEpoch: boolean;
 }
 
 /** What a worker thread is given: one subject's cells and the model to load. */
@@ -476,8 +489,16 @@ export async function scoreSubjectCells(
       await personalize(subj.file, {
         model,
         workspaceDir: work,
-        overrides: VARIANTS[variant.reuses ?? v]!.overrides,
+        overrides: { ...job.recipe, ...VARIANTS[variant.reuses ?? v]!.overrides },
         init: VARIANTS[variant.reuses ?? v]!.init,
+        onEpochEnd:
+          job.perEpoch && !variant.reuses
+            ? async (epoch, concept) =>
+                onResult(`${key}@${epoch}`, {
+                  ...(await scoreSubject(model, subj.file, work, variant, others, concept.clone())),
+                  seconds_per_subject: round((Date.now() - t0) / 1000, 1),
+                })
+            : undefined,
       });
     const figures =
       variant.kind === 'probe'
@@ -493,6 +514,8 @@ export async function scoreSubjectCells(
 
 export async function runToyworldBench(json: boolean, args: string[] = []): Promise<Record<string, unknown>> {
   const { seeds, variants, kind } = parseArgs(args);
+  const recipe = recipeOverrides(args);
+  const perEpoch = args.includes('--per-epoch');
   const modelDir = defaultModelDir();
   if (!modelDir)
     throw new Error('the default model (samples/models/toy-llava) is missing: run npm run pretrain');
@@ -500,7 +523,11 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
   const root = path.join(__dirname, '..', '.cache', 'bench-toyworld', model.fingerprint().slice(0, 12));
   // Negatives are the other subjects' photos, so results hold for one set of subjects only.
   // Results and concepts are kept per recipe revision; the subjects, pool and embeddings are shared.
-  const revisionDir = path.join(root, `recipe-${RECIPE_REVISION}`);
+  // A trial of other training settings (--recipe) keeps its concepts and results apart from the recipe's.
+  const trial = Object.entries(recipe)
+    .map(([k, v]) => `-${k}${v}`)
+    .join('');
+  const revisionDir = path.join(root, `recipe-${RECIPE_REVISION}${trial}`);
   // --kind K draws every subject of one kind, so each one's negatives are other subjects of its kind (as
   // the paper's people are for each other). Such a set is its own set of subjects, kept apart.
   const set = kind ? `-${kind}` : '';
@@ -536,6 +563,8 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     variants,
     revisionDir,
     set,
+    recipe,
+    perEpoch,
     earlier: Object.fromEntries(
       variants.flatMap((v) => {
         const r = results[`${subj.seed}/${v}`];
@@ -618,6 +647,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
           ),
         ]),
       ) as (typeof paired)[string];
+  const epochTable = perEpoch ? perEpochTable(results, seeds, variants) : undefined;
   const retrieval = args.includes('--no-retrieval')
     ? undefined
     : await retrievalAtScale(model, root, subjects[0]!.test);
@@ -679,6 +709,7 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       for (const [v, p] of Object.entries(paired))
         out.push(`${v.padEnd(w)} ${figures.map((k) => formatPaired(p[k]).padEnd(col)).join(' ')}`.trimEnd());
     }
+    if (epochTable) out.push('', ...formatEpochTable(epochTable));
     if (retrieval)
       out.push(
         `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,
@@ -689,5 +720,55 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
     ...table,
     ...(Object.keys(paired).length ? { [`paired_vs_${reference}`]: paired } : {}),
     retrieval_10k: retrieval,
+    ...(epochTable ? { per_epoch: epochTable } : {}),
   };
+}
+
+type EpochRow = { epoch: number; subjects: number } & Record<(typeof EPOCH_FIGURES)[number], number>;
+const EPOCH_FIGURES = [
+  'recognition_positive',
+  'recognition_negative',
+  'recognition_weighted',
+  'lookalike_negative',
+  'visual_qa',
+  'text_qa',
+] as const;
+
+/** Per trained variant and epoch: the held-out figures (raw) of the concept as it stood after that epoch. */
+function perEpochTable(
+  results: Record<string, Figures>,
+  seeds: number[],
+  variants: string[],
+): Record<string, EpochRow[]> {
+  const out: Record<string, EpochRow[]> = {};
+  for (const v of variants) {
+    const rows: EpochRow[] = [];
+    for (let e = 1; ; e++) {
+      const cells = seeds.flatMap((s) => results[`${s}/${v}@${e}`] ?? []);
+      if (!cells.length) break;
+      rows.push({
+        epoch: e,
+        subjects: cells.length,
+        ...(Object.fromEntries(EPOCH_FIGURES.map((k) => [k, round(mean(cells.map((c) => c[k])))])) as Record<
+          (typeof EPOCH_FIGURES)[number],
+          number
+        >),
+      });
+    }
+    if (rows.length) out[v] = rows;
+  }
+  return out;
+}
+
+function formatEpochTable(t: Record<string, EpochRow[]>): string[] {
+  const lines: string[] = [];
+  for (const [v, rows] of Object.entries(t)) {
+    lines.push(`${v}, held-out figures after each epoch (raw, mean over subjects)`);
+    lines.push('epoch subjects    pos    neg weighted lookalike  vis QA text QA');
+    for (const r of rows)
+      lines.push(
+        `${String(r.epoch).padStart(5)} ${String(r.subjects).padStart(8)} ${r.recognition_positive.toFixed(3).padStart(6)} ${r.recognition_negative.toFixed(3).padStart(6)} ${r.recognition_weighted.toFixed(3).padStart(8)} ${r.lookalike_negative.toFixed(3).padStart(9)} ${r.visual_qa.toFixed(3).padStart(7)} ${r.text_qa.toFixed(3).padStart(7)}`,
+      );
+  }
+  return lines;
 }

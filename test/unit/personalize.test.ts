@@ -129,28 +129,30 @@ describe('personalize', () => {
     assert.deepEqual(fileBytes(dir), good);
   });
 
-  it('a plain rerun after an interruption resumes by itself and ends exactly where an uninterrupted run ends', async () => {
-    const a = await workspace(5);
-    const full = await personalize(a.file, { overrides: FAST });
-    const fullWeights = readFileSync(path.join(full.artifactDir, full.meta.weightsFile));
-    const b = await workspace(5);
-    const ac = new AbortController();
-    await assert.rejects(
-      personalize(b.file, {
-        overrides: FAST,
-        signal: ac.signal,
-        onProgress: (p) => p.phase === 'select' && p.epoch === 2 && ac.abort(),
-      }),
-    );
-    const epochs = new Set<number>();
-    const resumed = await personalize(b.file, {
-      overrides: FAST,
-      onProgress: (p) => p.phase === 'train' && epochs.add(p.epoch),
+  for (const batchSize of [1, 8])
+    it(`a plain rerun after an interruption resumes by itself and ends exactly where an uninterrupted run ends (batch ${batchSize})`, async () => {
+      const overrides = { ...FAST, batchSize };
+      const a = await workspace(5);
+      const full = await personalize(a.file, { overrides });
+      const fullWeights = readFileSync(path.join(full.artifactDir, full.meta.weightsFile));
+      const b = await workspace(5);
+      const ac = new AbortController();
+      await assert.rejects(
+        personalize(b.file, {
+          overrides,
+          signal: ac.signal,
+          onProgress: (p) => p.phase === 'select' && p.epoch === 2 && ac.abort(),
+        }),
+      );
+      const epochs = new Set<number>();
+      const resumed = await personalize(b.file, {
+        overrides,
+        onProgress: (p) => p.phase === 'train' && epochs.add(p.epoch),
+      });
+      assert.deepEqual([...epochs], [3], 'only the epoch that had not finished ran again');
+      assert.equal(resumed.history.length, 3);
+      assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
     });
-    assert.deepEqual([...epochs], [3], 'only the epoch that had not finished ran again');
-    assert.equal(resumed.history.length, 3);
-    assert.deepEqual(readFileSync(path.join(resumed.artifactDir, resumed.meta.weightsFile)), fullWeights);
-  });
 
   it('an epoch reported done is already checkpointed: a crash at the report loses nothing', async () => {
     const b = await workspace(7);

@@ -45,7 +45,7 @@ export class AdamW {
   }
 
   /** One update with one gradient per parameter (same lengths). */
-  step(grads: readonly Float32Array[], lr = this.lr): void {
+  step(grads: readonly ArrayLike<number>[], lr = this.lr): void {
     if (grads.length !== this.params.length)
       throw new Error(`AdamW: ${grads.length} gradients for ${this.params.length} parameters`);
     const [b1, b2] = this.betas;

@@ -55,7 +55,9 @@ export interface ConceptMeta {
  * (P(Yes) > P(No)); `raw` false for a concept trained before that was stored, whose figure is at the
  * threshold that was best for those very scores, and so more optimistic still.
  */
-export function trainingRecognition(meta: Pick<ConceptMeta, 'metrics'>): { weighted: number; raw: boolean } | undefined {
+export function trainingRecognition(
+  meta: Pick<ConceptMeta, 'metrics'>,
+): { weighted: number; raw: boolean } | undefined {
   const raw = meta.metrics['train_recognition_raw_weighted'];
   if (typeof raw === 'number') return { weighted: raw, raw: true };
   const own = meta.metrics['train_recognition_weighted'];

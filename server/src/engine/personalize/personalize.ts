@@ -22,7 +22,7 @@ import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from '../subject/subject';
 import { describeItself } from './self-description';
 import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
-import { trainConcept, type EpochRecord, type TrainProgress } from './trainer';
+import { trainConcept, type EpochRecord, type TrainProgress, type TrainResult } from './trainer';
 
 /**
  * Which version of the recipe's data and training a concept comes from. Bump it when a change alters what
@@ -61,6 +61,8 @@ export interface PersonalizeOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: PersonalizeProgress) => void;
+  /** After each epoch, with the concept as it stands (TrainerOptions.onEpochEnd). */
+  onEpochEnd?: (epoch: number, concept: Concept) => Promise<void>;
   /** Override parts of the recipe (tests, benchmarks). */
   overrides?: Partial<ResolvedSubject['training']> & {
     questionsPerPhoto?: number;
@@ -87,10 +89,22 @@ export interface PersonalizeResult {
     'positives' | 'negatives' | 'contamination' | 'conversations' | 'choices' | 'dataHash'
   > & {
     samples: number;
+    /** Tokens over all samples, and supervised labels: what one epoch computes. */
+    tokens: number;
+    labels: number;
   };
+  /** The training settings this run used (the subject's, with any overrides). */
+  recipe: ResolvedSubject['training'];
   history: EpochRecord[];
   embedCache: { hits: number; misses: number };
-  seconds: { total: number; embed: number; conversations: number; train: number };
+  seconds: {
+    total: number;
+    embed: number;
+    conversations: number;
+    train: number;
+    /** The training time split: batch packing, graph runs, AdamW, and scoring after each epoch. */
+    trainSplit: TrainResult['seconds'];
+  };
 }
 
 export interface SubjectSession {
@@ -214,6 +228,7 @@ async function personalizeLocked(
     seed: cfg.seed,
     signal: opts.signal,
     onProgress: opts.onProgress,
+    onEpochEnd: opts.onEpochEnd,
     checkpointDir: dir,
     resume: opts.resume ?? true,
     // A checkpoint is only continued under the same settings, not just the same data.
@@ -255,7 +270,10 @@ async function personalizeLocked(
       choices: data.choices,
       dataHash: data.dataHash,
       samples: data.samples.length,
+      tokens: data.samples.reduce((a, x) => a + x.ids.length, 0),
+      labels: data.samples.reduce((a, x) => a + x.labels.filter((l) => l !== -100).length, 0),
     },
+    recipe: cfg,
     history: result.history,
     embedCache: { ...s.store.stats },
     seconds: {
@@ -263,6 +281,7 @@ async function personalizeLocked(
       embed: data.seconds.embed,
       conversations: data.seconds.conversations,
       train: trainSeconds,
+      trainSplit: result.seconds,
     },
   };
 }

@@ -6,13 +6,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeSafetensors, SafetensorsFile } from '../io/safetensors';
-import { labelTargets } from '../models/llava/embeddings';
 import type { LlavaModel } from '../models/llava/model';
 import { AbortedError } from '../runtime/worker';
 import { Rng } from '../util/rng';
 import { AdamW } from './adamw';
 import type { Concept } from './concept';
-import type { TrainingData, TrainingSample } from './data-builder';
+import { packConceptBatch, type BatchItem } from './concept-batch';
+import type { TrainingData } from './data-builder';
+import { EtaEstimator } from './eta';
 import type { ImageFeatureStore } from './image-features';
 import type { PromptContext } from './prompts';
 import { accuracy, calibrateThreshold, recognitionScores, type RecognitionAccuracy } from './recognition';
@@ -32,6 +33,8 @@ export interface TrainerOptions {
   resume?: boolean;
   /** What a checkpoint must have been written under to be continued (default: the data hash). */
   resumeKey?: string;
+  /** After each epoch is scored, with the concept as it stands (benchmarks read held-out figures here). */
+  onEpochEnd?: (epoch: number, concept: Concept) => Promise<void>;
 }
 
 export interface TrainProgress {
@@ -67,6 +70,8 @@ export interface TrainResult {
   bestEpoch: number;
   history: EpochRecord[];
   resumedFromEpoch: number;
+  /** Where the training time went: packing batches, graph runs, AdamW, scoring between epochs. */
+  seconds: { prepare: number; graph: number; optimizer: number; scoring: number };
 }
 
 export async function trainConcept(
@@ -79,8 +84,6 @@ export async function trainConcept(
   o: TrainerOptions,
 ): Promise<TrainResult> {
   const D = model.hidden;
-  const V = model.vocab;
-  const rows = concept.k + 1;
   const opt = new AdamW([concept.embeddings, concept.head], {
     lr: o.learningRate,
     weightDecay: o.weightDecay,
@@ -106,11 +109,12 @@ export async function trainConcept(
 
   const frozenHeadRows = concept.headRows === 'name' ? concept.head.slice(D) : null;
   const steps = Math.ceil(data.samples.length / o.batchSize);
-  const started = Date.now();
-  let stepsDone = 0;
-  const totalSteps = steps * (o.epochs - startEpoch + 1);
-  const gEmb = new Float32Array(rows * D);
-  const gHead = new Float32Array(rows * D);
+  const timing = { prepare: 0, graph: 0, optimizer: 0, scoring: 0 };
+  const eta = new EtaEstimator(steps * (o.epochs - startEpoch + 1), o.epochs - startEpoch + 1, {
+    batch: o.batchSize,
+    scoredPerEpoch: data.positives.length + data.negatives.length,
+  });
+  const clock = (): number => performance.now() / 1000;
 
   for (let epoch = startEpoch; epoch <= o.epochs; epoch++) {
     const order = rng.shuffle(data.samples.map((_, i) => i));
@@ -119,45 +123,39 @@ export async function trainConcept(
       // Let a cancel request in: on a worker thread it arrives as a message, which needs the loop to turn.
       await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) throw new AbortedError('training cancelled');
-      gEmb.fill(0);
-      gHead.fill(0);
-      const batch = order.slice(s * o.batchSize, (s + 1) * o.batchSize);
-      let batchLoss = 0;
-      for (const idx of batch) {
+      let t = clock();
+      const items: BatchItem[] = [];
+      for (const idx of order.slice(s * o.batchSize, (s + 1) * o.batchSize)) {
         const sample = data.samples[idx]!;
         const flip = (o.flip ?? true) && sample.image !== undefined && rng.next() < 0.5;
-        const r = await sampleGradients(model, store, sample, concept, flip);
-        batchLoss += r.loss;
-        // Scatter the embedding gradient onto the rows of the new tokens that occur in the sample.
-        sample.ids.forEach((id, t) => {
-          if (id < V) return;
-          const row = id - V;
-          for (let d = 0; d < D; d++) gEmb[row * D + d] += r.gradEmbeds[t * D + d]!;
-        });
-        for (let i = 0; i < gHead.length; i++) gHead[i] += r.gradExtraHead[i]!;
+        items.push({ sample, features: sample.image ? await store.projected([sample.image], [flip]) : [] });
       }
-      const scale = 1 / batch.length;
-      for (let i = 0; i < gEmb.length; i++) {
-        gEmb[i]! *= scale;
-        gHead[i]! *= scale;
-      }
-      opt.step([gEmb, gHead]);
+      const batch = packConceptBatch(model, items, concept.embeddings, concept.head);
+      timing.prepare += clock() - t;
+      t = clock();
+      const r = await model.conceptStep(batch);
+      timing.graph += clock() - t;
+      t = clock();
+      opt.step([r.gradRows, r.gradHead]);
       if (frozenHeadRows) concept.head.set(frozenHeadRows, D);
-      lossSum += batchLoss / batch.length;
-      stepsDone++;
-      const elapsed = (Date.now() - started) / 1000;
+      timing.optimizer += clock() - t;
+      lossSum += r.loss;
+      eta.stepDone();
       o.onProgress?.({
         phase: 'train',
         epoch,
         epochs: o.epochs,
         step: s + 1,
         steps,
-        loss: batchLoss / batch.length,
-        etaSeconds: (elapsed / stepsDone) * (totalSteps - stepsDone),
+        loss: r.loss,
+        etaSeconds: eta.seconds(),
       });
     }
     // Model selection: recognition on the training photos and the negatives, like the paper.
+    const scoringStart = clock();
     const { pos, neg } = await trainingScores(model, ctx, yesNo, store, data, concept);
+    timing.scoring += clock() - scoringStart;
+    eta.epochScored(clock() - scoringStart);
     const threshold = calibrateThreshold(pos, neg);
     const rec = accuracy(pos, neg, threshold);
     const raw = accuracy(pos, neg, 0);
@@ -176,6 +174,7 @@ export async function trainConcept(
         best,
         opt,
       );
+    await o.onEpochEnd?.(epoch, concept);
     // Reported only once checkpointed: an epoch the editor shows as done survives a crash right after.
     o.onProgress?.({
       phase: 'select',
@@ -189,27 +188,7 @@ export async function trainConcept(
     });
   }
   if (ckpt) rmSync(ckpt, { recursive: true, force: true });
-  return { best, bestEpoch, history, resumedFromEpoch: startEpoch - 1 };
-}
-
-async function sampleGradients(
-  model: LlavaModel,
-  store: ImageFeatureStore,
-  s: TrainingSample,
-  c: Concept,
-  flip: boolean,
-) {
-  const features = s.image ? await store.projected([s.image], [flip]) : [];
-  const embeds = model.embed(s.ids, features, c.embeddings);
-  const t = labelTargets(s.labels);
-  return model.trainStep({
-    embeds,
-    batch: 1,
-    seq: s.ids.length,
-    labelPositions: t.positions,
-    labelIds: t.ids,
-    extraHead: c.head,
-  });
+  return { best, bestEpoch, history, resumedFromEpoch: startEpoch - 1, seconds: timing };
 }
 
 export async function trainingScores(

@@ -10,8 +10,10 @@ import {
   maskedCrossEntropy,
   range,
   rmsNorm,
+  weightedCrossEntropy,
   where,
   type Dim,
+  type DType,
   type Graph,
   type Tensor,
 } from '../../graph/index';
@@ -151,6 +153,42 @@ export function buildTrainGraph(
   const out: Record<string, Tensor> = { loss, grad_inputs_embeds: grads[0]!, grad_extra_head: grads[1]! };
   if (opts.lmHeadGradient) out['grad_lm_head'] = grads[2]!;
   return out;
+}
+
+/**
+ * The personalization step: B padded samples in one run, the concept's rows placed inside the graph.
+ * Inputs: inputs_embeds [B, T, D] (vocabulary rows and image features; zeros where a concept token
+ * stands); row_index int64 [B, T] (the concept row at each position, −1 elsewhere); concept_rows [E, D];
+ * extra_head [E, D]; key_mask int64 [B, T]; label_positions, label_ids int64 [P]; label_weights [P].
+ * The loss is Σ w·CE / Σ w: with each sample's labels weighted 1/(its label count), it is the mean of the
+ * per-sample losses, so B × its gradient is the sum of the per-sample gradients.
+ * Outputs: loss, grad_concept_rows [E, D], grad_extra_head [E, D]. The rows are placed as a one-hot MatMul,
+ * so the gradient arrives already summed per row: nothing is scattered on the host.
+ */
+export function buildConceptTrainGraph(
+  g: Graph,
+  c: LlavaConfig,
+  w: WeightInputs,
+  dtype: DType = 'float32',
+): Record<string, Tensor> {
+  const D = c.text.hidden;
+  const base = g.input('inputs_embeds', dtype, ['batch', 'seq', D]);
+  const rowIndex = g.input('row_index', 'int64', ['batch', 'seq']);
+  const rows = g.input('concept_rows', dtype, ['rows', D]);
+  const extra = g.input('extra_head', dtype, ['rows', D]);
+  const keyMask = g.input('key_mask', 'int64', ['batch', 'seq']);
+  const positions = g.input('label_positions', 'int64', ['labels']);
+  const ids = g.input('label_ids', 'int64', ['labels']);
+  const weights = g.input('label_weights', dtype, ['labels']);
+  const rowCount = g.dimTensor(rows.shape[0]!).reshape([]);
+  const rowIds = range(g.scalar(0, 'int64'), rowCount, rows.shape[0]!);
+  const oneHot = equal(rowIndex.unsqueeze(-1), rowIds).cast(dtype); // [B, T, E]
+  const embeds = base.add(oneHot.matmul(rows));
+  const { hidden } = runDecoder(embeds, c, w, undefined, keyMask);
+  const logits = headLogits(gatherRows(hidden, positions), w, extra);
+  const loss = weightedCrossEntropy(logits, ids, weights);
+  const [gRows, gHead] = gradients(loss, [rows, extra]);
+  return { loss, grad_concept_rows: gRows!, grad_extra_head: gHead! };
 }
 
 /**

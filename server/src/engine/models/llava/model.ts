@@ -5,12 +5,17 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Graph, serialize } from '../../graph/index';
-import { f32, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
+import { f32, f64, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
 import { GraphSession, type ProviderSetting } from '../../runtime/session';
 import { ModelConfigError, readLlavaConfig, type LlavaConfig } from './config';
 import { inspectModel } from './inspect';
 import { embedTokens, mergeImageFeatures, type EmbeddingTable } from './embeddings';
-import { buildDecodeGraph, buildForwardGraph, buildTrainGraph } from './language-model';
+import {
+  buildConceptTrainGraph,
+  buildDecodeGraph,
+  buildForwardGraph,
+  buildTrainGraph,
+} from './language-model';
 import { visionTower } from './vision-tower';
 import { WeightInputs } from './weight-inputs';
 import { loadLlavaWeights, type WeightMap } from './weights';
@@ -23,9 +28,11 @@ export interface LoadOptions {
    * 'initializers' gives each session its own copy, which ORT can pre-pack (faster small steps, more memory).
    */
   weights?: 'inputs' | 'initializers';
+  /** Precision of the concept-training graph: float64 only for gradient checks. Default float32. */
+  trainPrecision?: 'float32' | 'float64';
 }
 
-type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'decode';
+type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'trainRows' | 'decode';
 
 export interface VisionResult {
   /** [B, N, hidden_text] */
@@ -48,6 +55,34 @@ export interface TrainBatch {
   extraHead: Float32Array;
   /** [B, T] 1 = real token, 0 = right padding. Default: all 1. */
   keyMask?: number[];
+}
+
+/** B samples of one personalization step, padded on the right to a common length T. */
+export interface ConceptBatch {
+  /** [B, T, D] vocabulary rows and image features; zeros where a concept token stands. */
+  embeds: Float32Array | Float64Array;
+  batch: number;
+  seq: number;
+  /** [B, T] the concept row at each position, −1 elsewhere (padding included). */
+  rowIndex: ArrayLike<number>;
+  /** [E, D] the concept's input rows, placed inside the graph (float64 only for gradient checks). */
+  conceptRows: Float32Array | Float64Array;
+  /** [E, D] output-head rows of the concept's tokens (ids vocab…vocab+E-1). */
+  extraHead: Float32Array | Float64Array;
+  /** [B, T] 1 = real token, 0 = padding. */
+  keyMask: ArrayLike<number>;
+  /** Flat positions (b·T + t) whose logits predict `labelIds`. */
+  labelPositions: ArrayLike<number>;
+  labelIds: ArrayLike<number>;
+  /** Per label; the loss is Σ w·CE / Σ w. */
+  labelWeights: ArrayLike<number>;
+}
+
+export interface ConceptStepResult {
+  loss: number;
+  /** [E, D] d loss / d concept rows, summed over every position the rows stand at (float64 when trained so). */
+  gradRows: Float32Array | Float64Array;
+  gradHead: Float32Array | Float64Array;
 }
 
 export interface TrainResult {
@@ -180,6 +215,32 @@ export class LlavaModel {
     };
   }
 
+  /** One personalization step over a padded batch: loss and the gradients of the concept's rows. */
+  async conceptStep(b: ConceptBatch): Promise<ConceptStepResult> {
+    const { session, weights } = await this.session('trainRows');
+    const D = this.hidden;
+    const E = b.conceptRows.length / D;
+    const wide = this.options.trainPrecision === 'float64';
+    const fl = (shape: number[], data: ArrayLike<number>): HostTensor =>
+      wide ? f64(shape, data) : hostTensor('float32', shape, asFloat32(data));
+    const out = await session.run({
+      ...weights,
+      inputs_embeds: fl([b.batch, b.seq, D], b.embeds),
+      row_index: i64([b.batch, b.seq], b.rowIndex),
+      concept_rows: fl([E, D], b.conceptRows),
+      extra_head: fl([E, D], b.extraHead),
+      key_mask: i64([b.batch, b.seq], b.keyMask),
+      label_positions: i64([b.labelPositions.length], b.labelPositions),
+      label_ids: i64([b.labelIds.length], b.labelIds),
+      label_weights: fl([b.labelWeights.length], b.labelWeights),
+    });
+    return {
+      loss: Number(out['loss']!.data[0]),
+      gradRows: out['grad_concept_rows']!.data as Float32Array | Float64Array,
+      gradHead: out['grad_extra_head']!.data as Float32Array | Float64Array,
+    };
+  }
+
   /** One KV-cache step: new embeddings [1, T, D] after the cache → last position's logits and the new cache. */
   async decodeStep(
     embeds: Float32Array,
@@ -236,7 +297,8 @@ export class LlavaModel {
     kind: GraphKind,
   ): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
     const g = new Graph(`llava-${kind}`);
-    const w = new WeightInputs(g, this.weights, this.options.weights ?? 'inputs');
+    const dtype = kind === 'trainRows' ? (this.options.trainPrecision ?? 'float32') : 'float32';
+    const w = new WeightInputs(g, this.weights, this.options.weights ?? 'inputs', dtype);
     let outputs;
     if (kind === 'vision') {
       const v = this.config.vision;
@@ -244,11 +306,13 @@ export class LlavaModel {
       outputs = { ...visionTower(pixels, this.config, w) };
     } else if (kind === 'forward') outputs = buildForwardGraph(g, this.config, w);
     else if (kind === 'decode') outputs = buildDecodeGraph(g, this.config, w);
+    else if (kind === 'trainRows') outputs = buildConceptTrainGraph(g, this.config, w, dtype);
     else outputs = buildTrainGraph(g, this.config, w, { lmHeadGradient: kind === 'trainHead' });
     const session = await GraphSession.create(serialize(outputs), {
       provider: this.options.provider ?? 'cpu',
       threads: this.options.threads,
       name: `llava ${kind} graph`,
+      ...(dtype === 'float64' && { optimization: 'basic' as const }),
     });
     return { session, weights: w.feeds() };
   }
@@ -269,6 +333,11 @@ function refuseIfTooLarge(dir: string): void {
       `needs about ${gib(s.weightBytesF32)} GiB of memory for its ${s.parameters.toLocaleString('en-US')} parameters in float32 (run estimate ${gib(s.estimatedInferenceBytes)} GiB), more than this machine's ${gib(total)} GiB; use a smaller model`,
     );
   }
+}
+
+/** Float32 data without a copy when it already is. */
+function asFloat32(data: ArrayLike<number>): Float32Array {
+  return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
 export interface KvCache {

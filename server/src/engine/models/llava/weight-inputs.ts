@@ -1,6 +1,6 @@
 // Frozen weights enter every graph as inputs fed from one host copy, so that all sessions of a model share
 // a single copy of the weights in memory.
-import type { Graph, Tensor } from '../../graph/index';
+import type { DType, Graph, Tensor } from '../../graph/index';
 import type { HostTensor } from '../../runtime/host-tensor';
 import type { WeightMap } from './weights';
 
@@ -12,6 +12,8 @@ export class WeightInputs {
     private readonly weights: WeightMap,
     /** 'initializers' bakes the weights into the graph (one copy per session; MLAS can pre-pack them). */
     readonly mode: 'inputs' | 'initializers' = 'inputs',
+    /** float64 only for gradient checks: every weight is fed as a widened copy, kept per host tensor. */
+    readonly dtype: 'float32' | 'float64' = 'float32',
   ) {}
 
   /** The graph input for weight `name` (created on first use). */
@@ -22,8 +24,8 @@ export class WeightInputs {
       if (!w) throw new Error(`weight "${name}" is not loaded`);
       t =
         this.mode === 'inputs'
-          ? this.graph.input(name, 'float32', w.shape)
-          : this.graph.weight(name, w.data, w.shape);
+          ? this.graph.input(name, this.dtype as DType, w.shape)
+          : this.graph.weight(name, this.dtype === 'float64' ? widened(w).data : w.data, w.shape);
       this.used.set(name, t);
     }
     return reshape ? t.reshape(reshape) : t;
@@ -42,7 +44,21 @@ export class WeightInputs {
   feeds(): Record<string, HostTensor> {
     const out: Record<string, HostTensor> = {};
     if (this.mode === 'initializers') return out;
-    for (const name of this.used.keys()) out[name] = this.weights.get(name)!;
+    for (const name of this.used.keys()) {
+      const w = this.weights.get(name)!;
+      out[name] = this.dtype === 'float64' ? widened(w) : w;
+    }
     return out;
   }
+}
+
+const wide = new WeakMap<HostTensor, HostTensor>();
+
+function widened(t: HostTensor): HostTensor {
+  let w = wide.get(t);
+  if (!w) {
+    w = { dtype: 'float64', shape: t.shape, data: Float64Array.from(t.data as Float32Array) };
+    wide.set(t, w);
+  }
+  return w;
 }
