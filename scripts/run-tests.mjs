@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with node's built-in runner (TypeScript through tsx). Node 20's --test takes no
-// globs, so the files are found here. Usage: node scripts/run-tests.mjs [unit|server|faults|e2e|all] [filter]
+// globs, so the files are found here. It builds dist/ first. Usage: node scripts/run-tests.mjs [unit|server|faults|e2e|all] [filter]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +26,12 @@ const files = suites
 if (files.length === 0) {
   console.error(`no test files for suite "${suite}"${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
+}
+// Build first: the server and CLI tests run the bundles in dist/, which must be this source's, not a stale one.
+const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) {
+  console.error('run-tests: the build failed; no test was run');
+  process.exit(build.status ?? 1);
 }
 const r = spawnSync(
   process.execPath,

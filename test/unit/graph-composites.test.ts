@@ -176,6 +176,53 @@ describe('composites: gradients', () => {
       ],
     );
   });
+  it('causal attention with grouped kv heads: forward values against a plain-JS reference', async () => {
+    // 4 query heads over 2 kv heads, 3 new queries after 2 cached positions (5 keys): a reversed or
+    // shifted mask, or a wrong head grouping, changes these values.
+    const [B, Hq, Hkv, T, S, hd] = [2, 4, 2, 3, 5, 2];
+    const past = S - T;
+    const values = (n: number, seed: number): number[] =>
+      Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7);
+    const qv = values(B * Hq * T * hd, 1);
+    const kv = values(B * Hkv * S * hd, 2);
+    const vv = values(B * Hkv * S * hd, 3);
+    const g = new Graph();
+    const q = g.input('q', 'float64', [B, Hq, T, hd]);
+    const k = g.input('k', 'float64', [B, Hkv, S, hd]);
+    const v = g.input('v', 'float64', [B, Hkv, S, hd]);
+    const out = await evaluate(
+      { o: attention({ q, k, v, mask: causalMask(q, T, S, past) }) },
+      { q: f64([B, Hq, T, hd], qv), k: f64([B, Hkv, S, hd], kv), v: f64([B, Hkv, S, hd], vv) },
+    );
+    const expected: number[] = [];
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < Hq; h++) {
+        const kh = Math.floor(h / (Hq / Hkv));
+        for (let t = 0; t < T; t++) {
+          const at = (
+            arr: number[],
+            heads: number,
+            hh: number,
+            len: number,
+            pos: number,
+            d: number,
+          ): number => arr[((b * heads + hh) * len + pos) * hd + d]!;
+          const visible = past + t; // keys 0..past+t
+          const scores: number[] = [];
+          for (let s = 0; s <= visible; s++) {
+            let dot = 0;
+            for (let d = 0; d < hd; d++) dot += at(qv, Hq, h, T, t, d) * at(kv, Hkv, kh, S, s, d);
+            scores.push(dot / Math.sqrt(hd));
+          }
+          const m = Math.max(...scores);
+          const e = scores.map((x) => Math.exp(x - m));
+          const z = e.reduce((a, x) => a + x, 0);
+          for (let d = 0; d < hd; d++)
+            expected.push(e.reduce((a, w, s) => a + (w / z) * at(vv, Hkv, kh, S, s, d), 0));
+        }
+      }
+    close(out['o']!.data as Float64Array, expected, 1e-12);
+  });
   it('masked cross-entropy with an ignore index', async () => {
     await gradCheck(
       (logits) =>

@@ -106,10 +106,10 @@ export function loadSubject(
     random: v.negatives?.random ?? 100,
     training: {
       tokens: t.tokens ?? 16,
-      epochs: t.epochs ?? 15,
-      learningRate: t.learningRate ?? 1e-3,
+      epochs: t.epochs ?? 6,
+      learningRate: t.learningRate ?? 8e-3,
       weightDecay: t.weightDecay ?? 0.01,
-      batchSize: t.batchSize ?? 1,
+      batchSize: t.batchSize ?? 16,
       seed: t.seed ?? 0,
       headRows: t.headRows ?? 'all',
     },
