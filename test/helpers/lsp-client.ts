@@ -45,6 +45,7 @@ export class LspClient {
       'yollava/jobState',
       'yollava/chatDelta',
       'window/showMessage',
+      'window/logMessage',
       '$/progress',
     ])
       conn.onNotification(method, (params: unknown) => {

@@ -98,10 +98,15 @@ describe('language server jobs', () => {
 
   it('auto-saves do not train; the dashboard request returns the last run', async () => {
     const before = states().length;
+    const declined = (): number =>
+      client
+        .received<{ message: string }>('window/logMessage')
+        .filter((m) => m.message.includes('auto-saved: not training')).length;
+    const declinedBefore = declined();
     client.save(uri, 2);
     client.save(uri, 3);
-    // Absence can only be seen by waiting past the save debounce (800 ms).
-    await new Promise((r) => setTimeout(r, 1500));
+    // The server decides on each save as it arrives: both auto-saves are declined, and no job was queued.
+    await client.until('both auto-saves to be declined', () => declined() === declinedBefore + 2);
     assert.equal(states().length, before);
     const run = await client.request<{ state: string; epochs: unknown[] } | null>('yollava/trainingRun', {
       uri,
