@@ -293,7 +293,7 @@ describe('language server over stdio', () => {
       textDocument: { uri },
       position: { line: epochsLine, character: l2[epochsLine]!.length },
     });
-    assert.equal(num[0]?.label, '15');
+    assert.equal(num[0]?.label, '6');
     assert.equal(num[0]?.detail, 'default · an integer ≥ 1, ≤ 200');
     const en = await client.request<{ label: string; detail?: string }[]>('textDocument/completion', {
       textDocument: { uri },
