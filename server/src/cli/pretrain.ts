@@ -4,6 +4,7 @@
 // and a line per logged window to stdout, so that a background run's log reads well. Ctrl-C stops at
 // the end of the step and writes a checkpoint; --resume carries on.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DEFAULT_RECIPE,
@@ -131,6 +132,7 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
     controller.abort();
   });
   const started = Date.now();
+  let busySaid = false;
   const onProgress = (p: PretrainProgress): void => {
     if (p.event === 'vision' && p.vision) {
       const v = p.vision;
@@ -147,6 +149,17 @@ export async function runPretrainCommand(args: string[]): Promise<number> {
       process.stdout.write(
         `step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} lr ${p.lr.toExponential(2)} features ${p.featureRms?.toFixed(2)} (varying ${p.featureSpread?.toFixed(2)}) probes ${p.probeLoss?.toFixed(2)} ${p.secondsPerStep.toFixed(2)}s/step ETA ${fmt(p.etaSeconds)}\n`,
       );
+      // Another process on the same cores halves the step rate: two 2-thread onnxruntime jobs on 2 cores
+      // each ran a tone2 step in 0.85-1.1 s against 0.45 s alone, which is what the tone2 stage's record
+      // shows. Said once per run, and again each time it is still so at a logged window.
+      const load = os.loadavg()[0]!;
+      const cores = os.cpus().length;
+      if (load > cores + 0.75) {
+        process.stdout.write(
+          `  the machine is busy: load ${load.toFixed(1)} on ${cores} cores, so steps run slower than on a quiet machine${busySaid ? '' : ' (another process shares the cores; step times in TRAINING.md include it)'}\n`,
+        );
+        busySaid = true;
+      }
       if (p.decisionAccuracy) {
         const parts = Object.entries(p.decisionAccuracy).map(([k, a]) => `${k} ${a.toFixed(2)}`);
         process.stdout.write(`  decision probes ${p.decisionProbeLoss?.toFixed(2)}: ${parts.join(', ')}\n`);
