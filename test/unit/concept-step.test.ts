@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { writeTinyLlava } from '../../server/src/engine/models/llava/random-checkpoint';
+import { AdamW } from '../../server/src/engine/personalize/adamw';
 import { packConceptBatch, type BatchItem } from '../../server/src/engine/personalize/concept-batch';
 import { Rng } from '../helpers/rng';
 
@@ -150,6 +151,45 @@ describe('concept step gradients against finite differences (float64)', () => {
           `${which}[${k}]: analytic ${analytic}, numeric ${numeric}`,
         );
       }
+    });
+  });
+});
+
+describe('the AdamW step inside the concept-step graph', () => {
+  it('gives the rows and moments that the host AdamW gives from the same gradients, step after step', async () => {
+    await withModel('float32', async (model) => {
+      const D = model.hidden;
+      const items = samples(model);
+      const hostRows = rows(D, 5);
+      const hostHead = rows(D, 6);
+      const graphRows = hostRows.slice();
+      const graphHead = hostHead.slice();
+      const host = new AdamW([hostRows, hostHead], { lr: 8e-3, weightDecay: 0.01 });
+      const inGraph = new AdamW([graphRows, graphHead], { lr: 8e-3, weightDecay: 0.01 });
+      for (let step = 0; step < 3; step++) {
+        const g = await model.conceptStep(packConceptBatch(model, items, hostRows, hostHead));
+        host.step([g.gradRows, g.gradHead]);
+        const a = inGraph.moments(0);
+        const b = inGraph.moments(1);
+        const r = await model.conceptStep({
+          ...packConceptBatch(model, items, graphRows, graphHead),
+          adamw: { mRows: a.m, vRows: a.v, mHead: b.m, vHead: b.v, ...inGraph.nextStepScalars() },
+        });
+        const u = r.updated!;
+        inGraph.adopt(0, u.rows, u.mRows, u.vRows);
+        inGraph.adopt(1, u.head, u.mHead, u.vHead);
+        assert.ok(
+          maxRelDiff(graphRows, hostRows) < 1e-5,
+          `step ${step}: rows ${maxRelDiff(graphRows, hostRows)}`,
+        );
+        assert.ok(
+          maxRelDiff(graphHead, hostHead) < 1e-5,
+          `step ${step}: head ${maxRelDiff(graphHead, hostHead)}`,
+        );
+        assert.ok(maxRelDiff(inGraph.moments(0).v, host.moments(0).v) < 1e-5, `step ${step}: second moments`);
+      }
+      // The rows did move: a graph that returned its inputs unchanged fails above.
+      assert.ok(maxRelDiff(hostRows, rows(D, 5)) > 1e-3);
     });
   });
 });

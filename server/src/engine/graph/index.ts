@@ -20,3 +20,4 @@ export { linear, layerNorm, rmsNorm, gelu, quickGelu, silu, geluTanh } from './c
 export { rotaryTables, applyRotary } from './composites/rotary';
 export { attention, causalMask, splitHeads, mergeHeads } from './composites/attention';
 export { maskedCrossEntropy, weightedCrossEntropy } from './composites/loss';
+export { adamwUpdate, type AdamWScalars } from './composites/adamw';

@@ -74,6 +74,32 @@ export class AdamW {
     });
   }
 
+  /**
+   * The next step's scalars, for an update computed elsewhere (in a graph: graph/composites/adamw.ts); the
+   * step count advances as step() would. Decay is the same for every parameter here (no decay mask).
+   */
+  nextStepScalars(lr = this.lr): { decay: number; stepSize: number; invSqrtC2: number } {
+    if (this.decayMask) throw new Error('AdamW: an update made elsewhere takes no per-parameter decay');
+    const t = ++this.state.step;
+    return {
+      decay: 1 - lr * this.weightDecay,
+      stepSize: lr / (1 - this.betas[0] ** t),
+      invSqrtC2: 1 / Math.sqrt(1 - this.betas[1] ** t),
+    };
+  }
+
+  /** Parameter k's moments, as they stand (read by an update made elsewhere). */
+  moments(k: number): { m: Float32Array; v: Float32Array } {
+    return { m: this.state.m[k]!, v: this.state.v[k]! };
+  }
+
+  /** Takes parameter k's values and moments from an update made elsewhere (copied in place). */
+  adopt(k: number, p: ArrayLike<number>, m: ArrayLike<number>, v: ArrayLike<number>): void {
+    this.params[k]!.set(p);
+    this.state.m[k]!.set(m);
+    this.state.v[k]!.set(v);
+  }
+
   /** A copy of the moments and step count, to resume training later. */
   saveState(): AdamWState {
     return {

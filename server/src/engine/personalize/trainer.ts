@@ -130,13 +130,27 @@ export async function trainConcept(
         const flip = (o.flip ?? true) && sample.image !== undefined && rng.next() < 0.5;
         items.push({ sample, features: sample.image ? await store.projected([sample.image], [flip]) : [] });
       }
-      const batch = packConceptBatch(model, items, concept.embeddings, concept.head);
+      // The AdamW step runs inside the same graph run; the host only copies the results back.
+      const rowsState = opt.moments(0);
+      const headState = opt.moments(1);
+      const batch = {
+        ...packConceptBatch(model, items, concept.embeddings, concept.head),
+        adamw: {
+          mRows: rowsState.m,
+          vRows: rowsState.v,
+          mHead: headState.m,
+          vHead: headState.v,
+          ...opt.nextStepScalars(),
+        },
+      };
       timing.prepare += clock() - t;
       t = clock();
       const r = await model.conceptStep(batch);
       timing.graph += clock() - t;
       t = clock();
-      opt.step([r.gradRows, r.gradHead]);
+      const u = r.updated!;
+      opt.adopt(0, u.rows, u.mRows, u.vRows);
+      opt.adopt(1, u.head, u.mHead, u.vHead);
       if (frozenHeadRows) concept.head.set(frozenHeadRows, D);
       timing.optimizer += clock() - t;
       lossSum += r.loss;

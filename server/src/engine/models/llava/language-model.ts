@@ -2,6 +2,7 @@
 // gradients, and KV-cache decoding. Embedding lookup happens on the host (see embeddings.ts), so image
 // features and learned concept rows enter the same way as vocabulary rows.
 import {
+  adamwUpdate,
   causalMask,
   concat,
   equal,
@@ -170,6 +171,7 @@ export function buildConceptTrainGraph(
   c: LlavaConfig,
   w: WeightInputs,
   dtype: DType = 'float32',
+  opts: { optimizer?: { beta1: number; beta2: number; eps: number } } = {},
 ): Record<string, Tensor> {
   const D = c.text.hidden;
   const base = g.input('inputs_embeds', dtype, ['batch', 'seq', D]);
@@ -188,7 +190,29 @@ export function buildConceptTrainGraph(
   const logits = headLogits(gatherRows(hidden, positions), w, extra);
   const loss = weightedCrossEntropy(logits, ids, weights);
   const [gRows, gHead] = gradients(loss, [rows, extra]);
-  return { loss, grad_concept_rows: gRows!, grad_extra_head: gHead! };
+  const out: Record<string, Tensor> = { loss, grad_concept_rows: gRows!, grad_extra_head: gHead! };
+  if (opts.optimizer) {
+    // The AdamW step in the same run: inputs m_/v_ of both row sets and the step's scalars; outputs the
+    // updated rows and moments as new_*.
+    const scalar = (name: string): Tensor => g.input(name, dtype, []);
+    const s = {
+      decay: scalar('adam_decay'),
+      stepSize: scalar('adam_step_size'),
+      invSqrtC2: scalar('adam_inv_sqrt_c2'),
+    };
+    for (const [name, p, grad] of [
+      ['concept_rows', rows, gRows!],
+      ['extra_head', extra, gHead!],
+    ] as const) {
+      const m = g.input(`m_${name}`, dtype, ['rows', D]);
+      const v = g.input(`v_${name}`, dtype, ['rows', D]);
+      const u = adamwUpdate(p, grad, m, v, s, opts.optimizer);
+      out[`new_${name}`] = u.p;
+      out[`new_m_${name}`] = u.m;
+      out[`new_v_${name}`] = u.v;
+    }
+  }
+  return out;
 }
 
 /**

@@ -32,7 +32,7 @@ export interface LoadOptions {
   trainPrecision?: 'float32' | 'float64';
 }
 
-type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'trainRows' | 'decode';
+type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'trainRows' | 'trainRowsAdam' | 'decode';
 
 export interface VisionResult {
   /** [B, N, hidden_text] */
@@ -76,6 +76,19 @@ export interface ConceptBatch {
   labelIds: ArrayLike<number>;
   /** Per label; the loss is Σ w·CE / Σ w. */
   labelWeights: ArrayLike<number>;
+  /**
+   * With it, the same graph run also makes the AdamW step (betas 0.9, 0.999, eps 1e-8) from these moments
+   * and scalars, and the result holds the updated rows and moments.
+   */
+  adamw?: {
+    mRows: Float32Array;
+    vRows: Float32Array;
+    mHead: Float32Array;
+    vHead: Float32Array;
+    decay: number;
+    stepSize: number;
+    invSqrtC2: number;
+  };
 }
 
 export interface ConceptStepResult {
@@ -83,6 +96,15 @@ export interface ConceptStepResult {
   /** [E, D] d loss / d concept rows, summed over every position the rows stand at (float64 when trained so). */
   gradRows: Float32Array | Float64Array;
   gradHead: Float32Array | Float64Array;
+  /** With ConceptBatch.adamw: the rows and moments after the step. */
+  updated?: {
+    rows: Float32Array;
+    head: Float32Array;
+    mRows: Float32Array;
+    vRows: Float32Array;
+    mHead: Float32Array;
+    vHead: Float32Array;
+  };
 }
 
 export interface TrainResult {
@@ -217,13 +239,26 @@ export class LlavaModel {
 
   /** One personalization step over a padded batch: loss and the gradients of the concept's rows. */
   async conceptStep(b: ConceptBatch): Promise<ConceptStepResult> {
-    const { session, weights } = await this.session('trainRows');
+    const { session, weights } = await this.session(b.adamw ? 'trainRowsAdam' : 'trainRows');
     const D = this.hidden;
     const E = b.conceptRows.length / D;
     const wide = this.options.trainPrecision === 'float64';
     const fl = (shape: number[], data: ArrayLike<number>): HostTensor =>
       wide ? f64(shape, data) : hostTensor('float32', shape, asFloat32(data));
+    const a = b.adamw;
+    const optimizerFeeds: Record<string, HostTensor> = a
+      ? {
+          m_concept_rows: fl([E, D], a.mRows),
+          v_concept_rows: fl([E, D], a.vRows),
+          m_extra_head: fl([E, D], a.mHead),
+          v_extra_head: fl([E, D], a.vHead),
+          adam_decay: fl([], [a.decay]),
+          adam_step_size: fl([], [a.stepSize]),
+          adam_inv_sqrt_c2: fl([], [a.invSqrtC2]),
+        }
+      : {};
     const out = await session.run({
+      ...optimizerFeeds,
       ...weights,
       inputs_embeds: fl([b.batch, b.seq, D], b.embeds),
       row_index: i64([b.batch, b.seq], b.rowIndex),
@@ -234,10 +269,21 @@ export class LlavaModel {
       label_ids: i64([b.labelIds.length], b.labelIds),
       label_weights: fl([b.labelWeights.length], b.labelWeights),
     });
+    const f = (name: string): Float32Array => asFloat32(out[name]!.data as Float32Array | Float64Array);
     return {
       loss: Number(out['loss']!.data[0]),
       gradRows: out['grad_concept_rows']!.data as Float32Array | Float64Array,
       gradHead: out['grad_extra_head']!.data as Float32Array | Float64Array,
+      ...(a && {
+        updated: {
+          rows: f('new_concept_rows'),
+          head: f('new_extra_head'),
+          mRows: f('new_m_concept_rows'),
+          vRows: f('new_v_concept_rows'),
+          mHead: f('new_m_extra_head'),
+          vHead: f('new_v_extra_head'),
+        },
+      }),
     };
   }
 
@@ -297,7 +343,8 @@ export class LlavaModel {
     kind: GraphKind,
   ): Promise<{ session: GraphSession; weights: Record<string, HostTensor> }> {
     const g = new Graph(`llava-${kind}`);
-    const dtype = kind === 'trainRows' ? (this.options.trainPrecision ?? 'float32') : 'float32';
+    const rowsKind = kind === 'trainRows' || kind === 'trainRowsAdam';
+    const dtype = rowsKind ? (this.options.trainPrecision ?? 'float32') : 'float32';
     const smallDecode = kind === 'decode' && this.parameterCount() <= SMALL_DECODE_PARAMETERS;
     const mode = smallDecode ? 'initializers' : (this.options.weights ?? 'inputs');
     const w = new WeightInputs(g, this.weights, mode, dtype);
@@ -308,7 +355,10 @@ export class LlavaModel {
       outputs = { ...visionTower(pixels, this.config, w) };
     } else if (kind === 'forward') outputs = buildForwardGraph(g, this.config, w);
     else if (kind === 'decode') outputs = buildDecodeGraph(g, this.config, w);
-    else if (kind === 'trainRows') outputs = buildConceptTrainGraph(g, this.config, w, dtype);
+    else if (rowsKind)
+      outputs = buildConceptTrainGraph(g, this.config, w, dtype, {
+        optimizer: kind === 'trainRowsAdam' ? { beta1: 0.9, beta2: 0.999, eps: 1e-8 } : undefined,
+      });
     else outputs = buildTrainGraph(g, this.config, w, { lmHeadGradient: kind === 'trainHead' });
     const session = await GraphSession.create(serialize(outputs), {
       provider: this.options.provider ?? 'cpu',
