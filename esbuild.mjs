@@ -17,7 +17,7 @@ const common = {
 const entries = [
   { in: 'server/src/cli/main.ts', out: 'cli' },
   // The worker thread's entry must sit beside the bundles that start it (see runtime/worker.ts).
-  { in: 'server/src/engine/runtime/worker-entry.ts', out: 'worker' },
+  { in: 'server/src/engine/tasks/worker-entry.ts', out: 'worker' },
   { in: 'server/src/main.ts', out: 'server' },
   // The language server's parsing thread, beside server.js (see workspace/subject-parser.ts).
   { in: 'server/src/workspace/parse-worker-entry.ts', out: 'parse-worker' },

@@ -3,6 +3,41 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+const EDITOR = ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'];
+const ROOMS = [
+  ['graph', 'io', 'util'],
+  ['runtime'],
+  ['models'],
+  ['generate'],
+  ['subject'],
+  ['personalize'],
+  ['toyworld', 'checks'],
+  ['tasks'],
+];
+
+function engineLayers() {
+  return ROOMS.map((level, i) => {
+    const above = ROOMS.slice(i + 1).flat();
+    return {
+      files: level.map((room) => `server/src/engine/${room}/**/*.ts`),
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { group: EDITOR, message: 'the engine is a library: no editor or LSP modules in it' },
+              ...above.map((room) => ({
+                group: [`**/${room}/*`, `**/${room}`],
+                message: `engine/${level.join('|')} sits below engine/${room}: move the shared piece down, or the caller up (docs/architecture.md)`,
+              })),
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', 'samples/**', '.cache/**'] },
   js.configs.recommended,
@@ -14,15 +49,9 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  {
-    files: ['server/src/engine/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'] },
-      ],
-    },
-  },
+  // The engine's rooms, bottom to top (docs/architecture.md): a room may import the rooms below it, never
+  // one above, and no room imports vscode or LSP modules. Each block forbids the rooms above its own.
+  ...engineLayers(),
   {
     files: ['server/src/**/*.ts'],
     ignores: ['server/src/cli/**'],

@@ -12,13 +12,14 @@ import {
   readImageProcessorConfig,
 } from '../../server/src/engine/models/llava/image-processor';
 import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
+import { templateWords } from '../../server/src/engine/personalize/templates';
 import { LlavaTokenizer, TextStreamer } from '../../server/src/engine/models/llava/tokenizer';
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'yollava-io-'));
 
 describe('tokenizer', () => {
   const dir = tmp();
-  writeTinyTokenizer(dir, 128);
+  writeTinyTokenizer(dir, 128, templateWords());
 
   it('encodes added concept tokens as single ids after the vocabulary, and decodes them back', () => {
     const t = LlavaTokenizer.load(dir, { extraTokens: ['<bo>', '<token0>', '<token1>'], firstExtraId: 128 });
@@ -52,7 +53,7 @@ describe('tokenizer', () => {
 describe('chat template', () => {
   it("renders the folder's jinja template", () => {
     const dir = tmp();
-    writeTinyTokenizer(dir, 64);
+    writeTinyTokenizer(dir, 64, templateWords());
     const ct = loadChatTemplate(dir, { bos: '<s>', eos: '</s>' });
     assert.equal(ct.source, 'tokenizer_config.json');
     const text = ct.render(
@@ -140,7 +141,7 @@ describe('streaming text generation', () => {
     const { generateTokens } = await import('../../server/src/engine/generate/generate');
     const dir = tmp();
     writeTinyLlava(dir, { seed: 8 });
-    writeTinyTokenizer(dir, 128);
+    writeTinyTokenizer(dir, 128, templateWords());
     const model = LlavaModel.load(dir);
     const tok = LlavaTokenizer.load(dir);
     try {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync, truncateSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runGoldenCheck } from '../../server/src/engine/models/llava/golden-check';
+import { runGoldenCheck } from '../../server/src/engine/checks/golden-check';
 import { LlavaModel, emptyCache } from '../../server/src/engine/models/llava/model';
 import {
   tinyLlavaConfig,

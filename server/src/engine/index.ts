@@ -18,14 +18,14 @@ export { loadSubject } from './subject/subject';
 export { LlavaModel } from './models/llava/model';
 export { LlavaTokenizer } from './models/llava/tokenizer';
 export { inspectModel } from './models/llava/inspect';
-export { runGoldenCheck } from './models/llava/golden-check';
+export { runGoldenCheck } from './checks/golden-check';
 export { availableProviders, PROVIDER_SETTINGS } from './runtime/session';
 export type { ProviderSetting } from './runtime/session';
 
 // Work off the caller's event loop
 export { runInWorker, ResidentWorker, AbortedError, WorkerTaskError } from './runtime/worker';
 export type { WorkerRunOptions } from './runtime/worker';
-export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from './runtime/worker-tasks';
+export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from './tasks/worker-tasks';
 
 // Personalization and its use
 export type { PersonalizeProgress, PersonalizeResult } from './personalize/personalize';

@@ -101,7 +101,9 @@ export const NEGATIVE_ANSWERS = [
   'No, definitely not <name>.',
 ];
 
-export type Category = 'person' | 'pet' | 'object' | 'landmark' | 'fiction';
+import type { Category } from '../subject/category';
+
+export type { Category };
 
 /** Questions the base model answers while looking at a training photo; "<subject>" names the subject generically. */
 export const CONVERSATION_QUESTIONS: Record<'person' | 'thing', string[]> = {

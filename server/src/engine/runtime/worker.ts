@@ -36,7 +36,8 @@ function startWorker(): Worker {
   if (existsSync(bundled)) return new Worker(bundled);
   // Running from source (tests, benchmarks): the thread registers the TypeScript loader itself, since
   // loader hooks are per thread.
-  const source = path.join(__dirname, 'worker-entry.ts');
+  // The entry lives with the task registry, above the rooms its tasks use (tasks/worker-entry.ts).
+  const source = path.join(__dirname, '..', 'tasks', 'worker-entry.ts');
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 

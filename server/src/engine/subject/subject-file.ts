@@ -1,6 +1,7 @@
 // A *.subject.yaml file → its value and diagnostics with exact offset ranges: YAML syntax errors first,
 // then schema errors (ajv) placed on the key or value they concern. Pure: no LSP types, no file system, so
 // the language server and the CLI share it. Offsets are converted to line/column only at the edges.
+import type { Category } from './category';
 import Ajv, { type ErrorObject } from 'ajv';
 import {
   isMap,
@@ -31,7 +32,7 @@ export interface SubjectDiagnostic {
 
 export interface SubjectFile {
   name?: string;
-  category?: 'person' | 'pet' | 'object' | 'landmark' | 'fiction';
+  category?: Category;
   description?: string;
   images?: { train?: string | string[]; test?: string | string[] };
   negatives?: { pools?: string[]; hard?: number; random?: number };

@@ -1,11 +1,11 @@
 // A subject file on disk → its settings with defaults, its resolved image lists, and errors as
 // "file:line:column: message" (the concept-file parser is shared with the language server).
-import { defaultModelDir } from '../toyworld/default-model';
+import { defaultModelDir } from '../models/default-model-dir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, parseSubject, type SubjectFile } from './subject-file';
 import { DatasetError, resolveImages } from './image-files';
-import type { Category } from '../personalize/templates';
+import type { Category } from './category';
 
 export interface ResolvedSubject {
   file: string;

@@ -1,8 +1,6 @@
 // The embedded default model's architecture and its fresh initialization. A CLIP-like ViT on 64-pixel
 // images with 16-pixel patches gives 16 image tokens: as many as a concept's 16 learned tokens, so that
 // "<bo> is <token0>…<token15>." and "<zib> is <image>." fill the prompt the same way.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { LlavaConfig } from '../models/llava/config';
 import { tinyLlavaConfig, weightShape } from '../models/llava/random-checkpoint';
 import { requiredWeights, type WeightMap } from '../models/llava/weights';
@@ -93,24 +91,5 @@ export function decays(name: string): boolean {
   return !(/norm/.test(name) || name.endsWith('.bias') || /embed/.test(name));
 }
 
-/** Where the embedded default model lives, relative to the project (or the packaged extension). */
-export const DEFAULT_MODEL_RELATIVE = path.join('samples', 'models', 'toy-llava');
-
-/**
- * The embedded default model's folder: $YOLLAVA_DEFAULT_MODEL when set, else samples/models/toy-llava in
- * the first folder above this module (source tree, dist/ bundle or installed extension) that holds one.
- * Undefined when there is none, so callers can say what is missing.
- */
-export function defaultModelDir(from = __dirname): string | undefined {
-  const env = process.env['YOLLAVA_DEFAULT_MODEL'];
-  if (env) return existsSync(path.join(env, 'config.json')) ? path.resolve(env) : undefined;
-  let dir = from;
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, DEFAULT_MODEL_RELATIVE);
-    if (existsSync(path.join(candidate, 'config.json'))) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
-}
+// Where the model lives on disk is the models room's business (models/default-model-dir.ts).
+export { DEFAULT_MODEL_RELATIVE, defaultModelDir } from '../models/default-model-dir';

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { parseLlavaConfig } from './config';
 import { requiredWeights } from './weights';
-import { templateWords } from '../../personalize/templates';
 import { writeWordLevelTokenizer } from './word-level-tokenizer';
 
 export interface TinyLlavaSpec {
@@ -225,12 +224,12 @@ const BASE_WORDS = (
 ).split(' ');
 
 /**
- * A word-level tokenizer of `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, words (covering the personalization
- * templates when vocab allows), and <image> as the last id.
+ * A word-level tokenizer of `vocab` ids: 0 <unk>, 1 <s>, 2 </s>, a few common words, then `words` (e.g. the
+ * personalization templates' words) as far as vocab allows, and <image> as the last id.
  */
-export function writeTinyTokenizer(dir: string, vocab: number): void {
-  const words = [...new Set([...BASE_WORDS, ...templateWords()])];
-  for (let i = words.length + 3; i < vocab - 1; i++) words.push(`w${i}`);
-  words.length = vocab - 4;
-  writeWordLevelTokenizer(dir, words);
+export function writeTinyTokenizer(dir: string, vocab: number, words: readonly string[] = []): void {
+  const all = [...new Set([...BASE_WORDS, ...words])];
+  for (let i = all.length + 3; i < vocab - 1; i++) all.push(`w${i}`);
+  all.length = vocab - 4;
+  writeWordLevelTokenizer(dir, all);
 }

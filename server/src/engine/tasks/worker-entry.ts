@@ -2,7 +2,7 @@
 // their progress, result or error. Module state in the tasks (a warm model) lives as long as the thread.
 import { parentPort } from 'node:worker_threads';
 import { workerTasks } from './worker-tasks';
-import type { WorkerMessage, WorkerRequest } from './worker-protocol';
+import type { WorkerMessage, WorkerRequest } from '../runtime/worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry must run on a worker thread');

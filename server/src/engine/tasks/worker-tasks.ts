@@ -2,9 +2,9 @@
 // ModelCache, so a resident thread answers the next question without loading the model again.
 import '../graph/index';
 import type { CompiledModel } from '../graph/serialize';
-import type { HostTensor } from './host-tensor';
-import { GraphSession, type ProviderSetting, type SessionOptions } from './session';
-import type { WorkerTask } from './worker-protocol';
+import type { HostTensor } from '../runtime/host-tensor';
+import { GraphSession, type ProviderSetting, type SessionOptions } from '../runtime/session';
+import type { WorkerTask } from '../runtime/worker-protocol';
 import { personalize, type PersonalizeOptions } from '../personalize/personalize';
 import { ModelCache } from '../models/llava/model-cache';
 import { loadSubject } from '../subject/subject';

@@ -3,10 +3,10 @@
 // embeddings, logits, loss, gradients and greedy tokens.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SafetensorsFile } from '../../io/safetensors';
-import { generateTokens } from '../../generate/generate';
-import { labelTargets, expandImageTokens } from './embeddings';
-import { LlavaModel, type LoadOptions } from './model';
+import { SafetensorsFile } from '../io/safetensors';
+import { generateTokens } from '../generate/generate';
+import { labelTargets, expandImageTokens } from '../models/llava/embeddings';
+import { LlavaModel, type LoadOptions } from '../models/llava/model';
 
 export interface Comparison {
   name: string;
