@@ -1,5 +1,8 @@
 // Concept files: YAML syntax and schema errors at exact places, with messages that say what to do.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CATEGORIES } from '../../server/src/engine/subject/category';
 import { describe, it } from 'node:test';
 import {
   formatDiagnostic,
@@ -144,5 +147,14 @@ describe('parseSubject on files far larger than a subject file', () => {
     const p = parseSubject(text);
     const epochs = p.diagnostics.find((d) => d.message.startsWith('training.epochs'))!;
     assert.deepEqual(lineColumn(p, epochs.start), { line: 7, column: 11 });
+  });
+});
+
+describe('the subject schema and the code agree', () => {
+  it('lists the same categories as subject/category.ts', () => {
+    const schema = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'schemas', 'subject.schema.json'), 'utf8'),
+    ) as { properties: { category: { enum: string[] } } };
+    assert.deepEqual([...schema.properties.category.enum].sort(), [...CATEGORIES].sort());
   });
 });
