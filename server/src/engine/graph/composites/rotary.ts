@@ -46,9 +46,3 @@ function rotateHalfMatrix(like: Tensor, hd: number): Tensor {
   for (let j = h; j < hd; j++) r[(j - h) * hd + j] = 1;
   return like.graph.constant(r, [hd, hd]);
 }
-
-/** rotate_half by slicing, for tests that compare the two forms. */
-export function rotateHalfBySlices(x: Tensor): Tensor {
-  const hd = x.shape[x.rank - 1] as number;
-  return concat([x.slice(-1, hd / 2, hd).neg(), x.slice(-1, 0, hd / 2)], -1);
-}
