@@ -2,7 +2,7 @@
 // older one, and debounced submissions in a burst make one run.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JobCancelledError, JobQueue } from '../../server/src/jobs/job-queue';
+import { JobCancelledError, JobQueue, type QueueClock } from '../../server/src/jobs/job-queue';
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -52,15 +52,41 @@ describe('JobQueue', () => {
   });
 
   it('debounced submissions in a burst run once, after the last', async () => {
-    const q = new JobQueue();
+    // A clock the test moves by hand: submissions 10 ms apart against a 50 ms debounce, however slow the
+    // machine running the test.
+    let now = 0;
+    const timers: { at: number; fn: () => void }[] = [];
+    const clock: QueueClock = {
+      now: () => now,
+      setTimeout: (fn, ms) => {
+        const t = { at: now + ms, fn };
+        timers.push(t);
+        return t;
+      },
+      clearTimeout: (t) => {
+        const i = timers.indexOf(t as (typeof timers)[number]);
+        if (i >= 0) timers.splice(i, 1);
+      },
+    };
+    const advance = (to: number): void => {
+      now = to;
+      for (const t of timers.filter((x) => x.at <= to)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.fn();
+      }
+    };
+    const q = new JobQueue(undefined, clock);
     let runs = 0;
     const handles = [];
     for (let i = 0; i < 10; i++) {
+      if (i) advance(now + 10);
       handles.push(q.submit({ key: 'k', device: 'cpu', debounceMs: 50, run: async () => ++runs }));
-      await tick(10);
     }
+    assert.equal(runs, 0, 'nothing runs while submissions keep coming');
+    advance(now + 49);
+    assert.equal(runs, 0, 'nor before the debounce after the last has passed');
+    advance(now + 1);
     assert.equal(await handles.at(-1)!.result, 1);
-    await q.idle();
     assert.equal(runs, 1);
     for (const h of handles.slice(0, -1)) assert.equal(h.state, 'cancelled');
   });

@@ -38,12 +38,28 @@ interface Entry {
   handle: JobHandle<unknown>;
 }
 
+/** Time for the debounce: the real clock, or a test's own that it advances by hand. */
+export interface QueueClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+const REAL_CLOCK: QueueClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
+};
+
 export class JobQueue {
   private readonly entries: Entry[] = [];
   private readonly running = new Map<string, Entry>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
 
-  constructor(private readonly onState?: (key: string, state: JobState, error?: Error) => void) {}
+  constructor(
+    private readonly onState?: (key: string, state: JobState, error?: Error) => void,
+    private readonly clock: QueueClock = REAL_CLOCK,
+  ) {}
 
   submit<R>(spec: JobSpec<R>): JobHandle<R> {
     // A queued job of the same key is replaced; a running one is told to stop.
@@ -61,7 +77,7 @@ export class JobQueue {
       spec: spec as JobSpec<unknown>,
       state: 'queued',
       controller: new AbortController(),
-      readyAt: Date.now() + (spec.debounceMs ?? 0),
+      readyAt: this.clock.now() + (spec.debounceMs ?? 0),
       resolve,
       reject,
       handle: undefined as never,
@@ -124,9 +140,9 @@ export class JobQueue {
   }
 
   private pump(): void {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    const now = Date.now();
+    const now = this.clock.now();
     let nextWake = Infinity;
     for (const e of [...this.entries]) {
       if (this.running.has(e.spec.device)) continue;
@@ -138,7 +154,7 @@ export class JobQueue {
       }
       this.start(e);
     }
-    if (nextWake < Infinity) this.timer = setTimeout(() => this.pump(), nextWake - now);
+    if (nextWake < Infinity) this.timer = this.clock.setTimeout(() => this.pump(), nextWake - now);
   }
 
   private start(e: Entry): void {
