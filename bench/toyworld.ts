@@ -129,7 +129,7 @@ export const VARIANTS: Record<string, Variant> = {
 /**
  * Drawn after the default model and recipe revision 3 were fixed: no test, no recipe tuning and no pretraining
  * choice used them. The seeds before them, 7000..7009, prompted pretraining stages, so they became a
- * development set (README, "The paper's table on ToyWorld").
+ * development set (docs/results/toyworld.md, "The paper's table on ToyWorld").
  */
 const DEFAULT_SEEDS: [number, number] = [7200, 7209];
 
@@ -155,7 +155,7 @@ export interface Figures {
   };
   /**
    * A trained concept's recognition at the threshold it calibrated on its own training photos while it
-   * trained (kept in concept.json; the product decides raw, README "Recognition scores").
+   * trained (kept in concept.json; the product decides raw, docs/evaluation.md).
    */
   own_threshold?: {
     threshold: number;

@@ -36,7 +36,7 @@ const RIVAL_ASKS = 4 * RIVALS_PER_QUESTION;
  * Recipe revision 3: each training photo is asked 10 recognition questions (15 before) and each hard
  * negative 3 (1 before), so that the photos most like the subject weigh as much as the subject does. With
  * one question each, the fine detail that tells a look-alike apart was outweighed by the positives and
- * training drifted toward "Yes" for anything with the subject's attributes (README, "Concept files").
+ * training drifted toward "Yes" for anything with the subject's attributes (docs/recipe.md).
  */
 const QUESTIONS_PER_PHOTO = 10;
 const QUESTIONS_PER_HARD_NEGATIVE = 3;

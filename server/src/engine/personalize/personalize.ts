@@ -39,7 +39,7 @@ export const RECIPE_REVISION = 4;
 /**
  * reference-photo: a soft prompt that starts as a photo's tokens is read by the model's two-option circuit
  * the way a reference photo is; from the vocabulary's mean it ends where that reading leans on a letter
- * (README, "The paper's table on ToyWorld").
+ * (docs/results/toyworld.md, "The paper's table on ToyWorld").
  */
 export const DEFAULT_INIT: ConceptInit = 'reference-photo';
 

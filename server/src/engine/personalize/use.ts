@@ -45,7 +45,7 @@ export async function recognize(
     );
     // Every mode answers as the model does, P(Yes) > P(No). The threshold a trained concept calibrated on
     // its own training photos is kept in concept.json but not used: on the benchmark's forty subjects it
-    // recognised 0.850 of their new photos against 0.920 (README, "Recognition scores").
+    // recognised 0.850 of their new photos against 0.920 (docs/evaluation.md).
     const threshold = 0;
     return images.map((image, i) => ({
       image,
