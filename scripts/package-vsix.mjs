@@ -12,7 +12,17 @@ const out = `yollava-${version}-linux-x64.vsix`;
 const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const r = spawnSync(
   process.execPath,
-  [vsce, 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '-o', out],
+  [
+    vsce,
+    'package',
+    '--target',
+    'linux-x64',
+    '--allow-missing-repository',
+    '--no-rewrite-relative-links',
+    '--skip-license',
+    '-o',
+    out,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 if (r.status !== 0) process.exit(r.status ?? 1);
