@@ -1,6 +1,7 @@
 // Language-server benchmark, over stdio with a real LSP client: diagnostics latency after an edit of a
 // subject with 20 photos (warm image cache), the first validation of a folder of 1,000 photos, and hover and
 // completion latency with and without a training job running.
+import { CancelJobRequest, JobStateNotification, TrainRequest } from '../server/src/protocol';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,17 +103,14 @@ async function responsivenessWhileTraining(ws: string): Promise<Responsiveness> 
       return out;
     };
     const idle = await sample(3000);
-    const training = client.request('yollava/train', { uri }).catch(() => undefined);
+    const training = client.request(TrainRequest, { uri }).catch(() => undefined);
     await client.until(
       'the training steps',
-      () =>
-        client
-          .received<{ kind: string; run?: { phase: string } }>('yollava/jobState')
-          .some((s) => s.kind === 'train' && s.run?.phase === 'train'),
+      () => client.received(JobStateNotification).some((s) => s.kind === 'train' && s.run?.phase === 'train'),
       300_000,
     );
     const busy = await sample(10_000);
-    await client.request('yollava/cancelJob', { uri, kind: 'train' });
+    await client.request(CancelJobRequest, { uri, kind: 'train' });
     await training;
     return {
       idle_request_ms_p50: round1(percentile(idle, 50)),

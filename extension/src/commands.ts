@@ -4,13 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import {
-  CancelJobRequest,
-  EvaluateRequest,
-  TrainRequest,
-  type EvaluationSummary,
-  type TrainSummary,
-} from '../../server/src/protocol';
+import { CancelJobRequest, EvaluateRequest, TrainRequest } from '../../server/src/protocol';
 import type { Panels } from './panel';
 
 const SUBJECT_FILE = /\.subject\.ya?ml$/;
@@ -81,7 +75,7 @@ export function registerCommands(
   reg('yollava.train', async (arg) => {
     const uri = subjectUri(arg);
     if (!uri) return;
-    const r = await client().sendRequest<TrainSummary>(TrainRequest, { uri });
+    const r = await client().sendRequest(TrainRequest, { uri });
     void vscode.window.showInformationMessage(
       `yollava: trained <${r.name}> in ${r.seconds.toFixed(1)} s (training recognition ${r.recognition.toFixed(3)}, epoch ${r.bestEpoch})`,
     );
@@ -97,7 +91,7 @@ export function registerCommands(
     if (!uri) return;
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'yollava: evaluating', cancellable: true },
-      (_progress, token) => client().sendRequest<EvaluationSummary>(EvaluateRequest, { uri }, token),
+      (_progress, token) => client().sendRequest(EvaluateRequest, { uri }, token),
     );
     void vscode.window.showInformationMessage(
       `yollava: <${r.name}> recognition weighted ${r.weighted.toFixed(3)} (pos ${r.positive.toFixed(3)} / neg ${r.negative.toFixed(3)}; calibrated ${r.calibrated.toFixed(3)}) on ${r.positives} held-out photos and ${r.negatives} negatives`,

@@ -11,15 +11,12 @@ import {
   ChatRequest,
   RecognizeRequest,
   TrainingRunRequest,
-  type ChatAnswer,
   type ChatDeltaParams,
   type ChatParams,
   type HostToPanel,
   type JobStateParams,
   type PanelMode,
   type PanelToHost,
-  type RecognitionReport,
-  type TrainingRun,
 } from '../../server/src/protocol';
 import type { RecognitionDecorations } from './decorations';
 
@@ -122,7 +119,7 @@ export class Panels implements vscode.Disposable {
         if (p.mode === 'training')
           p.post({
             type: 'training',
-            run: await this.client().sendRequest<TrainingRun | null>(TrainingRunRequest, { uri: p.uri }),
+            run: await this.client().sendRequest(TrainingRunRequest, { uri: p.uri }),
           });
         return;
       case 'ask':
@@ -196,7 +193,7 @@ export class Panels implements vscode.Disposable {
     let stopped = false;
     let note: string | undefined;
     try {
-      const r = await this.client().sendRequest<ChatAnswer>(ChatRequest, params, cancel.token);
+      const r = await this.client().sendRequest(ChatRequest, params, cancel.token);
       answer = r.answer;
       stopped = r.stopped;
       const instant = r.modes.filter((x) => x.mode === 'reference').map((x) => `<${x.name}>`);
@@ -221,7 +218,7 @@ export class Panels implements vscode.Disposable {
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'yollava: recognizing', cancellable: true },
       (_progress, token) =>
-        this.client().sendRequest<RecognitionReport>(
+        this.client().sendRequest(
           RecognizeRequest,
           // Several folders may be given, separated by commas.
           {

@@ -1,11 +1,13 @@
 // Every custom message of yollava: between the extension and the language server (LSP requests and
 // notifications beyond the standard ones), and between the extension and its webview panel. Each says
-// who sends it and why. Standard LSP messages are not here.
+// who sends it and why. Standard LSP messages are not here. Each LSP message is one typed object, which the
+// server, the extension and the test client all use: its method string is written here and nowhere else.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 // ─── Extension ⇄ language server ────────────────────────────────────────────────────────────────────
 
 /** Server → client, after each validation of a subject file: counts for the status bar and CodeLens. */
-export const ValidatedNotification = 'yollava/validated';
+export const ValidatedNotification = new NotificationType<ValidatedParams>('yollava/validated');
 export interface ValidatedParams {
   uri: string;
   name?: string;
@@ -20,7 +22,7 @@ export interface ValidatedParams {
  * save's; the request answers when it ends, and fails with the reason when it fails or is cancelled.
  * Progress appears as LSP work-done progress and JobStateNotification.
  */
-export const TrainRequest = 'yollava/train';
+export const TrainRequest = new RequestType<SubjectParams, TrainSummary, void>('yollava/train');
 export interface SubjectParams {
   uri: string;
 }
@@ -34,7 +36,7 @@ export interface TrainSummary {
 }
 
 /** Client → server: evaluate the trained concept on the held-out photos (the Evaluate command). */
-export const EvaluateRequest = 'yollava/evaluate';
+export const EvaluateRequest = new RequestType<SubjectParams, EvaluationSummary, void>('yollava/evaluate');
 export interface EvaluationSummary {
   name: string;
   weighted: number;
@@ -51,7 +53,9 @@ export interface EvaluationSummary {
  * Client → server: score every image of a folder for the subject (the recognition preview). Images the
  * subject file labels (training or test photos, negatives) carry that label, so wrong answers show.
  */
-export const RecognizeRequest = 'yollava/recognize';
+export const RecognizeRequest = new RequestType<RecognizeParams, RecognitionReport, void>(
+  'yollava/recognize',
+);
 export interface RecognizeParams {
   uri: string;
   /** Folder or image paths, absolute or relative to the subject file (default: its test photos). */
@@ -80,7 +84,7 @@ export interface RecognitionReport {
  * in the prompt. The answer streams as ChatDeltaNotification with the same chatId; the request answers
  * with the whole text. Cancelling the request ($/cancelRequest) stops the generation.
  */
-export const ChatRequest = 'yollava/chat';
+export const ChatRequest = new RequestType<ChatParams, ChatAnswer, void>('yollava/chat');
 export interface ChatParams {
   chatId: string;
   uri: string;
@@ -100,7 +104,7 @@ export interface ChatAnswer {
 }
 
 /** Server → client: a piece of a chat answer as it is generated. */
-export const ChatDeltaNotification = 'yollava/chatDelta';
+export const ChatDeltaNotification = new NotificationType<ChatDeltaParams>('yollava/chatDelta');
 export interface ChatDeltaParams {
   chatId: string;
   delta: string;
@@ -128,7 +132,7 @@ export interface TrainingRun {
 export type JobStateName = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Server → client: a job's state changed or it made progress (status bar, dashboard). */
-export const JobStateNotification = 'yollava/jobState';
+export const JobStateNotification = new NotificationType<JobStateParams>('yollava/jobState');
 export interface JobStateParams {
   uri: string;
   kind: 'train' | 'evaluate' | 'recognize';
@@ -140,14 +144,16 @@ export interface JobStateParams {
 }
 
 /** Client → server: cancel the subject's job of this kind, queued or running (the CodeLens's Cancel). */
-export const CancelJobRequest = 'yollava/cancelJob';
+export const CancelJobRequest = new RequestType<CancelJobParams, void, void>('yollava/cancelJob');
 export interface CancelJobParams {
   uri: string;
   kind: JobStateParams['kind'];
 }
 
 /** Client → server: the last training run of a subject (the dashboard, when it opens). */
-export const TrainingRunRequest = 'yollava/trainingRun';
+export const TrainingRunRequest = new RequestType<SubjectParams, TrainingRun | null, void>(
+  'yollava/trainingRun',
+);
 
 /** Commands the server executes (workspace/executeCommand), offered by its code actions and CodeLens. */
 export const Commands = {

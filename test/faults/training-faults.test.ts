@@ -2,6 +2,7 @@
 // server killed (-9) in the middle of a run, a full disk while the concept is written, and a trained
 // concept corrupted on disk. Each must leave the user's previous concept byte-identical and say what
 // happened.
+import { CancelJobRequest, ChatRequest, JobStateNotification, TrainRequest } from '../../server/src/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
@@ -48,7 +49,7 @@ async function openClient(ws: string, file: string): Promise<{ client: LspClient
 }
 
 const trainStates = (c: LspClient): JobState[] =>
-  c.received<JobState>('yollava/jobState').filter((s) => s.kind === 'train');
+  c.received(JobStateNotification).filter((s) => s.kind === 'train');
 
 const conceptDir = (ws: string): string => path.join(ws, 'bo', '.yollava', 'bo');
 /** The weights file concept.json names (its name carries a content hash). */
@@ -95,7 +96,7 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
   it('kill -9 of the server mid-run keeps the previous concept, and the next run resumes by itself', async () => {
     const { ws, file } = await workspace(2);
     let { client, uri } = await openClient(ws, file);
-    await client.request('yollava/train', { uri });
+    await client.request(TrainRequest, { uri });
     const before = conceptBytes(ws);
     await client.stop();
     // A long run this time; the server dies after its second epoch's checkpoint.
@@ -114,7 +115,7 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         () => trainStates(client).find((s) => (s.run?.epochs.length ?? 0) >= 1)?.run?.epochs[0]?.epoch,
       );
       assert.ok(first >= 3, `the run resumed after the checkpoints (first epoch ${first})`);
-      await client.request('yollava/cancelJob', { uri, kind: 'train' });
+      await client.request(CancelJobRequest, { uri, kind: 'train' });
       assert.equal(conceptBytes(ws), before);
     } finally {
       await client.stop();
@@ -126,7 +127,7 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
     const { client, uri } = await openClient(ws, file);
     const artifacts = path.join(ws, 'bo', '.yollava');
     try {
-      await client.request('yollava/train', { uri });
+      await client.request(TrainRequest, { uri });
       const before = conceptBytes(ws);
       // Put the artifact folder on a tiny tmpfs holding a copy of the concept, then fill it.
       const saved = mkdtempSync(path.join(tmpdir(), 'yollava-saved-'));
@@ -144,7 +145,7 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         spawnSync('dd', ['if=/dev/zero', `of=${path.join(artifacts, 'filler')}`, 'bs=4k'], {
           encoding: 'utf8',
         });
-        await assert.rejects(client.request('yollava/train', { uri }), /ENOSPC|no space/i);
+        await assert.rejects(client.request(TrainRequest, { uri }), /ENOSPC|no space/i);
         assert.equal(conceptBytes(ws), before, 'the previous concept is byte-identical');
         const shown = client.received<{ type: number; message: string }>('window/showMessage');
         assert.ok(shown.some((m) => m.type === 1 && /ENOSPC|no space/i.test(m.message)));
@@ -160,12 +161,12 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
     const { ws, file } = await workspace(2);
     const { client, uri } = await openClient(ws, file);
     try {
-      await client.request('yollava/train', { uri });
+      await client.request(TrainRequest, { uri });
       truncateSync(weightsFile(ws), 10);
       client.answerMessage = (m) => m.actions?.find((a) => a.title === 'Retrain') ?? null;
       const startedBefore = trainStates(client).filter((s) => s.message === 'train started').length;
       await assert.rejects(
-        client.request('yollava/chat', { chatId: 'x', uri, question: 'What is <bo>?', history: [] }),
+        client.request(ChatRequest, { chatId: 'x', uri, question: 'What is <bo>?', history: [] }),
         /concept-[0-9a-f]+\.safetensors: missing or does not match concept\.json/,
       );
       const offer = client
@@ -182,7 +183,7 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         'the retraining to end',
         () => trainStates(client).filter((s) => s.state === 'done').length >= 2,
       );
-      const a = await client.request<{ answer: string; modes: { mode: string }[] }>('yollava/chat', {
+      const a = await client.request(ChatRequest, {
         chatId: 'y',
         uri,
         question: 'What is <bo>?',

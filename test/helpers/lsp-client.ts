@@ -11,6 +11,12 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+import type { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import {
+  ChatDeltaNotification,
+  JobStateNotification,
+  ValidatedNotification,
+} from '../../server/src/protocol';
 
 const SERVER = path.join(__dirname, '..', '..', 'dist', 'server.js');
 
@@ -41,9 +47,9 @@ export class LspClient {
       client.diagnostics.set(p.uri, [...(client.diagnostics.get(p.uri) ?? []), p]);
     });
     for (const method of [
-      'yollava/validated',
-      'yollava/jobState',
-      'yollava/chatDelta',
+      ValidatedNotification.method,
+      JobStateNotification.method,
+      ChatDeltaNotification.method,
       'window/showMessage',
       'window/logMessage',
       '$/progress',
@@ -113,9 +119,12 @@ export class LspClient {
     void this.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
   }
 
-  /** Notifications (and server requests) received so far with this method. */
-  received<T = unknown>(method: string): T[] {
-    return this.notifications.filter((n) => n.method === method).map((n) => n.params as T);
+  /** Notifications (and server requests) received so far: a yollava one by its typed object, or by method. */
+  received<P>(type: NotificationType<P>): P[];
+  received<T = unknown>(method: string): T[];
+  received(type: string | NotificationType<unknown>): unknown[] {
+    const method = typeof type === 'string' ? type : type.method;
+    return this.notifications.filter((n) => n.method === method).map((n) => n.params);
   }
 
   /** Polls until `probe` returns something truthy. */
@@ -163,8 +172,11 @@ export class LspClient {
     }
   }
 
-  request<R>(method: string, params: unknown): Promise<R> {
-    return this.conn.sendRequest(method, params) as Promise<R>;
+  /** A yollava request by its typed object in protocol.ts, or a standard LSP method by name. */
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  request<R>(method: string, params: unknown): Promise<R>;
+  request(type: string | RequestType<unknown, unknown, void>, params: unknown): Promise<unknown> {
+    return this.conn.sendRequest(typeof type === 'string' ? type : type.method, params);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,15 @@
 // (one run for a burst of saves, none for auto-saves), work-done progress with percent and loss, the
 // CodeLens refreshed live, cancellation and failure that keep the previous concept, the recognition
 // preview with labels, and chat that streams from a model kept warm.
+import {
+  type ChatParams,
+  ChatDeltaNotification,
+  ChatRequest,
+  JobStateNotification,
+  RecognizeRequest,
+  TrainRequest,
+  TrainingRunRequest,
+} from '../../server/src/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -54,7 +63,7 @@ describe('language server jobs', () => {
   });
 
   const states = (kind = 'train'): JobState[] =>
-    client.received<JobState>('yollava/jobState').filter((s) => s.kind === kind);
+    client.received(JobStateNotification).filter((s) => s.kind === kind);
 
   it('three saves in a row train once, with percent and loss in the progress and a live CodeLens', async () => {
     client.save(uri);
@@ -108,7 +117,7 @@ describe('language server jobs', () => {
     // The server decides on each save as it arrives: both auto-saves are declined, and no job was queued.
     await client.until('both auto-saves to be declined', () => declined() === declinedBefore + 2);
     assert.equal(states().length, before);
-    const run = await client.request<{ state: string; epochs: unknown[] } | null>('yollava/trainingRun', {
+    const run = await client.request(TrainingRunRequest, {
       uri,
     });
     assert.equal(run?.state, 'done');
@@ -122,7 +131,7 @@ describe('language server jobs', () => {
     const original = readFileSync(file, 'utf8');
     writeFileSync(file, original.replace('epochs: 2', 'epochs: 400'));
     const started = states().length;
-    const train = client.request('yollava/train', { uri });
+    const train = client.request(TrainRequest, { uri });
     const begun = await client.until('a running training', () =>
       states()
         .slice(started)
@@ -143,7 +152,7 @@ describe('language server jobs', () => {
     const weights = path.join(ws, 'model', 'model.safetensors');
     renameSync(weights, `${weights}.away`);
     try {
-      await assert.rejects(client.request('yollava/train', { uri }), /model|safetensors|no such file/i);
+      await assert.rejects(client.request(TrainRequest, { uri }), /model|safetensors|no such file/i);
     } finally {
       renameSync(`${weights}.away`, weights);
     }
@@ -155,10 +164,7 @@ describe('language server jobs', () => {
   });
 
   it('the recognition preview scores a folder, sorted, with the labels the subject file gives', async () => {
-    const r = await client.request<{
-      threshold: number;
-      items: { image: string; score: number; label?: string; present: boolean; wrong?: boolean }[];
-    }>('yollava/recognize', { uri, targets: ['photos/test', '../negatives'] });
+    const r = await client.request(RecognizeRequest, { uri, targets: ['photos/test', '../negatives'] });
     assert.equal(r.items.length, 2 + 12);
     for (let i = 1; i < r.items.length; i++) assert.ok(r.items[i - 1]!.score >= r.items[i]!.score);
     assert.equal(r.items.filter((x) => x.label === 'positive').length, 2);
@@ -175,15 +181,10 @@ describe('language server jobs', () => {
   });
 
   it('chat streams its answer, remembers nothing it is not given, and keeps the model warm', async () => {
-    const ask = (chatId: string, question: string, history: unknown[] = []) =>
-      client.request<{ answer: string; loadedModel: boolean; modes: { name: string; mode: string }[] }>(
-        'yollava/chat',
-        { chatId, uri, question, history },
-      );
+    const ask = (chatId: string, question: string, history: ChatParams['history'] = []) =>
+      client.request(ChatRequest, { chatId, uri, question, history });
     const first = await ask('c1', 'What color is <bo>?');
-    const deltas = client
-      .received<{ chatId: string; delta: string }>('yollava/chatDelta')
-      .filter((d) => d.chatId === 'c1');
+    const deltas = client.received(ChatDeltaNotification).filter((d) => d.chatId === 'c1');
     assert.ok(deltas.length >= 1);
     assert.equal(
       deltas
@@ -206,7 +207,7 @@ describe('language server jobs', () => {
       'test',
       readdirSync(path.join(ws, 'bo', 'photos', 'test'))[0]!,
     );
-    const withImage = await client.request<{ answer: string; modes: { name: string }[] }>('yollava/chat', {
+    const withImage = await client.request(ChatRequest, {
       chatId: 'c3',
       uri,
       question: 'Is <bo> in this photo?',
@@ -232,15 +233,12 @@ describe('language server jobs', () => {
     const r = await client.until(
       'mam in the index',
       async () => {
-        const a = await client.request<{ modes: { name: string; mode: string }[]; loadedModel: boolean }>(
-          'yollava/chat',
-          {
-            chatId: 'c4',
-            uri,
-            question: 'Do <bo> and <mam> have the same color?',
-            history: [],
-          },
-        );
+        const a = await client.request(ChatRequest, {
+          chatId: 'c4',
+          uri,
+          question: 'Do <bo> and <mam> have the same color?',
+          history: [],
+        });
         return a.modes.length === 2 ? a : null;
       },
       20_000,
@@ -250,7 +248,7 @@ describe('language server jobs', () => {
       { name: 'mam', mode: 'reference' },
     ]);
     await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
-    const after = await client.request<{ loadedModel: boolean }>('yollava/chat', {
+    const after = await client.request(ChatRequest, {
       chatId: 'c5',
       uri,
       question: 'What is <bo>?',

@@ -1,5 +1,6 @@
 // The language server over stdio, driven by a real LSP client: open, change and close; diagnostics with
 // exact ranges; completion; hover; links; code actions; inlay hints; folder watching.
+import { ValidatedNotification } from '../../server/src/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
@@ -100,8 +101,7 @@ describe('language server over stdio', () => {
     d = await client.waitFor(uri, (ds) => ds.some((x) => msg(x).startsWith('YAML:')), 10_000, 12);
     // The folders stay watched while the YAML is broken: a photo added then validates the file again
     // (and refreshes the CodeLens, whose staleness it changes).
-    const validations = () =>
-      client.received<{ uri: string }>('yollava/validated').filter((p) => p.uri === uri).length;
+    const validations = () => client.received(ValidatedNotification).filter((p) => p.uri === uri).length;
     // Counted only once validations have been quiet for a while, so that a late watcher event from the
     // photos removed above cannot stand in for the one this checks.
     let before = validations();
