@@ -293,13 +293,13 @@ describe('recognition and retrieval pieces', () => {
 
 describe('personalize on a worker thread', () => {
   it('reports progress across the thread and stops on abort, keeping no partial artifact', async () => {
-    const { runInWorker } = await import('../../server/src/engine/runtime/worker');
+    const { runTask } = await import('../../server/src/engine/tasks/worker-tasks');
     const w = await workspace(11);
     const phases = new Set<string>();
-    const r = await runInWorker<{ meta: { name: string } }>(
+    const r = await runTask(
       'personalize',
       { subjectFile: w.file, options: { overrides: { ...FAST, epochs: 1 } } },
-      { onProgress: (p) => phases.add((p as { phase: string }).phase) },
+      { onProgress: (p) => phases.add(p.phase) },
     );
     assert.equal(r.meta.name, 'bo');
     assert.deepEqual([...phases].sort(), ['conversations', 'embed', 'select', 'train']);
@@ -307,10 +307,10 @@ describe('personalize on a worker thread', () => {
     const good = fileBytes(dir);
     const ac = new AbortController();
     await assert.rejects(
-      runInWorker(
+      runTask(
         'personalize',
         { subjectFile: w.file, options: { overrides: FAST } },
-        { signal: ac.signal, onProgress: (p) => (p as { phase: string }).phase === 'train' && ac.abort() },
+        { signal: ac.signal, onProgress: (p) => p.phase === 'train' && ac.abort() },
       ),
       (e: Error) => e instanceof AbortedError,
     );

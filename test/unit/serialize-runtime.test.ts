@@ -8,6 +8,8 @@ import { f32, i64 } from '../../server/src/engine/runtime/host-tensor';
 import { GraphSession, ProviderError } from '../../server/src/engine/runtime/session';
 import { InputError } from '../../server/src/engine/runtime/validate-inputs';
 import { AbortedError, runInWorker, WorkerTaskError } from '../../server/src/engine/runtime/worker';
+import type { TaskMap } from '../../server/src/engine/runtime/worker-protocol';
+import { runTask } from '../../server/src/engine/tasks/worker-tasks';
 
 function smallModel() {
   const g = new Graph('small');
@@ -215,7 +217,7 @@ describe('worker threads', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const progress: unknown[] = [];
-    const result = await runInWorker<{ outputs: Record<string, { shape: number[] }>; provider: string }>(
+    const result = await runTask(
       'graph.run',
       {
         model,
@@ -234,7 +236,7 @@ describe('worker threads', () => {
 
   it('stops on an AbortSignal', async () => {
     const ac = new AbortController();
-    const run = runInWorker(
+    const run = runTask(
       'graph.run',
       { model: heavyModel(), feeds: { x: f32([256, 256]) }, repeat: 100000 },
       {
@@ -247,11 +249,11 @@ describe('worker threads', () => {
 
   it('reports task errors with the task name', async () => {
     await assert.rejects(
-      runInWorker('no.such.task', {}),
+      runInWorker<TaskMap, string>('no.such.task', {}),
       (e: Error) => e instanceof WorkerTaskError && /unknown task "no\.such\.task"/.test(e.message),
     );
     await assert.rejects(
-      runInWorker('graph.run', { model: heavyModel(), feeds: {} }),
+      runTask('graph.run', { model: heavyModel(), feeds: {} }),
       /graph\.run: .*input "x" is missing/,
     );
   });

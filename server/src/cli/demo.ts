@@ -5,9 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LlavaModel } from '../engine';
 import { evaluateSubject } from '../engine';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine';
 import { chat } from '../engine';
-import { runInWorker } from '../engine';
+import { runTask } from '../engine';
 import { defaultModelDir, DEFAULT_MODEL_RELATIVE } from '../engine';
 import type { ObjectInstance } from '../engine';
 import { KINDS } from '../engine';
@@ -47,10 +46,10 @@ export async function runDemo(root: string): Promise<number> {
   const progress = progressPrinter(true);
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
-  const r = await runInWorker<PersonalizeResult>(
+  const r = await runTask(
     'personalize',
     { subjectFile: file, options: { modelDir } },
-    { signal: ac.signal, onProgress: (p) => progress.update(p as PersonalizeProgress), abortGraceMs: 5000 },
+    { signal: ac.signal, onProgress: (p) => progress.update(p), abortGraceMs: 5000 },
   );
   progress.done();
   out(

@@ -5,13 +5,12 @@ import path from 'node:path';
 import { runGoldenCheck } from '../engine';
 import { evaluateSubject, otherSubjectFiles } from '../engine';
 import { resolveImages } from '../engine';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine';
 import { chat, recognize } from '../engine';
 import { lineColumn, parseSubject, type SubjectDiagnostic } from '../engine';
 import { validateSubject } from '../engine';
 import { ImageCheckCache } from '../engine';
 import { LlavaTokenizer } from '../engine';
-import { runInWorker, AbortedError } from '../engine';
+import { runTask, AbortedError } from '../engine';
 import { progressPrinter } from './progress';
 import { runPretrainCommand } from './pretrain';
 import { runToyworldCommand } from './toyworld';
@@ -195,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('\ncancelling: the previous artifact is kept\n');
         ac.abort();
       });
-      const r = await runInWorker<PersonalizeResult>(
+      const r = await runTask(
         'personalize',
         {
           subjectFile: path.resolve(file),
@@ -209,7 +208,7 @@ async function main(argv: string[]): Promise<number> {
         },
         {
           signal: ac.signal,
-          onProgress: (p) => progress.update(p as PersonalizeProgress),
+          onProgress: (p) => progress.update(p),
           abortGraceMs: 5000,
         },
       );

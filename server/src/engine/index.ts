@@ -24,6 +24,7 @@ export type { ProviderSetting } from './runtime/session';
 
 // Work off the caller's event loop
 export { runInWorker, ResidentWorker, AbortedError, WorkerTaskError } from './runtime/worker';
+export { runTask, taskWorker, type WorkerTaskMap } from './tasks/worker-tasks';
 export type { WorkerRunOptions } from './runtime/worker';
 export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from './tasks/worker-tasks';
 

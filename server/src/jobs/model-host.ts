@@ -2,7 +2,7 @@
 // questions and recognition runs. It is let go when the settings change, when memory runs short, or
 // after a while with nothing to do; the next request loads it again.
 import os from 'node:os';
-import { ResidentWorker, type WorkerRunOptions } from '../engine';
+import { taskWorker, type WorkerRunOptions, type WorkerTaskMap } from '../engine';
 
 export interface ModelHostOptions {
   /** Let the model go after this long without a request (default 10 minutes). */
@@ -15,7 +15,7 @@ export interface ModelHostOptions {
 }
 
 export class ModelHost {
-  private readonly worker = new ResidentWorker();
+  private readonly worker = taskWorker();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly memoryTimer: NodeJS.Timeout;
 
@@ -31,10 +31,14 @@ export class ModelHost {
     return this.worker.alive;
   }
 
-  async run<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
+  async run<K extends keyof WorkerTaskMap & string>(
+    task: K,
+    payload: WorkerTaskMap[K]['payload'],
+    opts: WorkerRunOptions<WorkerTaskMap[K]['progress']> = {},
+  ): Promise<WorkerTaskMap[K]['result']> {
     clearTimeout(this.idleTimer);
     try {
-      return await this.worker.run<R>(task, payload, { abortGraceMs: 5000, ...opts });
+      return await this.worker.run(task, payload, { abortGraceMs: 5000, ...opts });
     } finally {
       if (!this.worker.busy) {
         this.idleTimer = setTimeout(() => void this.evict('idle'), this.opts.idleMs ?? 600_000);

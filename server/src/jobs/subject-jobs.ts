@@ -3,12 +3,10 @@
 // one device runs one job at a time; chat goes straight to the warm model so that it answers while a
 // training job waits. Each training run is kept (loss per step, recognition per epoch) for the dashboard.
 import path from 'node:path';
-import type { EvalResult } from '../engine';
-import type { PersonalizeProgress, PersonalizeResult } from '../engine';
-import type { Recognition } from '../engine';
+import type { PersonalizeProgress } from '../engine';
 import type { ProviderSetting } from '../engine';
-import { runInWorker, trainingRecognition } from '../engine';
-import type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from '../engine';
+import { runTask, trainingRecognition } from '../engine';
+import type { ChatPayload, EvaluatePayload, RecognizePayload } from '../engine';
 import type {
   ChatAnswer,
   EvaluationSummary,
@@ -64,10 +62,10 @@ export class SubjectJobs {
       debounceMs,
       run: async (signal) => {
         const run = this.startRun(uri, file);
-        const r = await runInWorker<PersonalizeResult>(
+        const r = await runTask(
           'personalize',
           { subjectFile: file, options: { modelDir: s.modelDir, pools: s.pools, provider: s.provider } },
-          { signal, abortGraceMs: 5000, onProgress: (p) => this.progress(run, p as PersonalizeProgress) },
+          { signal, abortGraceMs: 5000, onProgress: (p) => this.progress(run, p) },
         );
         const best = r.history.find((h) => h.epoch === r.meta.bestEpoch);
         run.result = {
@@ -91,7 +89,7 @@ export class SubjectJobs {
       key,
       device: s.provider,
       run: async (signal) => {
-        const r = await this.host.run<EvalResult>(
+        const r = await this.host.run(
           'evaluate',
           {
             subjectFile: file,
@@ -131,7 +129,7 @@ export class SubjectJobs {
       key,
       device: s.provider,
       run: async (signal) => {
-        const r = await this.host.run<Recognition[]>(
+        const r = await this.host.run(
           'recognize',
           {
             subjectFile: file,
@@ -175,7 +173,7 @@ export class SubjectJobs {
     onDelta: (text: string) => void,
     signal: AbortSignal,
   ): Promise<ChatAnswer> {
-    const r = await this.host.run<ChatResult>(
+    const r = await this.host.run(
       'chat',
       {
         subjectFiles: files,

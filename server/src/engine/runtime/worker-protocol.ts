@@ -14,4 +14,20 @@ export interface TaskContext {
   progress(p: unknown): void;
 }
 
-export type WorkerTask = (payload: never, ctx: TaskContext) => Promise<unknown>;
+/** What a task registry declares of each task: its payload, result and progress messages. */
+export interface TaskTypes {
+  payload: unknown;
+  result: unknown;
+  progress: unknown;
+}
+
+/** A registry's declaration: task name → its types (tasks/worker-tasks.ts declares the engine's). */
+export type TaskMap = { [task: string]: TaskTypes };
+
+/** What a registry's declaration M must be: every task's types. */
+export type TaskMapOf<M> = { [K in keyof M]: TaskTypes };
+
+/** The implementations a registry must provide for its declaration. */
+export type TaskImplementations<M extends TaskMapOf<M>> = {
+  [K in keyof M]: (payload: M[K]['payload'], ctx: TaskContext) => Promise<M[K]['result']>;
+};

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { WorkerMessage, WorkerRequest } from './worker-protocol';
+import type { TaskMap, TaskMapOf, WorkerMessage, WorkerRequest } from './worker-protocol';
 
-export interface WorkerRunOptions {
+export interface WorkerRunOptions<P = unknown> {
   signal?: AbortSignal;
-  onProgress?: (progress: unknown) => void;
+  onProgress?: (progress: P) => void;
   /** How long a cancelled task may take to stop by itself before the thread is terminated. */
   abortGraceMs?: number;
 }
@@ -53,7 +53,7 @@ interface Pending {
  * thread down with it (and every other task on it, which then fail with the reason); the next run starts
  * a fresh thread.
  */
-export class ResidentWorker {
+export class ResidentWorker<M extends TaskMapOf<M> = TaskMap> {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -67,7 +67,13 @@ export class ResidentWorker {
     return this.pending.size > 0;
   }
 
-  run<R>(task: string, payload: unknown, opts: WorkerRunOptions = {}): Promise<R> {
+  /** Runs `task` of the registry M declares, typed by that declaration. */
+  run<K extends keyof M & string>(
+    task: K,
+    payload: M[K]['payload'],
+    opts: WorkerRunOptions<M[K]['progress']> = {},
+  ): Promise<M[K]['result']> {
+    type R = M[K]['result'];
     return new Promise<R>((resolve, reject) => {
       if (opts.signal?.aborted) {
         reject(new AbortedError(`${task}: cancelled before it started`));
@@ -88,7 +94,7 @@ export class ResidentWorker {
       };
       this.pending.set(id, {
         task,
-        onProgress: opts.onProgress,
+        onProgress: opts.onProgress as ((p: unknown) => void) | undefined,
         resolve: (v) => (done(), resolve(v as R)),
         reject: (e) => (done(), reject(e)),
       });
@@ -143,15 +149,15 @@ export class ResidentWorker {
   }
 }
 
-/** Runs the registered task `task` (see worker-tasks.ts) with `payload` on a fresh worker thread. */
-export async function runInWorker<R>(
-  task: string,
-  payload: unknown,
-  opts: WorkerRunOptions = {},
-): Promise<R> {
-  const w = new ResidentWorker();
+/** Runs the registered task `task` (tasks/worker-tasks.ts) with `payload` on a fresh worker thread. */
+export async function runInWorker<M extends TaskMapOf<M>, K extends keyof M & string>(
+  task: K,
+  payload: M[K]['payload'],
+  opts: WorkerRunOptions<M[K]['progress']> = {},
+): Promise<M[K]['result']> {
+  const w = new ResidentWorker<M>();
   try {
-    return await w.run<R>(task, payload, opts);
+    return await w.run(task, payload, opts);
   } finally {
     await w.close();
   }

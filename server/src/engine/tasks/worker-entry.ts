@@ -2,7 +2,7 @@
 // their progress, result or error. Module state in the tasks (a warm model) lives as long as the thread.
 import { parentPort } from 'node:worker_threads';
 import { workerTasks } from './worker-tasks';
-import type { WorkerMessage, WorkerRequest } from '../runtime/worker-protocol';
+import type { TaskContext, WorkerMessage, WorkerRequest } from '../runtime/worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry must run on a worker thread');
@@ -15,7 +15,8 @@ port.on('message', (m: WorkerRequest) => {
     return;
   }
   const { id } = m;
-  const task = workerTasks[m.task];
+  // Names come from another thread as strings: the registry is looked up as a plain table here.
+  const task = (workerTasks as Record<string, (p: unknown, ctx: TaskContext) => Promise<unknown>>)[m.task];
   if (!task) {
     send({
       type: 'error',
@@ -27,7 +28,7 @@ port.on('message', (m: WorkerRequest) => {
   }
   const abort = new AbortController();
   running.set(id, abort);
-  task(m.payload as never, {
+  task(m.payload, {
     signal: abort.signal,
     progress: (p) => send({ type: 'progress', id, progress: p }),
   })

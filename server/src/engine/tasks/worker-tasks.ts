@@ -4,7 +4,9 @@ import '../graph/index';
 import type { CompiledModel } from '../graph/serialize';
 import type { HostTensor } from '../runtime/host-tensor';
 import { GraphSession, type ProviderSetting, type SessionOptions } from '../runtime/session';
-import type { WorkerTask } from '../runtime/worker-protocol';
+import type { TaskContext, TaskImplementations } from '../runtime/worker-protocol';
+import { ResidentWorker, runInWorker, type WorkerRunOptions } from '../runtime/worker';
+import type { PersonalizeProgress, PersonalizeResult } from '../personalize/personalize';
 import { personalize, type PersonalizeOptions } from '../personalize/personalize';
 import { ModelCache } from '../models/llava/model-cache';
 import { loadSubject } from '../subject/subject';
@@ -22,7 +24,7 @@ export interface RunGraphPayload {
 }
 
 /** Runs a compiled graph; the building block for anything heavy that must not block the caller's loop. */
-const runGraph: WorkerTask = async (payload: RunGraphPayload, ctx) => {
+const runGraph = async (payload: RunGraphPayload, ctx: TaskContext): Promise<RunGraphResult> => {
   const session = await GraphSession.create(payload.model, payload.options);
   try {
     let out: Record<string, HostTensor> = {};
@@ -40,13 +42,18 @@ const runGraph: WorkerTask = async (payload: RunGraphPayload, ctx) => {
   }
 };
 
+export interface RunGraphResult {
+  outputs: Record<string, HostTensor>;
+  provider: string;
+}
+
 export interface PersonalizePayload {
   subjectFile: string;
   options: Omit<PersonalizeOptions, 'model' | 'signal' | 'onProgress'>;
 }
 
 /** Personalizes one subject (DESIGN §3.3): progress and cancellation cross the thread boundary. */
-const personalizeTask: WorkerTask = async (payload: PersonalizePayload, ctx) =>
+const personalizeTask = async (payload: PersonalizePayload, ctx: TaskContext): Promise<PersonalizeResult> =>
   personalize(payload.subjectFile, {
     ...payload.options,
     signal: ctx.signal,
@@ -87,7 +94,7 @@ export interface ChatResult {
 }
 
 /** Streams an answer: each progress message is `{ delta }`, a piece of text as it is generated. */
-const chatTask: WorkerTask = async (p: ChatPayload, ctx): Promise<ChatResult> => {
+const chatTask = async (p: ChatPayload, ctx: TaskContext): Promise<ChatResult> => {
   const { model, loaded } = warmModel(p.subjectFiles[0]!, p);
   let answer = '';
   let modes: ChatResult['modes'] = [];
@@ -115,7 +122,7 @@ export interface RecognizePayload extends ModelChoice {
   mode?: UseModeSetting;
 }
 
-const recognizeTask: WorkerTask = async (p: RecognizePayload) => {
+const recognizeTask = async (p: RecognizePayload): Promise<RecognizeResult> => {
   const { model } = warmModel(p.subjectFile, p);
   return recognize(p.subjectFile, p.images, { model, mode: p.mode });
 };
@@ -125,12 +132,48 @@ export interface EvaluatePayload extends ModelChoice {
   pools?: string[];
 }
 
-const evaluateTask: WorkerTask = async (p: EvaluatePayload) => {
+const evaluateTask = async (p: EvaluatePayload): Promise<EvaluateResult> => {
   const { model } = warmModel(p.subjectFile, p);
   return evaluateSubject(p.subjectFile, { model, pools: p.pools });
 };
 
-export const workerTasks: Record<string, WorkerTask> = {
+export type RecognizeResult = Awaited<ReturnType<typeof recognize>>;
+export type EvaluateResult = Awaited<ReturnType<typeof evaluateSubject>>;
+
+/** Every task a worker thread runs: what it takes, what it returns, and what its progress messages are. */
+export interface WorkerTaskMap {
+  'graph.run': {
+    payload: RunGraphPayload;
+    result: RunGraphResult;
+    progress: { done: number; total: number };
+  };
+  personalize: { payload: PersonalizePayload; result: PersonalizeResult; progress: PersonalizeProgress };
+  chat: { payload: ChatPayload; result: ChatResult; progress: { delta: string } };
+  recognize: { payload: RecognizePayload; result: RecognizeResult; progress: never };
+  evaluate: { payload: EvaluatePayload; result: EvaluateResult; progress: never };
+  'models.loaded': {
+    payload: Record<string, never>;
+    result: ReturnType<ModelCache['loaded']>;
+    progress: never;
+  };
+  'models.release': { payload: Record<string, never>; result: void; progress: never };
+}
+
+/** A resident thread that runs the engine's tasks, typed by WorkerTaskMap. */
+export function taskWorker(): ResidentWorker<WorkerTaskMap> {
+  return new ResidentWorker<WorkerTaskMap>();
+}
+
+/** Runs one of the engine's tasks on a fresh thread (its memory goes back when it ends). */
+export function runTask<K extends keyof WorkerTaskMap & string>(
+  task: K,
+  payload: WorkerTaskMap[K]['payload'],
+  opts: WorkerRunOptions<WorkerTaskMap[K]['progress']> = {},
+): Promise<WorkerTaskMap[K]['result']> {
+  return runInWorker<WorkerTaskMap, K>(task, payload, opts);
+}
+
+export const workerTasks: TaskImplementations<WorkerTaskMap> = {
   'graph.run': runGraph,
   personalize: personalizeTask,
   chat: chatTask,
