@@ -51,6 +51,8 @@ interface GoldenJson {
   labels: number[];
   labels_legacy: number[];
   generation: { new_token_ids: number[] };
+  /** LLaVA-NeXT: each image's (height, width) before processing. */
+  image_sizes?: number[][];
 }
 
 export async function runGoldenCheck(
@@ -66,9 +68,12 @@ export async function runGoldenCheck(
     const D = model.hidden;
     const comparisons: Comparison[] = [];
     const pixels = ref.read('pixel_values');
+    // LLaVA-NeXT's pixel_values are [batch, base + tiles, C, H, W]: the vision tower sees the tiles as images.
+    const imageShape = pixels.shape.slice(-4);
+    if (c.anyres) imageShape[0] = pixels.shape[0]! * pixels.shape[1]!;
     const vision = await model.encodeImages({
       dtype: 'float32',
-      shape: pixels.shape,
+      shape: imageShape,
       data: ref.readFloat32('pixel_values'),
     });
     comparisons.push(
@@ -79,25 +84,34 @@ export async function runGoldenCheck(
         FORWARD_TOLERANCE,
       ),
     );
+    let imageFeatures = vision.features.data as Float32Array;
+    if (c.anyres) {
+      comparisons.push(
+        compare(
+          'projected_patch_features',
+          imageFeatures,
+          ref.readFloat32('projected_patch_features'),
+          FORWARD_TOLERANCE,
+        ),
+      );
+      const [h, w] = golden.image_sizes![0]!;
+      imageFeatures = model.packAnyres(imageFeatures, [h!, w!]);
+    }
     comparisons.push(
-      compare(
-        'image_features',
-        vision.features.data as Float32Array,
-        ref.readFloat32('image_features'),
-        FORWARD_TOLERANCE,
-      ),
+      compare('image_features', imageFeatures, ref.readFloat32('image_features'), FORWARD_TOLERANCE),
     );
+    const imageTokens = imageFeatures.length / D;
 
     let ids = golden.input_ids;
     let labels = golden.labels;
     if (convention === 'legacy') {
-      ids = expandImageTokens(golden.input_ids_legacy_single_image_token, c.imageTokenIndex, c.imageTokens);
+      ids = expandImageTokens(golden.input_ids_legacy_single_image_token, c.imageTokenIndex, imageTokens);
       labels = golden.input_ids_legacy_single_image_token.flatMap((id, i) =>
-        id === c.imageTokenIndex ? new Array<number>(c.imageTokens).fill(-100) : [golden.labels_legacy[i]!],
+        id === c.imageTokenIndex ? new Array<number>(imageTokens).fill(-100) : [golden.labels_legacy[i]!],
       );
     }
     const T = ids.length;
-    const embeds = model.embed(ids, [vision.features.data as Float32Array]);
+    const embeds = model.embed(ids, [imageFeatures]);
     comparisons.push(compare('inputs_embeds', embeds, ref.readFloat32('inputs_embeds'), FORWARD_TOLERANCE));
 
     const logits = await model.logits(

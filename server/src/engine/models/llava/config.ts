@@ -46,7 +46,22 @@ export interface TextConfig {
   maxPositions: number;
 }
 
+/**
+ * LLaVA-NeXT's "anyres": an image is cut into tiles of the vision tower's size on the grid (one of the
+ * pinpoints) that keeps most of it, plus the whole image squashed to one tile.
+ */
+export interface AnyresConfig {
+  /** Candidate canvas sizes, (height, width) in pixels, as config.json's image_grid_pinpoints. */
+  pinpoints: [number, number][];
+}
+
+export type LlavaFamily = 'llava' | 'llava_next';
+
 export interface LlavaConfig {
+  /** config.json's model_type. */
+  family: LlavaFamily;
+  /** null for LLaVA-1.5: one image is one tile. */
+  anyres: AnyresConfig | null;
   vision: VisionConfig;
   text: TextConfig;
   projectorAct: 'gelu' | 'gelu_pytorch_tanh' | 'quick_gelu' | 'silu';
@@ -54,7 +69,10 @@ export interface LlavaConfig {
   /** Index (or indices, concatenated) into the vision tower's hidden states (L+1 entries; negatives count from the end). */
   featureLayers: number[];
   selectStrategy: 'default' | 'full';
-  /** Number of image tokens one image becomes in the language model's input. */
+  /**
+   * Image tokens of one tile in the language model's input: one whole image for LLaVA-1.5; for anyres
+   * models the base image's share, the whole image's count depending on its size (see anyres.ts).
+   */
   imageTokens: number;
   padTokenId: number | null;
   raw: Record<string, unknown>;
@@ -79,9 +97,14 @@ export function readLlavaConfig(dir: string): LlavaConfig {
 export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   const r = new Reader(raw, file, '');
   const modelType = r.str('model_type');
-  if (modelType !== 'llava') {
-    throw new ModelConfigError(file, 'model_type', `"${modelType}" is not supported (supported: llava)`);
+  if (!(FAMILIES as readonly string[]).includes(modelType)) {
+    throw new ModelConfigError(
+      file,
+      'model_type',
+      `"${modelType}" is not supported (supported: ${FAMILIES.join(', ')})`,
+    );
   }
+  const family = modelType as LlavaFamily;
   const vision = parseVision(r.obj('vision_config'));
   const text = parseText(r.obj('text_config'), raw);
   const layerRaw = raw['vision_feature_layer'] ?? -2;
@@ -104,6 +127,12 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
       `"${selectStrategy}" is not one of default, full`,
     );
   }
+  if (family === 'llava_next' && selectStrategy !== 'default')
+    throw new ModelConfigError(
+      file,
+      'vision_feature_select_strategy',
+      `"${selectStrategy}": llava_next lays tile features out on a square grid, which needs "default" (CLS dropped)`,
+    );
   const projectorAct = r.optStr('projector_hidden_act', 'gelu');
   if (!['gelu', 'gelu_pytorch_tanh', 'quick_gelu', 'silu'].includes(projectorAct)) {
     throw new ModelConfigError(file, 'projector_hidden_act', `"${projectorAct}" is not supported`);
@@ -116,6 +145,8 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   const imageTokens = tokensPerLayer;
   const imageTokenIndex = r.optNum('image_token_index', r.optNum('image_token_id', 32000));
   return {
+    family,
+    anyres: family === 'llava' ? null : parseAnyres(raw, file, vision.imageSize, family),
     vision,
     text,
     projectorAct: projectorAct as LlavaConfig['projectorAct'],
@@ -126,6 +157,39 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
     padTokenId: typeof raw['pad_token_id'] === 'number' ? (raw['pad_token_id'] as number) : null,
     raw,
   };
+}
+
+// llava_onevision (SigLIP + Qwen2 with anyres_max_9) is not implemented yet: refused by name.
+const FAMILIES = ['llava', 'llava_next'] as const;
+
+function parseAnyres(raw: Json, file: string, tile: number, family: LlavaFamily): AnyresConfig {
+  const pins = raw['image_grid_pinpoints'];
+  if (!Array.isArray(pins) || pins.length === 0 || pins.length > 1024)
+    throw new ModelConfigError(
+      file,
+      'image_grid_pinpoints',
+      `${family} needs a list of [height, width] canvas sizes (1 to 1024 of them)`,
+    );
+  const pinpoints = pins.map((p, i): [number, number] => {
+    const ok =
+      Array.isArray(p) &&
+      p.length === 2 &&
+      p.every(
+        (d) =>
+          Number.isInteger(d) &&
+          (d as number) >= tile &&
+          (d as number) <= 65536 &&
+          (d as number) % tile === 0,
+      );
+    if (!ok)
+      throw new ModelConfigError(
+        file,
+        `image_grid_pinpoints[${i}]`,
+        `${JSON.stringify(p)} is not a [height, width] pair of multiples of the vision tower's ${tile} px`,
+      );
+    return [p[0] as number, p[1] as number];
+  });
+  return { pinpoints };
 }
 
 function parseVision(r: Reader): VisionConfig {

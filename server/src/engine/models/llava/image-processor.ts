@@ -4,7 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { ModelConfigError } from './config';
+import { anyresLayout, type HW } from './anyres';
+import { ModelConfigError, type AnyresConfig } from './config';
+import { cropRgb, padRgb, resizeBicubic, type RgbImage } from './pil-resize';
 
 export interface ImageProcessorConfig {
   size: number;
@@ -127,4 +129,79 @@ export async function preprocessImage(
       out[c * plane + i] = (raw[i * 3 + c]! * cfg.rescale - cfg.mean[c]!) / cfg.std[c]!;
   }
   return out;
+}
+
+/** Decodes an image file or buffer to 8-bit RGB (EXIF orientation applied, alpha dropped). */
+export async function decodeRgb(input: string | Buffer): Promise<RgbImage> {
+  const where = typeof input === 'string' ? input : 'image';
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`${info.channels} channels after conversion to RGB`);
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
+  } catch (e) {
+    throw new ImageError(`${where}: cannot decode image: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The CLIP processor's steps on an 8-bit image, the way transformers computes them: resize the shortest
+ * edge (Pillow bicubic), center-crop, rescale in float64 then float32, normalize in float32. CHW out.
+ */
+export function clipPixels(img: RgbImage, cfg: ImageProcessorConfig): Float32Array {
+  let x = img;
+  if (cfg.doResize) {
+    const [nw, nh] =
+      x.width <= x.height
+        ? [cfg.size, Math.floor((cfg.size * x.height) / x.width)]
+        : [Math.floor((cfg.size * x.width) / x.height), cfg.size];
+    x = resizeBicubic(x, nw, nh);
+  }
+  const { height: ch, width: cw } = cfg.crop;
+  if (cfg.doCenterCrop) {
+    if (x.width < cw || x.height < ch)
+      throw new ImageError(`${x.width}×${x.height} is smaller than the ${cw}×${ch} crop`);
+    x = cropRgb(x, Math.floor((x.height - ch) / 2), Math.floor((x.width - cw) / 2), ch, cw);
+  }
+  const plane = ch * cw;
+  const out = new Float32Array(3 * plane);
+  const mean = cfg.mean.map(Math.fround);
+  const std = cfg.std.map(Math.fround);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = Math.fround(x.data[i * 3 + c]! * cfg.rescale);
+      out[c * plane + i] = Math.fround(Math.fround(v - mean[c]!) / std[c]!);
+    }
+  }
+  return out;
+}
+
+export interface AnyresPixels {
+  /** [1 + tiles, 3, S, S]: the whole image squashed to one tile, then the tiles row-major. */
+  pixels: Float32Array;
+  images: number;
+  /** The decoded image's (height, width), which the model needs to unpad. */
+  imageSize: HW;
+}
+
+/** LLaVA-NeXT's processor: the base image and the tiles of the best-fitting canvas (see anyres.ts). */
+export function anyresPixels(img: RgbImage, cfg: ImageProcessorConfig, anyres: AnyresConfig): AnyresPixels {
+  const tile = cfg.crop.height;
+  const layout = anyresLayout([img.height, img.width], tile, anyres);
+  const resized = resizeBicubic(img, layout.resized[1], layout.resized[0]);
+  const padded = padRgb(resized, layout.pad[0], layout.pad[1]);
+  const parts = [resizeBicubic(img, cfg.crop.width, cfg.crop.height)];
+  for (const t of layout.tiles) parts.push(cropRgb(padded, t.top, t.left, t.height, t.width));
+  const per = 3 * cfg.crop.height * cfg.crop.width;
+  const pixels = new Float32Array(parts.length * per);
+  parts.forEach((p, i) => pixels.set(clipPixels(p, cfg), i * per));
+  return { pixels, images: parts.length, imageSize: [img.height, img.width] };
 }

@@ -37,7 +37,7 @@ export function inspectModel(dir: string): ModelSummary {
     const act = 2048 * (t.hidden * 8 + t.intermediate * 3) * 4;
     return {
       dir,
-      architecture: `llava (${v.kind} vision, ${t.kind} text)`,
+      architecture: `${c.family} (${v.kind} vision, ${t.kind} text${c.anyres ? ', anyres tiles' : ''})`,
       vision: `${v.layers} layers, hidden ${v.hidden}, ${v.heads} heads, ${v.imageSize}px images in ${v.patchSize}px patches`,
       text: `${t.layers} layers, hidden ${t.hidden}, ${t.heads} heads (${t.kvHeads} kv), MLP ${t.intermediate}, vocab ${t.vocab}`,
       imageTokens: c.imageTokens,

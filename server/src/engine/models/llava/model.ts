@@ -8,6 +8,7 @@ import { Graph, serialize } from '../../graph/index';
 import { f32, f64, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
 import { GraphSession, type ProviderSetting } from '../../runtime/session';
 import { ModelConfigError, readLlavaConfig, type LlavaConfig } from './config';
+import { packAnyresFeatures, type HW } from './anyres';
 import { inspectModel } from './inspect';
 import { embedTokens, mergeImageFeatures, type EmbeddingTable } from './embeddings';
 import {
@@ -197,6 +198,17 @@ export class LlavaModel {
     const { session, weights } = await this.session('vision');
     const out = await session.run({ ...weights, pixel_values: pixels });
     return { features: out['features']!, selected: out['selected']!, pooled: out['pooled']! };
+  }
+
+  /**
+   * LLaVA-NeXT: one image's sequence for the language model [tokens, D] from the projected features of its
+   * base image and tiles ([1 + tiles, p·p, D], as encodeImages returns them for anyresPixels' output).
+   */
+  packAnyres(features: Float32Array, imageSize: HW): Float32Array {
+    const c = this.config;
+    if (!c.anyres) throw new Error(`${c.family} has no anyres tiles`);
+    const newline = this.weights.get('image_newline')!.data as Float32Array;
+    return packAnyresFeatures(features, imageSize, c.vision.imageSize, c.vision.patchSize, c.anyres, newline);
   }
 
   /** Logits [P, V + E] at flat positions of the [B, T, D] embeddings. */

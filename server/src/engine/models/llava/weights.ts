@@ -10,13 +10,18 @@ const PREFIXES: [string, string[]][] = [
   ['projector.', ['multi_modal_projector.', 'model.multi_modal_projector.']],
   ['lm.', ['language_model.model.', 'model.language_model.']],
   ['lm_head.', ['language_model.lm_head.', 'lm_head.']],
+  // LLaVA-NeXT's learned separator after each row of tile features ([hidden_text]).
+  ['image_newline', ['image_newline', 'model.image_newline']],
 ];
 
 export type WeightMap = Map<string, HostTensor>;
 
 export function canonicalName(hfName: string): string | null {
   for (const [canon, prefixes] of PREFIXES) {
-    for (const p of prefixes) if (hfName.startsWith(p)) return canon + hfName.slice(p.length);
+    for (const p of prefixes) {
+      const whole = !canon.endsWith('.');
+      if (whole ? hfName === p : hfName.startsWith(p)) return canon + hfName.slice(p.length);
+    }
   }
   return null;
 }
@@ -82,6 +87,7 @@ export function requiredWeights(c: LlavaConfig): string[] {
     'projector.linear_2.weight',
     'projector.linear_2.bias',
   );
+  if (c.anyres) names.push('image_newline');
   names.push('lm.embed_tokens.weight', 'lm.norm.weight', 'lm_head.weight');
   for (let l = 0; l < c.text.layers; l++) {
     const p = `lm.layers.${l}.`;
@@ -132,5 +138,6 @@ function checkShapes(w: WeightMap, c: LlavaConfig, dir: string): void {
     expect('lm.layers.0.self_attn.q_proj.weight', [t.heads * t.headDim, t.hidden]);
     expect('lm.layers.0.self_attn.k_proj.weight', [t.kvHeads * t.headDim, t.hidden]);
   }
+  if (c.anyres) expect('image_newline', [t.hidden]);
   expect('projector.linear_2.weight', [t.hidden, w.get('projector.linear_1.weight')!.shape[0]!]);
 }
