@@ -21,6 +21,8 @@ import {
   readImageProcessorConfig,
 } from '../../server/src/engine/models/llava/image-processor';
 import { inspectModel } from '../../server/src/engine/models/llava/inspect';
+import { LlavaModel } from '../../server/src/engine/models/llava/model';
+import { ImageFeatureStore } from '../../server/src/engine/personalize/image-features';
 
 const GOLDEN = path.join(__dirname, '..', 'fixtures', 'golden', 'llava-next-tiny-D');
 const golden = JSON.parse(readFileSync(path.join(GOLDEN, 'golden.json'), 'utf8')) as {
@@ -129,5 +131,21 @@ describe('golden: llava-next-tiny-D against transformers 4.45.1', () => {
       () => parseLlavaConfig({ ...raw, model_type: 'llava_onevision' }),
       /model_type: "llava_onevision" is not supported \(supported: llava, llava_next\)/,
     );
+  });
+
+  it('refuses to train or chat on anyres tiles it does not feed yet, by name, instead of a wrong view', async () => {
+    const model = LlavaModel.load(GOLDEN);
+    try {
+      assert.throws(
+        () => new ImageFeatureStore(model, null),
+        (e: Error) =>
+          e instanceof ModelConfigError &&
+          /config\.json: model_type: "llava_next" loads, passes its golden check.*do not feed it anyres tiles yet/.test(
+            e.message,
+          ),
+      );
+    } finally {
+      await model.release();
+    }
   });
 });

@@ -15,6 +15,12 @@ import { progressPrinter } from './progress';
 import { runPretrainCommand } from './pretrain';
 import { runToyworldCommand } from './toyworld';
 import { runDemo } from './demo';
+import {
+  runRenderChatCommand,
+  runTokenizeCommand,
+  TOKENIZER_USAGE,
+  TokenizerCommandError,
+} from './tokenizer-commands';
 import { inspectModel } from '../engine';
 import { USE_MODES, type UseModeSetting } from '../engine';
 import { availableProviders, PROVIDER_SETTINGS, type ProviderSetting } from '../engine';
@@ -29,7 +35,7 @@ Usage:
   yollava chat <file>... --ask "question" [--image photo]   talk about one or several subjects
   yollava inspect <model-dir> [--json]     architecture, parameter count and memory estimate
   yollava golden <dir> [--provider P]      check the implementation against Hugging Face reference outputs
-  yollava pretrain [--resume] [--help]     pretrain the embedded default model on ToyWorld
+${TOKENIZER_USAGE}  yollava pretrain [--resume] [--help]     pretrain the embedded default model on ToyWorld
   yollava toyworld subject --seed N --out DIR   write a fresh ToyWorld subject (photos, pool, QA, truth)
   yollava providers                        execution providers this machine's onnxruntime offers
   yollava demo                             personalize samples/bo on the default model and print its results
@@ -113,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'pretrain') return runPretrainCommand(rest);
   if (cmd === 'toyworld') return runToyworldCommand(rest);
+  if (cmd === 'tokenize') return runTokenizeCommand(rest);
+  if (cmd === 'render-chat') return runRenderChatCommand(rest);
   const flags = parseFlags(rest);
   switch (cmd) {
     case undefined:
@@ -377,6 +385,6 @@ main(process.argv.slice(2)).then(
     process.stderr.write(
       e instanceof UsageError ? `yollava: ${e.message}\n\n${USAGE}` : `yollava: ${e.message}\n`,
     );
-    process.exit(e instanceof UsageError ? 2 : 1);
+    process.exit(e instanceof UsageError || e instanceof TokenizerCommandError ? 2 : 1);
   },
 );

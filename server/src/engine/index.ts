@@ -17,6 +17,7 @@ export { loadSubject } from './subject/subject';
 // Models
 export { LlavaModel } from './models/llava/model';
 export { LlavaTokenizer } from './models/llava/tokenizer';
+export { loadChatTemplate, type HfChatMessage } from './models/llava/chat-template';
 export { inspectModel } from './models/llava/inspect';
 export { runGoldenCheck } from './checks/golden-check';
 export { availableProviders, PROVIDER_SETTINGS } from './runtime/session';

@@ -9,6 +9,7 @@ import {
   readImageProcessorConfig,
   type ImageProcessorConfig,
 } from '../models/llava/image-processor';
+import { ModelConfigError } from '../models/llava/config';
 import type { LlavaModel } from '../models/llava/model';
 import { f32 } from '../runtime/host-tensor';
 import { contentHash } from '../subject/image-files';
@@ -29,6 +30,15 @@ export class ImageFeatureStore {
     readonly cacheDir: string | null,
     readonly opts: { padToSquare?: boolean; batch?: number } = {},
   ) {
+    if (model.config.anyres) {
+      // Each photo of an anyres model becomes its own number of image tokens (anyres.ts), and the prompts
+      // and batches here still give every image the same count: refuse rather than train on a wrong view.
+      throw new ModelConfigError(
+        path.join(model.dir, 'config.json'),
+        'model_type',
+        `"${model.config.family}" loads, passes its golden check and tokenizes (yollava golden, inspect, tokenize), but training, recognition and chat do not feed it anyres tiles yet; use a model_type "llava" checkpoint for these`,
+      );
+    }
     this.processor = readImageProcessorConfig(model.dir, model.config.vision.imageSize);
   }
 

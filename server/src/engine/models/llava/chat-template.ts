@@ -11,9 +11,17 @@ export interface ChatMessage {
   images?: number;
 }
 
+/** A message as transformers' apply_chat_template takes it. */
+export interface HfChatMessage {
+  role: string;
+  content: string | ({ type: 'image' } | { type: 'text'; text: string })[];
+}
+
 export interface ChatTemplate {
   /** The prompt text; with `generationPrompt` it ends where the assistant's answer begins. */
   render(messages: ChatMessage[], generationPrompt: boolean): string;
+  /** The same for Hugging Face-style messages, passed to the template as they are. */
+  renderHf(messages: HfChatMessage[], generationPrompt: boolean): string;
   readonly source: 'tokenizer_config.json' | 'chat_template.json' | 'llava-1.5 default';
 }
 
@@ -23,19 +31,17 @@ export function loadChatTemplate(dir: string, special: { bos?: string; eos?: str
   const text = fromConfig ?? fromFile;
   if (!text) return llava15Template(special.eos ?? '</s>');
   const template = new Template(text);
+  const renderHf = (messages: HfChatMessage[], generationPrompt: boolean): string =>
+    template.render({
+      messages,
+      add_generation_prompt: generationPrompt,
+      bos_token: special.bos ?? '',
+      eos_token: special.eos ?? '',
+    });
   return {
     source: fromConfig ? 'tokenizer_config.json' : 'chat_template.json',
-    render(messages, generationPrompt) {
-      return template.render({
-        messages: messages.map((m) => ({
-          role: m.role,
-          content: [...new Array(m.images ?? 0).fill({ type: 'image' }), { type: 'text', text: m.text }],
-        })),
-        add_generation_prompt: generationPrompt,
-        bos_token: special.bos ?? '',
-        eos_token: special.eos ?? '',
-      });
-    },
+    render: (messages, generationPrompt) => renderHf(messages.map(toHf), generationPrompt),
+    renderHf,
   };
 }
 
@@ -50,10 +56,34 @@ function readTemplate(file: string): string | null {
   return null;
 }
 
+function toHf(m: ChatMessage): HfChatMessage {
+  return {
+    role: m.role,
+    content: [
+      ...new Array<{ type: 'image' }>(m.images ?? 0).fill({ type: 'image' }),
+      { type: 'text', text: m.text },
+    ],
+  };
+}
+
+/** Our message form from a Hugging Face one: images counted, texts joined (the default template's view). */
+function fromHf(m: HfChatMessage): ChatMessage {
+  const parts = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content;
+  const role = m.role === 'system' || m.role === 'assistant' ? m.role : 'user';
+  return {
+    role,
+    images: parts.filter((p) => p.type === 'image').length,
+    text: parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' '),
+  };
+}
+
 /** LLaVA-1.5's conversation format (conv_llava_v1 without a system line, as llava-hf prompts it). */
 export function llava15Template(eos: string): ChatTemplate {
   return {
     source: 'llava-1.5 default',
+    renderHf(messages, generationPrompt) {
+      return this.render(messages.map(fromHf), generationPrompt);
+    },
     render(messages, generationPrompt) {
       let out = '';
       for (const m of messages) {

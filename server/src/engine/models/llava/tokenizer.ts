@@ -7,13 +7,33 @@ import { ModelConfigError } from './config';
 
 type Json = Record<string, unknown>;
 
+interface Added {
+  content: string;
+  special: boolean;
+  normalized: boolean;
+}
+
 export class LlavaTokenizer {
+  private readonly addedById: Map<number, Added>;
+
   private constructor(
     private readonly tok: Tokenizer,
     readonly config: Json,
     /** Added tokens (text → id) beyond those the checkpoint had. */
     readonly extra: ReadonlyMap<string, number>,
-  ) {}
+    added: Json[],
+  ) {
+    this.addedById = new Map(
+      added.map((t) => [
+        t['id'] as number,
+        {
+          content: t['content'] as string,
+          special: t['special'] === true,
+          normalized: t['normalized'] !== false,
+        },
+      ]),
+    );
+  }
 
   /**
    * Loads the folder's tokenizer. `extraTokens` are added as special tokens with ids firstExtraId, +1, …
@@ -35,7 +55,9 @@ export class LlavaTokenizer {
         extra.set(content, existing['id'] as number);
         continue;
       }
-      // Not "special": decoding with skip_special_tokens must still show <bo> in answers.
+      // Not "special": decoding with skip_special_tokens must still show <bo> in answers. Not "normalized":
+      // LLaMA's legacy normalizer prepends "▁" to a normalized added token's pattern, and "<token1>" glued
+      // to "<token0>" would then fall apart into bytes (checked against the Rust core).
       added.push({
         id: next,
         content,
@@ -53,15 +75,41 @@ export class LlavaTokenizer {
     } catch (e) {
       throw new ModelConfigError(file, '', `cannot be loaded: ${(e as Error).message}`);
     }
-    return new LlavaTokenizer(tok, config, extra);
+    return new LlavaTokenizer(tok, config, extra, added);
   }
 
   encode(text: string, addSpecialTokens = true): number[] {
     return this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
+  /** The tokens' strings as the vocabulary spells them ("▁dog", "Ġdog", "<0x0A>"). */
+  tokens(ids: readonly number[]): string[] {
+    return ids.map((id) => this.tokenString(id) ?? '');
+  }
+
+  /**
+   * Decodes the way the Rust core does: every token through the decoder chain at once (so "Strip" and
+   * "Fuse" see the whole sequence, added tokens included), a normalized added token as its normalized
+   * form, and transformers' clean-up of spaces only where tokenizer_config.json asks for it.
+   */
   decode(ids: readonly number[], skipSpecialTokens = false): string {
-    return this.tok.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+    const tokens: string[] = [];
+    for (const id of ids) {
+      if (skipSpecialTokens && this.addedById.get(id)?.special) continue;
+      const t = this.tokenString(id);
+      if (t !== undefined) tokens.push(t);
+    }
+    if (tokens.length === 0) return '';
+    const text = this.tok.decoder ? this.tok.decoder.decode(tokens) : tokens.join(' ');
+    return this.config['clean_up_tokenization_spaces'] === true ? cleanUpSpaces(text) : text;
+  }
+
+  private tokenString(id: number): string | undefined {
+    const added = this.addedById.get(id);
+    if (!added) return this.tok.id_to_token(id);
+    return added.normalized && this.tok.normalizer
+      ? this.tok.normalizer.normalize(added.content)
+      : added.content;
   }
 
   idOf(token: string): number | undefined {
@@ -80,6 +128,21 @@ export class LlavaTokenizer {
   get eosToken(): string | undefined {
     return tokenText(this.config['eos_token']);
   }
+}
+
+/** transformers' clean_up_tokenization: no space before punctuation and English contractions. */
+function cleanUpSpaces(text: string): string {
+  return text
+    .replace(/ \./g, '.')
+    .replace(/ \?/g, '?')
+    .replace(/ !/g, '!')
+    .replace(/ ,/g, ',')
+    .replace(/ ' /g, "'")
+    .replace(/ n't/g, "n't")
+    .replace(/ 'm/g, "'m")
+    .replace(/ 's/g, "'s")
+    .replace(/ 've/g, "'ve")
+    .replace(/ 're/g, "'re");
 }
 
 function tokenText(v: unknown): string | undefined {
