@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
           `  image tokens  ${s.imageTokens} per image\n  parameters    ${s.parameters.toLocaleString('en-US')}\n`,
         );
         out(
-          `  on disk       ${gib(s.storedBytes)}\n  float32       ${gib(s.weightBytesF32)} of weights in memory\n  estimate      ${gib(s.estimatedInferenceBytes)} to run (weights + 2048-token KV cache + activations)\n`,
+          `  on disk       ${gib(s.storedBytes)}\n  in memory     ${gib(s.weightBytes)} of weights (large F16/BF16 tensors stay 16-bit)\n  estimate      ${gib(s.estimatedInferenceBytes)} to run (weights + 2048-token KV cache + activations)\n`,
         );
       }
       return 0;

@@ -279,6 +279,22 @@ export function f16ToF32(src: Uint16Array): Float32Array {
   return out;
 }
 
+/**
+ * bfloat16 → float16 (round to nearest even), or null when a value lies beyond float16's range (±65504),
+ * where the tensor must stay wider. Values below float16's normal range (6.1e-5) keep fewer bits: an
+ * absolute error of at most 3e-8.
+ */
+export function bf16ToF16(src: Uint16Array): Uint16Array | null {
+  const out = new Uint16Array(src.length);
+  const CHUNK = 1 << 16;
+  for (let s = 0; s < src.length; s += CHUNK) {
+    const part = bf16ToF32(src.subarray(s, Math.min(s + CHUNK, src.length)));
+    for (const x of part) if (Math.abs(x) > 65504) return null;
+    out.set(f32ToF16(part), s);
+  }
+  return out;
+}
+
 /** float32 → bfloat16 with round-to-nearest-even (as torch does). */
 export function f32ToBf16(src: Float32Array): Uint16Array {
   const u = new Uint32Array(src.buffer, src.byteOffset, src.length);

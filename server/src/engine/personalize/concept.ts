@@ -97,8 +97,8 @@ export class Concept {
     const D = model.hidden;
     const V = model.vocab;
     const rng = new Rng(seed);
-    const table = model.weights.get('lm.embed_tokens.weight')!.data as Float32Array;
-    const lmHead = model.weights.get('lm_head.weight')!.data as Float32Array;
+    const table = model.weightF32('lm.embed_tokens.weight', true);
+    const lmHead = model.weightF32('lm_head.weight');
     const meanRows = (m: Float32Array, rows: number): Float32Array => {
       const out = new Float32Array(D);
       for (let r = 0; r < rows; r++) for (let d = 0; d < D; d++) out[d] += m[r * D + d]! / rows;

@@ -2,7 +2,7 @@
 // and safetensors headers only (no weights are loaded).
 import { SafetensorsCheckpoint } from '../../io/safetensors';
 import { readLlavaConfig } from './config';
-import { canonicalName, requiredWeights } from './weights';
+import { canonicalName, requiredWeights, residentDtype } from './weights';
 
 export interface ModelSummary {
   dir: string;
@@ -12,9 +12,12 @@ export interface ModelSummary {
   imageTokens: number;
   parameters: number;
   storedBytes: number;
-  /** float32 weights in memory (the CPU engine computes in float32). */
-  weightBytesF32: number;
-  /** Rough peak for inference: weights plus one KV cache of 2048 tokens plus activations. */
+  /** The weights as held in memory: large F16/BF16 tensors at 2 bytes, everything else at 4 (weights.ts). */
+  weightBytes: number;
+  /**
+   * Peak for a chat turn: the weights, the float32 copy of the largest weight while a graph casts it, a
+   * KV cache of 2,048 tokens and the activations of a 2,048-token prompt.
+   */
   estimatedInferenceBytes: number;
 }
 
@@ -25,11 +28,18 @@ export function inspectModel(dir: string): ModelSummary {
     const needed = new Set(requiredWeights(c));
     let parameters = 0;
     let stored = 0;
+    let resident = 0;
+    let largest = 0;
     for (const n of ck.names()) {
       const canon = canonicalName(n);
       const info = ck.info(n);
       stored += info.end - info.begin;
-      if (canon && needed.has(canon)) parameters += info.shape.reduce((p, d) => p * d, 1);
+      if (!canon || !needed.has(canon)) continue;
+      const count = info.shape.reduce((p, d) => p * d, 1);
+      parameters += count;
+      const half = residentDtype(info) === 'float16';
+      resident += count * (half ? 2 : 4);
+      if (half) largest = Math.max(largest, count * 4);
     }
     const t = c.text;
     const v = c.vision;
@@ -43,8 +53,8 @@ export function inspectModel(dir: string): ModelSummary {
       imageTokens: c.imageTokens,
       parameters,
       storedBytes: stored,
-      weightBytesF32: parameters * 4,
-      estimatedInferenceBytes: parameters * 4 + kv + act,
+      weightBytes: resident,
+      estimatedInferenceBytes: resident + largest + kv + act,
     };
   } finally {
     ck.close();

@@ -18,7 +18,7 @@ import {
   buildTrainGraph,
 } from './language-model';
 import { visionTower } from './vision-tower';
-import { WeightInputs } from './weight-inputs';
+import { asFloat32 as weightAsFloat32, WeightInputs } from './weight-inputs';
 import { loadLlavaWeights, type WeightMap } from './weights';
 
 export interface LoadOptions {
@@ -125,6 +125,7 @@ export class LlavaModel {
     Promise<{ session: GraphSession; weights: Record<string, HostTensor> }>
   >();
   private fingerprintCache?: string;
+  private readonly f32Copies = new Map<string, Float32Array>();
 
   private constructor(
     readonly dir: string,
@@ -172,9 +173,25 @@ export class LlavaModel {
     return this.fingerprintCache;
   }
 
+  /**
+   * A weight as float32 on the host. A float16 one is converted; with `keep`, the copy is kept for the
+   * next call (the embedding table, read on every prompt).
+   */
+  weightF32(name: string, keep = false): Float32Array {
+    const t = this.weights.get(name);
+    if (!t) throw new Error(`weight "${name}" is not loaded`);
+    if (t.dtype === 'float32') return t.data as Float32Array;
+    let c = this.f32Copies.get(name);
+    if (!c) {
+      c = weightAsFloat32(t).data as Float32Array;
+      if (keep) this.f32Copies.set(name, c);
+    }
+    return c;
+  }
+
   embeddingTable(extra?: Float32Array): EmbeddingTable {
     return {
-      table: this.weights.get('lm.embed_tokens.weight')!.data as Float32Array,
+      table: this.weightF32('lm.embed_tokens.weight', true),
       vocab: this.vocab,
       hidden: this.hidden,
       extra,
@@ -207,7 +224,7 @@ export class LlavaModel {
   packAnyres(features: Float32Array, imageSize: HW): Float32Array {
     const c = this.config;
     if (!c.anyres) throw new Error(`${c.family} has no anyres tiles`);
-    const newline = this.weights.get('image_newline')!.data as Float32Array;
+    const newline = this.weightF32('image_newline', true);
     return packAnyresFeatures(features, imageSize, c.vision.imageSize, c.vision.patchSize, c.anyres, newline);
   }
 
@@ -392,18 +409,18 @@ export class LlavaModel {
 const SMALL_DECODE_PARAMETERS = 50_000_000;
 
 /**
- * Refuses, from the checkpoint's headers alone, a model whose float32 weights would not fit in this
- * machine's memory: a clear message instead of the OS killing the process half-way through loading.
+ * Refuses, from the checkpoint's headers alone, a model that would not fit in this machine's memory: a
+ * clear message instead of the OS killing the process half-way through loading.
  */
 function refuseIfTooLarge(dir: string): void {
   const s = inspectModel(dir);
   const total = os.totalmem();
-  if (s.weightBytesF32 > 0.9 * total) {
+  if (s.estimatedInferenceBytes > 0.9 * total) {
     const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
     throw new ModelConfigError(
       dir,
       '',
-      `needs about ${gib(s.weightBytesF32)} GiB of memory for its ${s.parameters.toLocaleString('en-US')} parameters in float32 (run estimate ${gib(s.estimatedInferenceBytes)} GiB), more than this machine's ${gib(total)} GiB; use a smaller model`,
+      `${s.architecture} with ${s.parameters.toLocaleString('en-US')} parameters needs about ${gib(s.estimatedInferenceBytes)} GiB to run (${gib(s.weightBytes)} GiB of weights), more than 90% of this machine's ${gib(total)} GiB; use a smaller checkpoint, a 16-bit (F16/BF16) one instead of float32, or a machine with more memory`,
     );
   }
 }

@@ -3,7 +3,7 @@
 // use it; the weights follow the golden checkpoints' init rules so that activations stay in range.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeSafetensors, type TensorToWrite } from '../../io/safetensors';
+import { f32ToBf16, f32ToF16, writeSafetensors, type TensorToWrite } from '../../io/safetensors';
 import { parseLlavaConfig } from './config';
 import { requiredWeights } from './weights';
 import { writeWordLevelTokenizer } from './word-level-tokenizer';
@@ -30,6 +30,10 @@ export interface TinyLlavaSpec {
   featureLayer?: number | number[];
   selectStrategy?: 'default' | 'full';
   seed?: number;
+  /** Stored precision (values are drawn in float32 and rounded). Default F32. */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** Split into this many files with model.safetensors.index.json. Default 1. */
+  shards?: number;
 }
 
 /** HF prefixes for our canonical names (transformers < 4.52 layout, as llava-hf checkpoints ship). */
@@ -184,13 +188,43 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
       data[i] =
         isNorm && !isBias ? 1 + 0.1 * z : isBias ? 0.1 * z : isEmbedding ? 0.5 * z : z / Math.sqrt(fanIn);
     }
-    tensors[hfWeightName(name)] = { dtype: 'F32', shape, data };
+    const dtype = spec.dtype ?? 'F32';
+    tensors[hfWeightName(name)] = {
+      dtype,
+      shape,
+      data: dtype === 'F16' ? f32ToF16(data) : dtype === 'BF16' ? f32ToBf16(data) : data,
+    };
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
-  writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeShards(dir, tensors, spec.shards ?? 1);
   writePreprocessorConfig(dir, c.vision.imageSize);
   return raw;
+}
+
+/** One model.safetensors, or `shards` files named as transformers names them, with their index. */
+export function writeShards(dir: string, tensors: Record<string, TensorToWrite>, shards: number): void {
+  if (shards <= 1) {
+    writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    return;
+  }
+  const names = Object.keys(tensors).sort();
+  const weightMap: Record<string, string> = {};
+  let total = 0;
+  for (let s = 0; s < shards; s++) {
+    const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
+    const part: Record<string, TensorToWrite> = {};
+    for (const n of names.filter((_, i) => i % shards === s)) {
+      part[n] = tensors[n]!;
+      weightMap[n] = file;
+      total += tensors[n]!.data.byteLength;
+    }
+    writeSafetensors(path.join(dir, file), part, { format: 'pt' });
+  }
+  writeFileSync(
+    path.join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
+  );
 }
 
 /** CLIP's image processor settings (resize, centre crop, normalize) for `size`-pixel images. */

@@ -1,6 +1,8 @@
 // Frozen weights enter every graph as inputs fed from one host copy, so that all sessions of a model share
-// a single copy of the weights in memory.
+// a single copy of the weights in memory. A float16 weight is fed as it is and cast where the graph reads
+// it, so the float32 copy exists only while its consumer runs.
 import type { DType, Graph, Tensor } from '../../graph/index';
+import { f16ToF32 } from '../../io/safetensors';
 import type { HostTensor } from '../../runtime/host-tensor';
 import type { WeightMap } from './weights';
 
@@ -22,10 +24,11 @@ export class WeightInputs {
     if (!t) {
       const w = this.weights.get(name);
       if (!w) throw new Error(`weight "${name}" is not loaded`);
-      t =
-        this.mode === 'inputs'
-          ? this.graph.input(name, this.dtype as DType, w.shape)
-          : this.graph.weight(name, this.dtype === 'float64' ? widened(w).data : w.data, w.shape);
+      const wide = this.dtype === 'float64';
+      if (this.mode === 'initializers')
+        t = this.graph.weight(name, wide ? widened(w).data : asFloat32(w).data, w.shape);
+      else if (w.dtype === 'float16' && !wide) t = this.graph.input(name, 'float16', w.shape).cast('float32');
+      else t = this.graph.input(name, this.dtype as DType, w.shape);
       this.used.set(name, t);
     }
     return reshape ? t.reshape(reshape) : t;
@@ -57,8 +60,15 @@ const wide = new WeakMap<HostTensor, HostTensor>();
 function widened(t: HostTensor): HostTensor {
   let w = wide.get(t);
   if (!w) {
-    w = { dtype: 'float64', shape: t.shape, data: Float64Array.from(t.data as Float32Array) };
+    w = { dtype: 'float64', shape: t.shape, data: Float64Array.from(asFloat32(t).data as Float32Array) };
     wide.set(t, w);
   }
   return w;
+}
+
+/** The weight as float32 (a converted copy of a float16 one). */
+export function asFloat32(t: HostTensor): HostTensor {
+  if (t.dtype === 'float32') return t;
+  if (t.dtype !== 'float16') throw new Error(`weight of dtype ${t.dtype} where float32 is expected`);
+  return { dtype: 'float32', shape: t.shape, data: f16ToF32(t.data as Uint16Array) };
 }

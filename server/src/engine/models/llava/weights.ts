@@ -1,6 +1,7 @@
-// Loads a LLaVA checkpoint's tensors as float32 under canonical names, whichever naming the checkpoint
-// uses (transformers < 4.52: "language_model.model.*", ≥ 4.52: "model.language_model.*").
-import { SafetensorsCheckpoint } from '../../io/safetensors';
+// Loads a LLaVA checkpoint's tensors under canonical names, whichever naming the checkpoint uses
+// (transformers < 4.52: "language_model.model.*", ≥ 4.52: "model.language_model.*"). Large 16-bit tensors
+// stay 16-bit in memory (see residentDtype); graphs cast them to float32 where they are used.
+import { bf16ToF16, SafetensorsCheckpoint, type TensorInfo } from '../../io/safetensors';
 import type { HostTensor } from '../../runtime/host-tensor';
 import { ModelConfigError, type LlavaConfig } from './config';
 
@@ -26,7 +27,24 @@ export function canonicalName(hfName: string): string | null {
   return null;
 }
 
-/** Reads every tensor the config needs; F16/BF16 become F32. Missing tensors are reported together. */
+/**
+ * Below this many elements a 16-bit tensor is widened to float32 on load: norms, biases and small models
+ * cost nothing extra that way, and their graphs need no Cast.
+ */
+export const KEEP_16_BIT_FROM = 1 << 20;
+
+/**
+ * How a stored tensor is held in memory. F16 stays float16. BF16 becomes float16 (onnxruntime-node takes no
+ * bfloat16 inputs): exact for values in float16's normal range, and a tensor with a value beyond ±65504
+ * is widened to float32 instead. Everything else, and every tensor under KEEP_16_BIT_FROM elements, is
+ * float32.
+ */
+export function residentDtype(info: TensorInfo): 'float16' | 'float32' {
+  const n = info.shape.reduce((p, d) => p * d, 1);
+  return (info.dtype === 'F16' || info.dtype === 'BF16') && n >= KEEP_16_BIT_FROM ? 'float16' : 'float32';
+}
+
+/** Reads every tensor the config needs, in its resident dtype. Missing tensors are reported together. */
 export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
   const ck = SafetensorsCheckpoint.open(dir);
   try {
@@ -49,14 +67,24 @@ export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
     const out: WeightMap = new Map();
     for (const name of needed) {
       const hf = byCanon.get(name) ?? byCanon.get('lm.embed_tokens.weight')!;
-      const info = ck.info(hf);
-      out.set(name, { dtype: 'float32', shape: [...info.shape], data: ck.readFloat32(hf) });
+      out.set(name, readResident(ck, hf));
     }
     checkShapes(out, config, dir);
     return out;
   } finally {
     ck.close();
   }
+}
+
+function readResident(ck: SafetensorsCheckpoint, name: string): HostTensor {
+  const info = ck.info(name);
+  const shape = [...info.shape];
+  if (residentDtype(info) === 'float16') {
+    const raw = ck.read(name).data as Uint16Array;
+    const half = info.dtype === 'F16' ? raw : bf16ToF16(raw);
+    if (half) return { dtype: 'float16', shape, data: half };
+  }
+  return { dtype: 'float32', shape, data: ck.readFloat32(name) };
 }
 
 export function requiredWeights(c: LlavaConfig): string[] {
