@@ -302,7 +302,7 @@ describe('personalize on a worker thread', () => {
       { onProgress: (p) => phases.add(p.phase) },
     );
     assert.equal(r.meta.name, 'bo');
-    assert.deepEqual([...phases].sort(), ['conversations', 'embed', 'select', 'train']);
+    assert.deepEqual([...phases].sort(), ['conversations', 'embed', 'load', 'select', 'train']);
     const dir = path.join(w.ws, 'bo', '.yollava', 'bo');
     const good = fileBytes(dir);
     const ac = new AbortController();

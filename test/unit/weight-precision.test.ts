@@ -19,6 +19,7 @@ import { inspectModel } from '../../server/src/engine/models/llava/inspect';
 import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { writeTinyLlava, type TinyLlavaSpec } from '../../server/src/engine/models/llava/random-checkpoint';
 import { KEEP_16_BIT_FROM } from '../../server/src/engine/models/llava/weights';
+import { packConceptBatch } from '../../server/src/engine/personalize/concept-batch';
 import { f32 } from '../../server/src/engine/runtime/host-tensor';
 
 // A vocabulary of 32,768 × hidden 32 makes embed_tokens and lm_head 1,048,576 elements: large enough to
@@ -142,5 +143,79 @@ describe('16-bit conversions', () => {
     assert.deepEqual(Array.from(f16ToF32(half)), Array.from(bf16ToF32(bf)));
     assert.equal(bf16ToF16(new Uint16Array([0x4780 /* 65536 */])), null);
     assert.deepEqual(Array.from(f16ToF32(f32ToF16(new Float32Array([65504, 1e-8])))), [65504, 0]);
+  });
+});
+
+describe('an image size that is not a multiple of the patch size', () => {
+  it("uses floor(image / patch) patches per side and never reads the remaining pixels (SigLIP's 384 px in 14 px patches)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'yollava-patch-'));
+    writeTinyLlava(dir, { vision: { imageSize: 30, patchSize: 7 }, seed: 3 });
+    const model = LlavaModel.load(dir);
+    try {
+      assert.equal(model.config.vision.patchesPerSide, 4);
+      assert.equal(model.config.imageTokens, 16);
+      const pixels = Float32Array.from({ length: 3 * 30 * 30 }, (_, i) => Math.sin(i));
+      const changed = pixels.slice();
+      // The last two rows and columns of every channel lie past the last whole patch.
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < 30; y++)
+          for (let x = 0; x < 30; x++) if (y >= 28 || x >= 28) changed[c * 900 + y * 30 + x] = 5;
+      const a = await model.encodeImages(f32([1, 3, 30, 30], pixels));
+      const b = await model.encodeImages(f32([1, 3, 30, 30], changed));
+      assert.deepEqual(a.features.shape, [1, 16, 32]);
+      assert.deepEqual(
+        Array.from(a.features.data as Float32Array),
+        Array.from(b.features.data as Float32Array),
+      );
+      changed[0] = 5;
+      const c = await model.encodeImages(f32([1, 3, 30, 30], changed));
+      assert.notDeepEqual(
+        Array.from(a.features.data as Float32Array),
+        Array.from(c.features.data as Float32Array),
+      );
+    } finally {
+      await model.release();
+    }
+  });
+});
+
+describe('a personalization step on 16-bit weights', () => {
+  it('gives the gradients of the same weights in float32, with every layer weight cast again for the backward pass', async () => {
+    // hidden 1024: every layer matrix has ≥ 2^20 elements, so all of them stay float16 and are cast per use.
+    const spec: TinyLlavaSpec = {
+      text: { hidden: 1024, intermediate: 1024, layers: 1, heads: 8, kvHeads: 8, vocab: 1024 },
+      seed: 9,
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'yollava-prec-step-'));
+    writeTinyLlava(dir, { ...spec, dtype: 'F16' });
+    const wideDir = mkdtempSync(path.join(tmpdir(), 'yollava-prec-step-f32-'));
+    writeTinyLlava(wideDir, spec);
+    const tensors: Record<string, TensorToWrite> = {};
+    const f = SafetensorsFile.open(path.join(dir, 'model.safetensors'));
+    for (const n of f.names())
+      tensors[n] = { dtype: 'F32', shape: [...f.info(n).shape], data: f.readFloat32(n) };
+    f.close();
+    writeSafetensors(path.join(wideDir, 'model.safetensors'), tensors, { format: 'pt' });
+    const half = LlavaModel.load(dir);
+    const wide = LlavaModel.load(wideDir);
+    try {
+      assert.equal(half.weights.get('lm.layers.0.self_attn.q_proj.weight')!.dtype, 'float16');
+      const D = 1024;
+      const E = 3;
+      const ids = [1, 5, 1024, 9, 1025, 1026, 11, 12, 1024, 13];
+      const labels = ids.map((id, i) => (i < 6 ? -100 : id));
+      const rows = Float32Array.from({ length: E * D }, (_, i) => Math.sin(i) * 0.05);
+      const head = Float32Array.from({ length: E * D }, (_, i) => Math.cos(i) * 0.05);
+      const step = (m: LlavaModel) =>
+        m.conceptStep(packConceptBatch(m, [{ sample: { ids, labels }, features: [] }], rows, head));
+      const a = await step(half);
+      const b = await step(wide);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * Math.abs(b.loss), `loss ${a.loss} vs ${b.loss}`);
+      assert.ok(maxRel(Float32Array.from(a.gradRows), Float32Array.from(b.gradRows)) < 1e-5);
+      assert.ok(maxRel(Float32Array.from(a.gradHead), Float32Array.from(b.gradHead)) < 1e-5);
+    } finally {
+      await half.release();
+      await wide.release();
+    }
   });
 });

@@ -17,7 +17,13 @@ export function progressPrinter(enabled: boolean): { update(p: PersonalizeProgre
   return {
     update(p) {
       if (!enabled) return;
-      if (p.phase === 'embed' || p.phase === 'conversations') {
+      if (p.phase === 'load') {
+        // Only worth a line for a model big enough to take a while.
+        if (p.total > 500e6 && (tty || p.done === p.total))
+          line(
+            `load model    ${bar(p.done / p.total)} ${(p.done / 1e9).toFixed(1)}/${(p.total / 1e9).toFixed(1)} GB`,
+          );
+      } else if (p.phase === 'embed' || p.phase === 'conversations') {
         if (tty || p.done === p.total)
           line(`${p.phase.padEnd(13)} ${bar(p.done / p.total)} ${p.done}/${p.total}`);
       } else if (p.phase === 'train') {

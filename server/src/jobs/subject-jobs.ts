@@ -245,7 +245,11 @@ export class SubjectJobs {
   private progress(run: TrainingRun, p: PersonalizeProgress): void {
     run.phase = p.phase;
     let message: string;
-    if ('done' in p) {
+    if (p.phase === 'load') {
+      const gb = (b: number): string => (b / 1e9).toFixed(1);
+      run.percent = 0;
+      message = `loading the model ${gb(p.done)} / ${gb(p.total)} GB`;
+    } else if ('done' in p) {
       const [from, to] = p.phase === 'embed' ? [0, 10] : [10, 30];
       run.percent = from + ((to - from) * p.done) / Math.max(1, p.total);
       message = `${p.phase === 'embed' ? 'reading photos' : 'writing conversations'} ${p.done}/${p.total}`;

@@ -33,6 +33,18 @@ export function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
 }
 
 /**
+ * `t` as its backward rule should see it: frozen inputs that can be computed again cheaply (a weight's
+ * float32 cast) are, after the incoming gradient `g`, so that the forward pass's copy is freed after its
+ * forward use instead of living until the backward pass reaches it. The view shares everything else with
+ * `t` (its id included); only its inputs differ.
+ */
+function rematerialized(t: Tensor, g: Tensor, needs: boolean[]): Tensor {
+  if (!t.inputs.some((x, k) => x.rematerialize && !needs[k])) return t;
+  const inputs = t.inputs.map((x, k) => (x.rematerialize && !needs[k] ? x.rematerialize(g) : x));
+  return Object.create(t, { inputs: { value: inputs } }) as Tensor;
+}
+
+/**
  * d loss / d w for each w in `wrt`. `loss` is usually a scalar; otherwise `seed` gives d(final)/d loss
  * (default: ones). Gradients that reach a tensor along several paths are summed; broadcast gradients are
  * reduced to the source's shape; integer tensors and stopGradient() pass nothing. A `wrt` tensor that the
@@ -68,7 +80,7 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
       throw new Error(
         `gradients: ${t.op} has no backward rule, but ${t} lies between the loss and a wrt tensor`,
       );
-    const inputGrads = rule(t, g, needs);
+    const inputGrads = rule(rematerialized(t, g, needs), g, needs);
     t.inputs.forEach((x, k) => {
       const gx = inputGrads[k];
       if (!needs[k] || !gx) return;

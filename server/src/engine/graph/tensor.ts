@@ -140,6 +140,11 @@ export class Tensor {
   name?: string;
   /** Values of a Constant leaf. */
   data?: TypedArray;
+  /**
+   * A cheap way to compute this tensor again after `anchor` exists (a frozen weight's float32 cast). The
+   * backward pass uses it instead of this tensor, so that the forward copy need not live until then.
+   */
+  rematerialize?: (anchor: Tensor) => Tensor;
 
   constructor(
     readonly graph: Graph,
@@ -247,6 +252,18 @@ export class Tensor {
   }
   cast(dtype: DType): Tensor {
     return dtype === this.dtype ? this : apply('Cast', [this], { to: dtype });
+  }
+  /**
+   * This tensor, but computed only once `anchor` has been: a Reshape to its own shape whose shape input is
+   * derived from the anchor's run-time size along `axis` (times 0). onnxruntime runs a node as soon as its
+   * inputs exist, so a weight's Cast would otherwise run at the start, and every layer's float32 copy would
+   * be alive at once. `axis` must be a run-time (symbolic) axis of the anchor, or constant folding removes
+   * the dependency.
+   */
+  after(anchor: Tensor, axis: number): Tensor {
+    const size = apply('Shape', [anchor], { start: axis, end: axis + 1 });
+    const shape = this.graph.ints(this.shape as number[]).add(size.mul(this.graph.ints([0])));
+    return apply('Reshape', [this, shape], { dims: JSON.stringify(this.shape) });
   }
   /**
    * Elements [start, end) along `axis`, step 1. `end` may be Infinity (to the end); negative numbers count

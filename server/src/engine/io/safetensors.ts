@@ -451,15 +451,38 @@ export interface TensorToWrite {
   data: ArrayBufferView;
 }
 
+/**
+ * The file's first bytes (length prefix and JSON header, padded to 8 bytes) for tensors written in name
+ * order, and how many data bytes follow: enough to stream a file too large to build in memory.
+ */
+export function safetensorsHeader(
+  tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }>,
+  metadata?: Record<string, string>,
+): { bytes: Uint8Array; dataBytes: number } {
+  const header: Record<string, unknown> = {};
+  if (metadata) header['__metadata__'] = metadata;
+  let offset = 0;
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name]!;
+    const size = t.shape.reduce((p, d) => p * d, 1) * DTYPE_BYTES[t.dtype];
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const text = Buffer.from(json, 'utf8');
+  const bytes = new Uint8Array(8 + text.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(text.length), true);
+  bytes.set(text, 8);
+  return { bytes, dataBytes: offset };
+}
+
 /** Serializes tensors (sorted by name, 8-byte aligned header) to safetensors bytes. */
 export function encodeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): Uint8Array {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
-  if (metadata) header['__metadata__'] = metadata;
-  let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
     const expected = t.shape.reduce((p, d) => p * d, 1) * DTYPE_BYTES[t.dtype];
@@ -468,16 +491,11 @@ export function encodeSafetensors(
         `safetensors: "${name}" ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`,
       );
     }
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
-    offset += expected;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let o = 8 + headerBytes.length;
+  const { bytes: headerBytes, dataBytes: offset } = safetensorsHeader(tensors, metadata);
+  const out = new Uint8Array(headerBytes.length + offset);
+  out.set(headerBytes, 0);
+  let o = headerBytes.length;
   for (const name of names) {
     const d = tensors[name]!.data;
     out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), o);

@@ -97,7 +97,7 @@ export class Concept {
     const D = model.hidden;
     const V = model.vocab;
     const rng = new Rng(seed);
-    const table = model.weightF32('lm.embed_tokens.weight', true);
+    const table = model.weightF32('lm.embed_tokens.weight');
     const lmHead = model.weightF32('lm_head.weight');
     const meanRows = (m: Float32Array, rows: number): Float32Array => {
       const out = new Float32Array(D);

@@ -82,7 +82,7 @@ export interface PersonalizeOptions {
 }
 
 export type PersonalizeProgress =
-  { phase: 'embed' | 'conversations'; done: number; total: number } | TrainProgress;
+  { phase: 'load' | 'embed' | 'conversations'; done: number; total: number } | TrainProgress;
 
 export interface PersonalizeResult {
   meta: ConceptMeta;
@@ -123,7 +123,10 @@ export interface SubjectSession {
 /** Loads what every command on a subject needs: its files, the model, the tokenizer with its tokens. */
 export function openSubject(
   file: string,
-  opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir' | 'provider'> = {},
+  opts: Pick<
+    PersonalizeOptions,
+    'modelDir' | 'model' | 'pools' | 'workspaceDir' | 'provider' | 'onProgress'
+  > = {},
   k?: number,
 ): SubjectSession {
   const subject = loadSubject(file, { pools: opts.pools, modelDir: opts.modelDir });
@@ -131,7 +134,13 @@ export function openSubject(
     throw new SubjectError([
       `${subject.file}: model: no model folder given, and the embedded default (samples/models/toy-llava) is missing: set "model" in the file, pass --model, or build the default with \`npm run pretrain\``,
     ]);
-  const model = opts.model ?? LlavaModel.load(subject.modelDir!, { provider: opts.provider });
+  // A multi-gigabyte checkpoint takes minutes to read: report its bytes as they come in.
+  const model =
+    opts.model ??
+    LlavaModel.load(subject.modelDir!, {
+      provider: opts.provider,
+      onLoadProgress: (done, total) => opts.onProgress?.({ phase: 'load', done, total }),
+    });
   const tokens = conceptTokens(subject.name, k ?? subject.training.tokens, model.vocab);
   const tokenizer = LlavaTokenizer.load(model.dir, {
     extraTokens: [tokens.nameToken, ...tokens.latentTokens],

@@ -92,7 +92,7 @@ export function unpaddedWindow(
 
 /** Tokens per tile side (the vision tower's patches per side). */
 function patchesPerSide(tile: number, patch: number): number {
-  return tile / patch;
+  return Math.floor(tile / patch);
 }
 
 export interface AnyresShape {

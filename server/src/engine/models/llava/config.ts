@@ -22,6 +22,11 @@ export interface VisionConfig {
   heads: number;
   imageSize: number;
   patchSize: number;
+  /**
+   * Patches per image side: floor(image_size / patch_size). The patch convolution has no padding, so
+   * SigLIP-so400m's 384 px in 14 px patches is 27 patches and its last 6 pixel rows and columns unused.
+   */
+  patchesPerSide: number;
   channels: number;
   act: 'quick_gelu' | 'gelu' | 'gelu_pytorch_tanh';
   layerNormEps: number;
@@ -139,9 +144,7 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   }
   // "default" drops the first token (CLIP's CLS; transformers drops it for SigLIP too), "full" keeps all.
   const tokensPerLayer =
-    (vision.imageSize / vision.patchSize) ** 2 +
-    (vision.kind === 'clip' ? 1 : 0) -
-    (selectStrategy === 'default' ? 1 : 0);
+    vision.patchesPerSide ** 2 + (vision.kind === 'clip' ? 1 : 0) - (selectStrategy === 'default' ? 1 : 0);
   const imageTokens = tokensPerLayer;
   const imageTokenIndex = r.optNum('image_token_index', r.optNum('image_token_id', 32000));
   return {
@@ -212,11 +215,13 @@ function parseVision(r: Reader): VisionConfig {
     imageSize: r.size('image_size', 224, 8192),
     patchSize: r.size('patch_size', 32, 1024),
     channels: r.size('num_channels', 3, 4),
+    patchesPerSide: 0,
     act: act as VisionConfig['act'],
     layerNormEps: r.optNum('layer_norm_eps', kind === 'clip' ? 1e-5 : 1e-6),
   };
-  if (v.imageSize % v.patchSize !== 0)
-    throw r.error('image_size', `${v.imageSize} is not a multiple of patch_size ${v.patchSize}`);
+  v.patchesPerSide = Math.floor(v.imageSize / v.patchSize);
+  if (v.patchSize > v.imageSize)
+    throw r.error('patch_size', `${v.patchSize} is larger than image_size ${v.imageSize}`);
   if (v.hidden % v.heads !== 0)
     throw r.error('hidden_size', `${v.hidden} does not split over ${v.heads} heads`);
   return v;

@@ -1,9 +1,10 @@
 // Host-side embedding lookup: token ids → rows of embed_tokens, or of the extra rows of learned tokens
 // (ids ≥ vocab), with image-token rows replaced by the projector's features.
+import { f16ToF32 } from '../../io/safetensors';
 
 export interface EmbeddingTable {
-  /** embed_tokens, [vocab, hidden] row-major. */
-  table: Float32Array;
+  /** embed_tokens, [vocab, hidden] row-major; float16 bits for a 16-bit checkpoint (rows widened on use). */
+  table: Float32Array | Uint16Array;
   vocab: number;
   hidden: number;
   /** Rows for ids vocab, vocab+1, … (new tokens), [extra, hidden]. */
@@ -15,8 +16,10 @@ export function embedTokens(ids: readonly number[], t: EmbeddingTable): Float32A
   const out = new Float32Array(ids.length * D);
   const extraRows = t.extra ? t.extra.length / D : 0;
   ids.forEach((id, i) => {
-    if (id >= 0 && id < t.vocab) out.set(t.table.subarray(id * D, (id + 1) * D), i * D);
-    else if (id >= t.vocab && id < t.vocab + extraRows)
+    if (id >= 0 && id < t.vocab) {
+      const row = t.table.subarray(id * D, (id + 1) * D);
+      out.set(row instanceof Uint16Array ? f16ToF32(row) : row, i * D);
+    } else if (id >= t.vocab && id < t.vocab + extraRows)
       out.set(t.extra!.subarray((id - t.vocab) * D, (id - t.vocab + 1) * D), i * D);
     else
       throw new Error(

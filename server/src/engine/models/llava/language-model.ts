@@ -102,11 +102,13 @@ export function runDecoder(
   const presents: LayerCache[] = [];
   const layerOutputs: Tensor[] = [];
   for (let l = 0; l < c.text.layers; l++) {
+    w.anchor(h);
     const r = decoderLayer(h, layerWeights(w, l, c), s, rope, mask, past?.[l]);
     h = r.out;
     presents.push({ k: r.k, v: r.v });
     layerOutputs.push(h);
   }
+  w.anchor(h);
   return { hidden: rmsNorm(h, w.get('lm.norm.weight'), s.rmsEps), presents, layerOutputs };
 }
 

@@ -31,6 +31,8 @@ export interface LoadOptions {
   weights?: 'inputs' | 'initializers';
   /** Precision of the concept-training graph: float64 only for gradient checks. Default float32. */
   trainPrecision?: 'float32' | 'float64';
+  /** Bytes of weights read so far, and of all the model needs, after each tensor. */
+  onLoadProgress?: (done: number, total: number) => void;
 }
 
 type GraphKind = 'vision' | 'forward' | 'train' | 'trainHead' | 'trainRows' | 'trainRowsAdam' | 'decode';
@@ -137,7 +139,7 @@ export class LlavaModel {
   static load(dir: string, options: LoadOptions = {}): LlavaModel {
     const config = readLlavaConfig(dir);
     refuseIfTooLarge(dir);
-    return new LlavaModel(dir, config, loadLlavaWeights(dir, config), options);
+    return new LlavaModel(dir, config, loadLlavaWeights(dir, config, options.onLoadProgress), options);
   }
 
   get hidden(): number {
@@ -191,7 +193,8 @@ export class LlavaModel {
 
   embeddingTable(extra?: Float32Array): EmbeddingTable {
     return {
-      table: this.weightF32('lm.embed_tokens.weight', true),
+      // A 16-bit table stays 16-bit: a prompt widens only its own rows.
+      table: this.weights.get('lm.embed_tokens.weight')!.data as Float32Array | Uint16Array,
       vocab: this.vocab,
       hidden: this.hidden,
       extra,

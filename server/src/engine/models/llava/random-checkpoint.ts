@@ -78,7 +78,7 @@ export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknow
     projector_hidden_act: 'gelu',
     vision_feature_layer: spec.featureLayer ?? -2,
     vision_feature_select_strategy: spec.selectStrategy ?? 'default',
-    image_seq_length: (v.imageSize / v.patchSize) ** 2,
+    image_seq_length: Math.floor(v.imageSize / v.patchSize) ** 2,
     vision_config: {
       model_type: 'clip_vision_model',
       hidden_size: v.hidden,
@@ -137,7 +137,7 @@ export function weightShape(
     [/^vision\.embeddings\.patch_embedding\.bias$/, [vin]],
     [
       /^vision\.embeddings\.position_embedding\.weight$/,
-      [(v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0), vin],
+      [v.patchesPerSide ** 2 + (v.kind === 'clip' ? 1 : 0), vin],
     ],
     [/^vision\.(pre_layrnorm|post_layernorm)\.(weight|bias)$/, [vin]],
     [/^vision\..*self_attn\.(q|k|v|out)_proj\.weight$/, [vin, vin]],

@@ -48,10 +48,12 @@ export interface VisionOutputs {
 export function visionTower(pixels: Tensor, c: LlavaConfig, w: WeightInputs): VisionOutputs {
   const v = c.vision;
   const [B] = pixels.shape;
-  const grid = v.imageSize / v.patchSize;
+  const grid = v.patchesPerSide;
   const p = v.patchSize;
-  // Patch embedding: a stride-p, kernel-p convolution is a MatMul over non-overlapping patches.
-  const patches = pixels
+  // Patch embedding: a stride-p, kernel-p convolution is a MatMul over non-overlapping patches. Pixels past
+  // the last whole patch are never seen by the unpadded convolution.
+  const seen = grid * p < v.imageSize ? pixels.slice(2, 0, grid * p).slice(3, 0, grid * p) : pixels;
+  const patches = seen
     .reshape([B!, v.channels, grid, p, grid, p])
     .transpose([0, 2, 4, 1, 3, 5])
     .reshape([B!, grid * grid, v.channels * p * p]);
@@ -71,6 +73,7 @@ export function visionTower(pixels: Tensor, c: LlavaConfig, w: WeightInputs): Vi
   const hidden: Tensor[] = [x];
   const hd = v.hidden / v.heads;
   for (let l = 0; l < visionLayersUsed(c); l++) {
+    w.anchor(x);
     const P = `vision.encoder.layers.${l}.`;
     const lin = (m: string, t: Tensor): Tensor => linear(t, w.get(`${P}${m}.weight`), w.get(`${P}${m}.bias`));
     const n1 = layerNorm(x, w.get(`${P}layer_norm1.weight`), w.get(`${P}layer_norm1.bias`), v.layerNormEps);
@@ -85,6 +88,7 @@ export function visionTower(pixels: Tensor, c: LlavaConfig, w: WeightInputs): Vi
   const total = v.layers + 1;
   const chosen = c.featureLayers.map((l) => hidden[l < 0 ? total + l : l]!);
   let selected = concat(chosen, -1);
+  w.anchor(selected);
   if (c.selectStrategy === 'default') selected = selected.slice(1, 1);
   const h1 = linear(selected, w.get('projector.linear_1.weight'), w.get('projector.linear_1.bias'));
   const features = linear(

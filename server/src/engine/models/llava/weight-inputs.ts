@@ -8,6 +8,16 @@ import type { WeightMap } from './weights';
 
 export class WeightInputs {
   private readonly used = new Map<string, Tensor>();
+  private anchorTensor: Tensor | null = null;
+
+  /**
+   * Weights first read after this call are cast only once `t` has been computed (see Tensor.after): call it
+   * with a layer's input before reading the layer's weights, so that one layer's float32 copies are alive
+   * at a time rather than the whole model's.
+   */
+  anchor(t: Tensor): void {
+    this.anchorTensor = t;
+  }
 
   constructor(
     readonly graph: Graph,
@@ -27,7 +37,8 @@ export class WeightInputs {
       const wide = this.dtype === 'float64';
       if (this.mode === 'initializers')
         t = this.graph.weight(name, wide ? widened(w).data : asFloat32(w).data, w.shape);
-      else if (w.dtype === 'float16' && !wide) t = this.graph.input(name, 'float16', w.shape).cast('float32');
+      else if (w.dtype === 'float16' && !wide)
+        t = castAfter(this.graph.input(name, 'float16', w.shape), this.anchorTensor);
       else t = this.graph.input(name, this.dtype as DType, w.shape);
       this.used.set(name, t);
     }
@@ -53,6 +64,22 @@ export class WeightInputs {
     }
     return out;
   }
+}
+
+/** A run-time axis of `t`, which constant folding cannot see through; -1 when every axis is static. */
+function runtimeAxis(t: Tensor): number {
+  return t.shape.findIndex((d) => typeof d !== 'number');
+}
+
+/** float16 → float32 once `anchor` exists; the backward pass casts again after its own gradient. */
+function castAfter(half: Tensor, anchor: Tensor | null): Tensor {
+  const cast = (a: Tensor | null): Tensor => {
+    const axis = a ? runtimeAxis(a) : -1;
+    return (a && axis >= 0 ? half.after(a, axis) : half).cast('float32');
+  };
+  const t = cast(anchor);
+  t.rematerialize = (a) => cast(a);
+  return t;
 }
 
 const wide = new WeakMap<HostTensor, HostTensor>();

@@ -45,7 +45,11 @@ export function residentDtype(info: TensorInfo): 'float16' | 'float32' {
 }
 
 /** Reads every tensor the config needs, in its resident dtype. Missing tensors are reported together. */
-export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
+export function loadLlavaWeights(
+  dir: string,
+  config: LlavaConfig,
+  onProgress?: (done: number, total: number) => void,
+): WeightMap {
   const ck = SafetensorsCheckpoint.open(dir);
   try {
     const byCanon = new Map<string, string>();
@@ -65,9 +69,17 @@ export function loadLlavaWeights(dir: string, config: LlavaConfig): WeightMap {
       );
     }
     const out: WeightMap = new Map();
+    const bytes = (name: string): number => {
+      const i = ck.info(byCanon.get(name) ?? byCanon.get('lm.embed_tokens.weight')!);
+      return i.end - i.begin;
+    };
+    const total = needed.reduce((sum, n) => sum + bytes(n), 0);
+    let done = 0;
     for (const name of needed) {
       const hf = byCanon.get(name) ?? byCanon.get('lm.embed_tokens.weight')!;
       out.set(name, readResident(ck, hf));
+      done += bytes(name);
+      onProgress?.(done, total);
     }
     checkShapes(out, config, dir);
     return out;
@@ -157,7 +169,7 @@ function checkShapes(w: WeightMap, c: LlavaConfig, dir: string): void {
   const t = c.text;
   expect('vision.embeddings.patch_embedding.weight', [v.hidden, v.channels, v.patchSize, v.patchSize]);
   expect('vision.embeddings.position_embedding.weight', [
-    (v.imageSize / v.patchSize) ** 2 + (v.kind === 'clip' ? 1 : 0),
+    v.patchesPerSide ** 2 + (v.kind === 'clip' ? 1 : 0),
     v.hidden,
   ]);
   expect('lm.embed_tokens.weight', [t.vocab, t.hidden]);
