@@ -2,7 +2,13 @@
 // server killed (-9) in the middle of a run, a full disk while the concept is written, and a trained
 // concept corrupted on disk. Each must leave the user's previous concept byte-identical and say what
 // happened.
-import { CancelJobRequest, ChatRequest, JobStateNotification, TrainRequest } from '../../server/src/protocol';
+import {
+  CancelJobRequest,
+  ChatRequest,
+  JobStateNotification,
+  TrainingRunRequest,
+  TrainRequest,
+} from '../../server/src/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
@@ -80,8 +86,10 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
         trainStates(client).find((s) => s.state === 'done'),
       );
       assert.ok(done);
-      // Nothing else is queued after it.
-      await new Promise((r) => setTimeout(r, 1000));
+      // Nothing else is queued after it: the server answers this request after handling every save above,
+      // and the subject's run is still the finished one.
+      const run = await client.request(TrainingRunRequest, { uri });
+      assert.equal(run?.state, 'done');
       assert.equal(trainStates(client).filter((s) => s.message === 'train started').length, 1);
       assert.equal(trainStates(client).filter((s) => s.state === 'queued').length, 50);
       const meta = JSON.parse(
