@@ -180,13 +180,20 @@ export class LspClient {
   }
 
   async stop(): Promise<void> {
+    // Events, not a timer: a server that has died (kill -9 in the fault tests) never answers "shutdown",
+    // so its exit ends the wait as well; a live one exits on the "exit" notification.
+    const exited =
+      this.proc.exitCode !== null || this.proc.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((r) => this.proc.once('exit', () => r()));
     try {
-      await Promise.race([this.conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([this.conn.sendRequest('shutdown'), exited]);
       await this.conn.sendNotification('exit');
+      await exited;
     } catch {
-      // already gone
+      // the connection is already gone
+      this.proc.kill();
     }
     this.conn.dispose();
-    this.proc.kill();
   }
 }
