@@ -96,31 +96,22 @@ function horizontal(src: RgbImage, outWidth: number): RgbImage {
   return { width: outWidth, height: src.height, data: out };
 }
 
-function vertical(src: RgbImage, outHeight: number): RgbImage {
-  const c = coefficients(src.height, outHeight);
-  const W = src.width;
-  const out = new Uint8Array(W * outHeight * 3);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const k0 = yy * c.kmax;
-    const y0 = c.start[yy]!;
-    for (let x = 0; x < W; x++) {
-      let r = ONE / 2;
-      let g = ONE / 2;
-      let b = ONE / 2;
-      for (let y = 0; y < c.count[yy]!; y++) {
-        const w = c.weights[k0 + y]!;
-        const i = ((y0 + y) * W + x) * 3;
-        r += src.data[i]! * w;
-        g += src.data[i + 1]! * w;
-        b += src.data[i + 2]! * w;
-      }
-      const o = (yy * W + x) * 3;
-      out[o] = clip8(r);
-      out[o + 1] = clip8(g);
-      out[o + 2] = clip8(b);
+/** Rows become columns: the vertical pass is the horizontal one on the transposed image. */
+function transposeRgb(src: RgbImage): RgbImage {
+  const out = new Uint8Array(src.data.length);
+  for (let y = 0; y < src.height; y++)
+    for (let x = 0; x < src.width; x++) {
+      const i = (y * src.width + x) * 3;
+      const o = (x * src.height + y) * 3;
+      out[o] = src.data[i]!;
+      out[o + 1] = src.data[i + 1]!;
+      out[o + 2] = src.data[i + 2]!;
     }
-  }
-  return { width: W, height: outHeight, data: out };
+  return { width: src.height, height: src.width, data: out };
+}
+
+function vertical(src: RgbImage, outHeight: number): RgbImage {
+  return transposeRgb(horizontal(transposeRgb(src), outHeight));
 }
 
 /** Image.resize((width, height), BICUBIC) of Pillow; the same size returns a copy, as Pillow does. */
