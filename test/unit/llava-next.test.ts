@@ -128,8 +128,8 @@ describe('golden: llava-next-tiny-D against transformers 4.45.1', () => {
       /vision_feature_select_strategy: "full"/,
     );
     assert.throws(
-      () => parseLlavaConfig({ ...raw, model_type: 'llava_onevision' }),
-      /model_type: "llava_onevision" is not supported \(supported: llava, llava_next\)/,
+      () => parseLlavaConfig({ ...raw, model_type: 'llava_next_video' }),
+      /model_type: "llava_next_video" is not supported \(supported: llava, llava_next, llava_onevision\)/,
     );
   });
 

@@ -52,15 +52,19 @@ export interface TextConfig {
 }
 
 /**
- * LLaVA-NeXT's "anyres": an image is cut into tiles of the vision tower's size on the grid (one of the
- * pinpoints) that keeps most of it, plus the whole image squashed to one tile.
+ * LLaVA-NeXT's and LLaVA-OneVision's "anyres": an image is cut into tiles of the vision tower's size on
+ * the grid (one of the pinpoints) that keeps most of it, plus the whole image squashed to one tile.
  */
 export interface AnyresConfig {
+  /** Whose geometry: padding, unpadding and packing differ between the two (see anyres.ts). */
+  family: 'llava_next' | 'llava_onevision';
   /** Candidate canvas sizes, (height, width) in pixels, as config.json's image_grid_pinpoints. */
   pinpoints: [number, number][];
+  /** OneVision's vision_aspect_ratio "anyres_max_N": the packed grid is shrunk to about N tiles. */
+  maxTiles: number | null;
 }
 
-export type LlavaFamily = 'llava' | 'llava_next';
+export type LlavaFamily = 'llava' | 'llava_next' | 'llava_onevision';
 
 export interface LlavaConfig {
   /** config.json's model_type. */
@@ -112,7 +116,9 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   const family = modelType as LlavaFamily;
   const vision = parseVision(r.obj('vision_config'));
   const text = parseText(r.obj('text_config'), raw);
-  const layerRaw = raw['vision_feature_layer'] ?? -2;
+  // transformers' defaults differ by family: OneVision takes the last layer whole.
+  const onevision = family === 'llava_onevision';
+  const layerRaw = raw['vision_feature_layer'] ?? (onevision ? -1 : -2);
   const featureLayers = Array.isArray(layerRaw) ? layerRaw.map(Number) : [Number(layerRaw)];
   const total = vision.layers + 1;
   for (const l of featureLayers) {
@@ -124,7 +130,7 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
       );
     }
   }
-  const selectStrategy = r.optStr('vision_feature_select_strategy', 'default');
+  const selectStrategy = r.optStr('vision_feature_select_strategy', onevision ? 'full' : 'default');
   if (selectStrategy !== 'default' && selectStrategy !== 'full') {
     throw new ModelConfigError(
       file,
@@ -132,21 +138,31 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
       `"${selectStrategy}" is not one of default, full`,
     );
   }
-  if (family === 'llava_next' && selectStrategy !== 'default')
+  // "default" drops the first token (CLIP's CLS; transformers drops it for SigLIP too), "full" keeps all.
+  const tokensPerLayer =
+    vision.patchesPerSide ** 2 + (vision.kind === 'clip' ? 1 : 0) - (selectStrategy === 'default' ? 1 : 0);
+  if (family !== 'llava' && tokensPerLayer !== vision.patchesPerSide ** 2)
     throw new ModelConfigError(
       file,
       'vision_feature_select_strategy',
-      `"${selectStrategy}": llava_next lays tile features out on a square grid, which needs "default" (CLS dropped)`,
+      `"${selectStrategy}": ${family} lays tile features out on a square grid of patches, which needs ` +
+        `${vision.kind === 'clip' ? '"default" (CLIP\'s CLS dropped)' : '"full" (SigLIP has no CLS)'}`,
+    );
+  if (raw['multimodal_projector_bias'] === false)
+    throw new ModelConfigError(
+      file,
+      'multimodal_projector_bias',
+      'false is not supported (projectors with biases only)',
     );
   const projectorAct = r.optStr('projector_hidden_act', 'gelu');
   if (!['gelu', 'gelu_pytorch_tanh', 'quick_gelu', 'silu'].includes(projectorAct)) {
     throw new ModelConfigError(file, 'projector_hidden_act', `"${projectorAct}" is not supported`);
   }
-  // "default" drops the first token (CLIP's CLS; transformers drops it for SigLIP too), "full" keeps all.
-  const tokensPerLayer =
-    vision.patchesPerSide ** 2 + (vision.kind === 'clip' ? 1 : 0) - (selectStrategy === 'default' ? 1 : 0);
   const imageTokens = tokensPerLayer;
-  const imageTokenIndex = r.optNum('image_token_index', r.optNum('image_token_id', 32000));
+  const imageTokenIndex = r.optNum(
+    'image_token_index',
+    r.optNum('image_token_id', onevision ? 151646 : 32000),
+  );
   return {
     family,
     anyres: family === 'llava' ? null : parseAnyres(raw, file, vision.imageSize, family),
@@ -162,10 +178,26 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
   };
 }
 
-// llava_onevision (SigLIP + Qwen2 with anyres_max_9) is not implemented yet: refused by name.
-const FAMILIES = ['llava', 'llava_next'] as const;
+const FAMILIES = ['llava', 'llava_next', 'llava_onevision'] as const;
 
-function parseAnyres(raw: Json, file: string, tile: number, family: LlavaFamily): AnyresConfig {
+function parseAnyres(
+  raw: Json,
+  file: string,
+  tile: number,
+  family: 'llava_next' | 'llava_onevision',
+): AnyresConfig {
+  let maxTiles: number | null = null;
+  if (family === 'llava_onevision') {
+    const ratio = raw['vision_aspect_ratio'] ?? 'anyres_max_9';
+    const m = typeof ratio === 'string' ? /^anyres_max_(\d{1,3})$/.exec(ratio) : null;
+    if (!m || Number(m[1]) < 1)
+      throw new ModelConfigError(
+        file,
+        'vision_aspect_ratio',
+        `${JSON.stringify(ratio)} is not "anyres_max_N" with N from 1 to 999 (OneVision checkpoints use "anyres_max_9")`,
+      );
+    maxTiles = Number(m[1]);
+  }
   const pins = raw['image_grid_pinpoints'];
   if (!Array.isArray(pins) || pins.length === 0 || pins.length > 1024)
     throw new ModelConfigError(
@@ -192,7 +224,7 @@ function parseAnyres(raw: Json, file: string, tile: number, family: LlavaFamily)
       );
     return [p[0] as number, p[1] as number];
   });
-  return { pinpoints };
+  return { family, pinpoints, maxTiles };
 }
 
 function parseVision(r: Reader): VisionConfig {

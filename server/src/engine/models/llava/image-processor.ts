@@ -192,12 +192,28 @@ export interface AnyresPixels {
   imageSize: HW;
 }
 
-/** LLaVA-NeXT's processor: the base image and the tiles of the best-fitting canvas (see anyres.ts). */
-export function anyresPixels(img: RgbImage, cfg: ImageProcessorConfig, anyres: AnyresConfig): AnyresPixels {
+/**
+ * LLaVA-NeXT's and OneVision's processor: the base image and the tiles of the best-fitting canvas (see
+ * anyres.ts). OneVision tiles only the one image of a prompt; an image among several (`imagesInPrompt` > 1)
+ * is padded to a square of the mean colour and squashed to one tile, as its processor does.
+ */
+export function anyresPixels(
+  img: RgbImage,
+  cfg: ImageProcessorConfig,
+  anyres: AnyresConfig,
+  imagesInPrompt = 1,
+): AnyresPixels {
   const tile = cfg.crop.height;
+  if (anyres.family === 'llava_onevision' && imagesInPrompt > 1) {
+    const side = Math.max(img.width, img.height);
+    const fill = cfg.mean.map((m) => Math.trunc(m * 255)) as [number, number, number];
+    const square = padRgb(img, (side - img.height) >> 1, (side - img.width) >> 1, side, side, fill);
+    const pixels = clipPixels(resizeBicubic(square, cfg.crop.width, cfg.crop.height), cfg);
+    return { pixels, images: 1, imageSize: [img.height, img.width] };
+  }
   const layout = anyresLayout([img.height, img.width], tile, anyres);
   const resized = resizeBicubic(img, layout.resized[1], layout.resized[0]);
-  const padded = padRgb(resized, layout.pad[0], layout.pad[1]);
+  const padded = padRgb(resized, layout.pad[0], layout.pad[1], layout.padded[0], layout.padded[1]);
   const parts = [resizeBicubic(img, cfg.crop.width, cfg.crop.height)];
   for (const t of layout.tiles) parts.push(cropRgb(padded, t.top, t.left, t.height, t.width));
   const per = 3 * cfg.crop.height * cfg.crop.width;

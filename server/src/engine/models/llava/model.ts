@@ -221,14 +221,23 @@ export class LlavaModel {
   }
 
   /**
-   * LLaVA-NeXT: one image's sequence for the language model [tokens, D] from the projected features of its
-   * base image and tiles ([1 + tiles, p·p, D], as encodeImages returns them for anyresPixels' output).
+   * LLaVA-NeXT and OneVision: one image's sequence for the language model [tokens, D] from the projected
+   * features of its base image and tiles ([1 + tiles, p·p, D], as encodeImages returns them for
+   * anyresPixels' output with the same `imagesInPrompt`).
    */
-  packAnyres(features: Float32Array, imageSize: HW): Float32Array {
+  packAnyres(features: Float32Array, imageSize: HW, imagesInPrompt = 1): Float32Array {
     const c = this.config;
     if (!c.anyres) throw new Error(`${c.family} has no anyres tiles`);
     const newline = this.weightF32('image_newline', true);
-    return packAnyresFeatures(features, imageSize, c.vision.imageSize, c.vision.patchSize, c.anyres, newline);
+    return packAnyresFeatures(
+      features,
+      imageSize,
+      c.vision.imageSize,
+      c.vision.patchSize,
+      c.anyres,
+      newline,
+      imagesInPrompt,
+    );
   }
 
   /** Logits [P, V + E] at flat positions of the [B, T, D] embeddings. */

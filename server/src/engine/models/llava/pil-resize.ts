@@ -132,11 +132,20 @@ export function cropRgb(src: RgbImage, top: number, left: number, height: number
   return { width, height, data };
 }
 
-/** Zero (black) borders: `top` rows above and below, `left` columns on each side. */
-export function padRgb(src: RgbImage, top: number, left: number): RgbImage {
-  const width = src.width + 2 * left;
-  const height = src.height + 2 * top;
+/**
+ * The image on a height × width canvas of `fill` with its top-left corner at (top, left); by default black
+ * borders of `top` rows above and below and `left` columns on each side.
+ */
+export function padRgb(
+  src: RgbImage,
+  top: number,
+  left: number,
+  height = src.height + 2 * top,
+  width = src.width + 2 * left,
+  fill: readonly [number, number, number] = [0, 0, 0],
+): RgbImage {
   const data = new Uint8Array(width * height * 3);
+  if (fill.some((v) => v !== 0)) for (let i = 0; i < data.length; i++) data[i] = fill[i % 3]!;
   for (let y = 0; y < src.height; y++)
     data.set(src.data.subarray(y * src.width * 3, (y + 1) * src.width * 3), ((y + top) * width + left) * 3);
   return { width, height, data };

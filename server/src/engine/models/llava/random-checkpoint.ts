@@ -9,7 +9,14 @@ import { requiredWeights } from './weights';
 import { writeWordLevelTokenizer } from './word-level-tokenizer';
 
 export interface TinyLlavaSpec {
+  /** config.json's model_type. Default llava. */
+  family?: 'llava' | 'llava_next' | 'llava_onevision';
+  /** image_grid_pinpoints of an anyres family. Default: 1×2, 2×1 and 2×2 tiles. */
+  pinpoints?: [number, number][];
+  /** OneVision's vision_aspect_ratio. Default anyres_max_9. */
+  visionAspectRatio?: string;
   vision?: {
+    kind?: 'clip' | 'siglip';
     hidden?: number;
     intermediate?: number;
     layers?: number;
@@ -51,6 +58,7 @@ export function hfWeightName(name: string): string {
 
 export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknown> {
   const v = {
+    kind: 'clip',
     hidden: 32,
     intermediate: 37,
     layers: 2,
@@ -59,6 +67,22 @@ export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknow
     patchSize: 6,
     ...spec.vision,
   };
+  const family = spec.family ?? 'llava';
+  const siglip = v.kind === 'siglip';
+  const S = v.imageSize;
+  const anyres =
+    family === 'llava'
+      ? {}
+      : {
+          image_grid_pinpoints: spec.pinpoints ?? [
+            [S, 2 * S],
+            [2 * S, S],
+            [2 * S, 2 * S],
+          ],
+          ...(family === 'llava_onevision'
+            ? { vision_aspect_ratio: spec.visionAspectRatio ?? 'anyres_max_9' }
+            : {}),
+        };
   const t = {
     hidden: 32,
     intermediate: 64,
@@ -70,26 +94,32 @@ export function tinyLlavaConfig(spec: TinyLlavaSpec = {}): Record<string, unknow
     modelType: 'llama',
     ...spec.text,
   };
+  const architecture = {
+    llava: 'LlavaForConditionalGeneration',
+    llava_next: 'LlavaNextForConditionalGeneration',
+    llava_onevision: 'LlavaOnevisionForConditionalGeneration',
+  }[family];
   return {
-    model_type: 'llava',
-    architectures: ['LlavaForConditionalGeneration'],
+    model_type: family,
+    architectures: [architecture],
     image_token_index: t.vocab - 1,
     pad_token_id: 0,
     projector_hidden_act: 'gelu',
-    vision_feature_layer: spec.featureLayer ?? -2,
-    vision_feature_select_strategy: spec.selectStrategy ?? 'default',
+    vision_feature_layer: spec.featureLayer ?? (family === 'llava_onevision' ? -1 : -2),
+    vision_feature_select_strategy: spec.selectStrategy ?? (siglip ? 'full' : 'default'),
     image_seq_length: Math.floor(v.imageSize / v.patchSize) ** 2,
+    ...anyres,
     vision_config: {
-      model_type: 'clip_vision_model',
+      model_type: siglip ? 'siglip_vision_model' : 'clip_vision_model',
       hidden_size: v.hidden,
       intermediate_size: v.intermediate,
       num_hidden_layers: v.layers,
       num_attention_heads: v.heads,
       image_size: v.imageSize,
       patch_size: v.patchSize,
-      hidden_act: 'quick_gelu',
-      layer_norm_eps: 1e-5,
-      projection_dim: v.hidden,
+      hidden_act: siglip ? 'gelu_pytorch_tanh' : 'quick_gelu',
+      layer_norm_eps: siglip ? 1e-6 : 1e-5,
+      ...(siglip ? {} : { projection_dim: v.hidden }),
     },
     text_config: {
       model_type: t.modelType,
@@ -160,6 +190,7 @@ export function weightShape(
     [/(gate|up)_proj\.weight$/, [t.intermediate, t.hidden]],
     [/down_proj\.weight$/, [t.hidden, t.intermediate]],
     [/layernorm\.weight$|^lm\.norm\.weight$/, [t.hidden]],
+    [/^image_newline$/, [t.hidden]],
   ];
   for (const [re, shape] of rules) if (re.test(name)) return shape;
   throw new Error(`random checkpoint: no shape rule for ${name}`);
@@ -181,7 +212,7 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
     const data = new Float32Array(n);
     const isNorm = /norm|layrnorm/.test(name);
     const isBias = name.endsWith('.bias');
-    const isEmbedding = /class_embedding|position_embedding|embed_tokens/.test(name);
+    const isEmbedding = /class_embedding|position_embedding|embed_tokens|image_newline/.test(name);
     const fanIn = shape.slice(1).reduce((p, d) => p * d, 1);
     for (let i = 0; i < n; i++) {
       const z = normal();
@@ -198,7 +229,9 @@ export function writeTinyLlava(dir: string, spec: TinyLlavaSpec = {}): Record<st
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(raw, null, 2));
   writeShards(dir, tensors, spec.shards ?? 1);
-  writePreprocessorConfig(dir, c.vision.imageSize);
+  if (c.family === 'llava_onevision')
+    writeOnevisionPreprocessorConfig(dir, c.vision.imageSize, c.anyres!.pinpoints);
+  else writePreprocessorConfig(dir, c.vision.imageSize);
   return raw;
 }
 
@@ -243,6 +276,36 @@ export function writePreprocessorConfig(dir: string, size: number): void {
         do_normalize: true,
         image_mean: [0.48145466, 0.4578275, 0.40821073],
         image_std: [0.26862954, 0.26130258, 0.27577711],
+        do_convert_rgb: true,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+/** LlavaOnevisionImageProcessor's settings: SigLIP's mean and std, no centre crop, the anyres pinpoints. */
+export function writeOnevisionPreprocessorConfig(
+  dir: string,
+  size: number,
+  pinpoints: [number, number][],
+): void {
+  writeFileSync(
+    path.join(dir, 'preprocessor_config.json'),
+    JSON.stringify(
+      {
+        image_processor_type: 'LlavaOnevisionImageProcessor',
+        processor_class: 'LlavaOnevisionProcessor',
+        do_resize: true,
+        size: { height: size, width: size },
+        image_grid_pinpoints: pinpoints,
+        resample: 3,
+        do_rescale: true,
+        rescale_factor: 1 / 255,
+        do_normalize: true,
+        image_mean: [0.5, 0.5, 0.5],
+        image_std: [0.5, 0.5, 0.5],
+        do_pad: true,
         do_convert_rgb: true,
       },
       null,
