@@ -54,9 +54,11 @@ export class Panels implements vscode.Disposable {
     }
     const subjectFile = vscode.Uri.parse(uri).fsPath;
     const name = subjectName(uri);
+    // The webview may load the workspace's files (photos), the extension's own, and dropped photos; a
+    // subject file opened without a workspace folder gives its own folder, never the folders above it.
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
     const roots = [
-      ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri),
-      vscode.Uri.file(path.dirname(path.dirname(subjectFile))),
+      ...(folders.length ? folders : [vscode.Uri.file(path.dirname(subjectFile))]),
       vscode.Uri.file(this.context.asAbsolutePath('dist')),
       this.droppedDir(),
     ];
@@ -210,6 +212,8 @@ export class Panels implements vscode.Disposable {
     }
     p.asking = undefined;
     p.history.push({ role: 'user', text: question }, { role: 'assistant', text: answer });
+    // The server renders at most the newest 64 messages; older ones need not travel with every question.
+    if (p.history.length > 64) p.history.splice(0, p.history.length - 64);
     p.post({ type: 'answerEnd', id, text: answer, stopped, note });
   }
 

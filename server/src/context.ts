@@ -5,7 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TextDocuments, type ClientCapabilities, type Connection } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { defaultModelDir, ImageCheckCache, type DatasetSummary, type ParsedSubject } from './engine';
+import {
+  defaultModelDir,
+  ImageCheckCache,
+  insideRoots,
+  type DatasetSummary,
+  type ParsedSubject,
+} from './engine';
 import { SubjectJobs, type JobSettings } from './jobs/subject-jobs';
 import { DEFAULT_SETTINGS, type JobStateParams, type YollavaSettings } from './protocol';
 import { SubjectIndex } from './workspace/subject-index';
@@ -39,6 +45,19 @@ export class ServerContext {
       onJobState: (p) => this.jobListeners.forEach((l) => l(p)),
       log: (line) => connection.console.info(line),
     });
+  }
+
+  /**
+   * Whether the server may read or create `file` for a workspace that chose the path: in a trusted
+   * workspace anything; in Restricted Mode only what lies inside its folders (symlinks resolved).
+   */
+  mayTouch(file: string): boolean {
+    return this.trusted || this.insideWorkspace(file);
+  }
+
+  /** Whether `file` lies inside one of the workspace's folders (none open: nothing does). */
+  insideWorkspace(file: string): boolean {
+    return insideRoots(file, this.roots);
   }
 
   fileOf(uri: string): string {

@@ -1,12 +1,17 @@
 // Validation of open subject files as they change: diagnostics with exact ranges, the counts the status
 // bar shows, and the folders to watch. A burst of edits makes one validation; a newer edit wins over an
 // older validation still running. Another subject's name changing revalidates the others (collisions).
-import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from './context';
-import { LlavaTokenizer, validateSubject, type SubjectDiagnostic } from './engine';
+import {
+  FILE_CAPS,
+  LlavaTokenizer,
+  readRegularTextSync,
+  validateSubject,
+  type SubjectDiagnostic,
+} from './engine';
 import { pathSpans } from './handlers/links-and-hints';
 import { ValidatedNotification, type ValidatedParams } from './protocol';
 import { FolderWatcher } from './workspace/folder-watcher';
@@ -46,9 +51,13 @@ export class Validation {
       this.seq.set(uri, (this.seq.get(uri) ?? 0) + 1);
       // The index goes back to what is on disk (the editor may have held unsaved changes).
       const file = ctx.fileOf(uri);
-      const changed = existsSync(file)
-        ? await ctx.index.update(file, readFileSync(file, 'utf8'))
-        : (ctx.index.remove(file), true);
+      let onDisk: string | null = null;
+      try {
+        onDisk = readRegularTextSync(file, 'a subject file', FILE_CAPS.subject);
+      } catch {
+        // gone, or no longer a regular file: it names no subject
+      }
+      const changed = onDisk !== null ? await ctx.index.update(file, onDisk) : (ctx.index.remove(file), true);
       if (changed) this.revalidateOthers(uri);
       ctx.states.delete(uri);
       await this.watcher.forget(file);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `yollava` command. Each subcommand is a thin layer over the engine.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runGoldenCheck } from '../engine';
-import { evaluateSubject, otherSubjectFiles } from '../engine';
+import { evaluateSubject, siblingNames } from '../engine';
 import { resolveImages } from '../engine';
 import { chat, recognize } from '../engine';
 import { lineColumn, parseSubject, type SubjectDiagnostic } from '../engine';
@@ -11,6 +11,8 @@ import { validateSubject } from '../engine';
 import { ImageCheckCache } from '../engine';
 import { LlavaTokenizer } from '../engine';
 import { runTask, AbortedError } from '../engine';
+import { defaultModelDir, FILE_CAPS, readRegularTextSync } from '../engine';
+import { breakTrainingLock, loadSubject, trainingLockPath } from '../engine';
 import { progressPrinter } from './progress';
 import { runPretrainCommand } from './pretrain';
 import { runToyworldCommand } from './toyworld';
@@ -33,6 +35,7 @@ Usage:
   yollava eval <file.subject.yaml>         recognition (and QA) on held-out photos, with baselines
   yollava recognize <file> <image|folder>  is the subject in these photos?
   yollava chat <file>... --ask "question" [--image photo]   talk about one or several subjects
+  yollava unlock <file.subject.yaml> [--force]   remove a training lock left by a process that is gone
   yollava inspect <model-dir> [--json]     architecture, parameter count and memory estimate
   yollava golden <dir> [--provider P]      check the implementation against Hugging Face reference outputs
 ${TOKENIZER_USAGE}  yollava pretrain [--resume] [--help]     pretrain the embedded default model on ToyWorld
@@ -51,6 +54,7 @@ Options:
   --mode auto|trained|reference            recognize, chat: the trained concept, or reference photos (instant
                                            mode); auto uses the trained one when it exists
   --provider auto|cpu|webgpu|cuda          execution provider (default cpu)
+  --force                                  unlock: also a lock of another host (say that it runs no more)
   --json                                   machine-readable output
 `;
 
@@ -66,6 +70,7 @@ interface Flags {
   fresh: boolean;
   warmStart: boolean;
   mode: UseModeSetting;
+  force: boolean;
 }
 
 function parseFlags(args: string[]): Flags {
@@ -77,12 +82,14 @@ function parseFlags(args: string[]): Flags {
     fresh: false,
     warmStart: false,
     mode: 'auto',
+    force: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') flags.json = true;
     else if (a === '--resume') flags.resume = true;
     else if (a === '--fresh') flags.fresh = true;
+    else if (a === '--force') flags.force = true;
     else if (a === '--warm-start') flags.warmStart = true;
     else if (a === '--model' || a === '--pools' || a === '--ask' || a === '--image') {
       const v = args[++i];
@@ -193,6 +200,13 @@ async function main(argv: string[]): Promise<number> {
         if (!report.length) out(`${flags.positional.length} subject file(s): no problems\n`);
       }
       return errors ? 1 : 0;
+    }
+    case 'unlock': {
+      const file = requireArg(flags, 'unlock <file.subject.yaml>');
+      const subject = loadSubject(path.resolve(file));
+      const r = breakTrainingLock(trainingLockPath(subject.dir, subject.name), flags.force);
+      out(`${r.why}\n`);
+      return r.removed || !existsSync(trainingLockPath(subject.dir, subject.name)) ? 0 : 1;
     }
     case 'train': {
       const file = requireArg(flags, 'train <file.subject.yaml>');
@@ -336,19 +350,25 @@ function fmt(x: number): string {
 /** Schema and dataset problems of one subject file (the same checks as the editor's), with line and column. */
 async function validateFile(file: string, flags: Flags): Promise<Problem[]> {
   if (!existsSync(file)) return [{ file, line: 1, column: 1, severity: 'error', message: 'file not found' }];
-  const text = readFileSync(file, 'utf8');
-  const otherNames = new Map<string, string[]>();
-  for (const other of otherSubjectFiles(file)) {
-    const v = parseSubject(readFileSync(other, 'utf8')).value;
-    if (v && typeof v.name === 'string') otherNames.set(v.name, [...(otherNames.get(v.name) ?? []), other]);
+  let text: string;
+  try {
+    text = readRegularTextSync(file, 'a subject file', FILE_CAPS.subject);
+  } catch (e) {
+    return [{ file, line: 1, column: 1, severity: 'error', message: (e as Error).message }];
   }
+  const otherNames = siblingNames(file);
   const parsed = parseSubject(text);
   const declared = parsed.value?.model;
-  const modelDir = declared ? path.resolve(path.dirname(file), declared) : flags.model;
+  // The model training would use, as the editor picks it: the file's, --model, else the default model.
+  const modelDir = declared ? path.resolve(path.dirname(file), declared) : (flags.model ?? defaultModelDir());
   let isVocabularyWord: ((w: string) => boolean) | undefined;
   if (modelDir && existsSync(path.join(modelDir, 'tokenizer.json'))) {
-    const tok = LlavaTokenizer.load(modelDir);
-    isVocabularyWord = (w) => tok.hasToken(w);
+    try {
+      const tok = LlavaTokenizer.load(modelDir);
+      isVocabularyWord = (w) => tok.hasToken(w);
+    } catch {
+      // an unreadable tokenizer is the model's problem, reported where the model is used
+    }
   }
   const v = await validateSubject(path.resolve(file), parsed, {
     cache: new ImageCheckCache(),

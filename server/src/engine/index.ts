@@ -31,14 +31,15 @@ export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from 
 
 // Personalization and its use
 export type { PersonalizeProgress, PersonalizeResult } from './personalize/personalize';
-export { evaluateSubject, otherSubjectFiles } from './personalize/evaluate';
+export { evaluateSubject } from './personalize/evaluate';
+export { otherSubjectFiles, siblingNames } from './subject/sibling-subjects';
 export type { EvalResult } from './personalize/evaluate';
-export { chat, recognize } from './personalize/use';
+export { chat, recognize, MAX_HISTORY_MESSAGES, MAX_QUESTION_CHARS } from './personalize/use';
 export type { Recognition } from './personalize/use';
 export { USE_MODES } from './personalize/reference-mode';
 export type { UseModeSetting } from './personalize/reference-mode';
 export type { ConceptMeta } from './personalize/concept';
-export { trainingRecognition } from './personalize/concept';
+export { ConceptError, readConceptMeta, trainingRecognition } from './personalize/concept';
 
 // ToyWorld and the embedded default model
 export { defaultModelDir, DEFAULT_MODEL_RELATIVE } from './toyworld/default-model';
@@ -52,3 +53,14 @@ export { SKILLS } from './toyworld/skills';
 export type { Skill } from './toyworld/skills';
 export { describe, KIND_NAMES, KINDS } from './toyworld/world';
 export type { ObjectInstance, Kind } from './toyworld/world';
+export {
+  FILE_CAPS,
+  FileKindError,
+  isRegularFile,
+  readRegularFile,
+  readRegularFileSync,
+  readRegularTextSync,
+  statRegularFile,
+} from './io/regular-file';
+export { breakTrainingLock, trainingLockPath } from './personalize/training-lock';
+export { insideRoots } from './io/inside-roots';

@@ -2,9 +2,9 @@
 // trained concept did on its training photos and when ("recognition 0.93 (training photos) · trained
 // 2 min ago"), marked stale when the file or its photos changed since; with the commands that act on the
 // subject.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { trainingRecognition, type ConceptMeta } from '../engine';
+import { readConceptMeta, trainingRecognition } from '../engine';
 import type { TrainingRun } from '../protocol';
 
 export interface Lens {
@@ -70,10 +70,12 @@ export function subjectLenses(i: LensInput): Lens[] {
     );
     return lenses;
   }
-  const metaFile = path.join(path.dirname(i.file), '.yollava', i.name, 'concept.json');
-  if (existsSync(metaFile)) {
+  const artifact = path.join(path.dirname(i.file), '.yollava', i.name);
+  if (existsSync(path.join(artifact, 'concept.json'))) {
     try {
-      const m = JSON.parse(readFileSync(metaFile, 'utf8')) as ConceptMeta;
+      // Validated and size-capped (concept-meta.ts): this runs on every CodeLens request.
+      const m = readConceptMeta(artifact, i.name);
+      if (!m) throw new Error('concept.json vanished');
       // Its training photos, not held-out ones (Evaluate gives those); an older concept stored the figure
       // only at its own best threshold, and the lens says so.
       const r = trainingRecognition(m);
@@ -89,8 +91,9 @@ export function subjectLenses(i: LensInput): Lens[] {
       // What the concept learned, in its own words (self-description.ts); the lens opens the chat.
       if (typeof m.selfDescription === 'string')
         lenses.push(at(`says: ${clip(m.selfDescription, 80)}`, 'yollava.openChat'));
-    } catch {
-      lenses.push(at('concept.json is unreadable: train again'));
+    } catch (e) {
+      const why = (e as Error).message.replace(/^.*this concept cannot be used: /, '');
+      lenses.push(at(`this concept cannot be used: ${clip(why, 80)} · Retrain`, 'yollava.train'));
     }
   } else lenses.push(at('not trained yet'));
   if (i.run?.state === 'failed' || i.run?.state === 'cancelled')

@@ -28,6 +28,7 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
       states.get(doc.uri)?.summary.images ?? new Map(),
       ctx.jobs.lastRecognition(ctx.fileOf(doc.uri)),
       ctx.fileOf(doc.uri),
+      (f) => ctx.mayTouch(f),
     );
     return r ? { ...r.hover, range: { start: doc.positionAt(r.start), end: doc.positionAt(r.end) } } : null;
   });
@@ -85,7 +86,9 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
     const actions: CodeAction[] = [];
     for (const d of p.context.diagnostics) {
       const data = d.data as { folder?: string; suggestion?: string } | undefined;
-      if (d.code === 'missing-folder' && data?.folder) {
+      // Only inside the workspace: a subject file from elsewhere must not make the editor create folders
+      // wherever its paths point.
+      if (d.code === 'missing-folder' && data?.folder && ctx.insideWorkspace(data.folder)) {
         actions.push({
           title: `Create folder ${path.relative(path.dirname(ctx.fileOf(doc.uri)), data.folder)}`,
           kind: CodeActionKind.QuickFix,
@@ -113,6 +116,12 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
   connection.onExecuteCommand(async (p) => {
     if (p.command === Commands.createFolder) {
       const [folder, uri] = (p.arguments ?? []) as [string, string];
+      if (typeof folder !== 'string' || !ctx.insideWorkspace(folder)) {
+        void connection.window.showWarningMessage(
+          `yollava: not creating ${String(folder)}: it is outside the workspace`,
+        );
+        return;
+      }
       await mkdir(folder, { recursive: true });
       const doc = uri ? documents.get(uri) : undefined;
       if (doc) validation.schedule(doc, 0);

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Hover } from 'vscode-languageserver';
-import { keyAtLine, isFolderField, schemaAt } from '../engine';
+import { FILE_CAPS, keyAtLine, isFolderField, readRegularFile, schemaAt } from '../engine';
 import type { RecognitionReport } from '../protocol';
 
 const IMAGE_EXTENSION = /\.(?:png|jpe?g|webp|gif|bmp|tiff?)$/i;
@@ -34,6 +34,8 @@ export async function hover(
   images: Map<string, string[]>,
   recognition?: RecognitionReport,
   subjectFile?: string,
+  /** Whether a thumbnail of `file` may be read (Restricted Mode: only inside the workspace). */
+  mayRead: (file: string) => boolean = () => true,
 ): Promise<{ hover: Hover; start: number; end: number } | null> {
   // An image path under the cursor: its thumbnail and score.
   const under = tokenAt(text, offset);
@@ -41,8 +43,12 @@ export async function hover(
     const start = under.start;
     const end = start + under.token.length;
     const file = path.resolve(path.dirname(subjectFile), under.token);
-    const thumb = await thumbnail(file, 96);
     const parts = [`**${path.basename(file)}**${scoreLine(file, recognition)}`];
+    if (!mayRead(file)) {
+      parts.push('outside the workspace: not shown in Restricted Mode');
+      return { hover: { contents: { kind: 'markdown', value: parts.join('\n\n') } }, start, end };
+    }
+    const thumb = await thumbnail(file, 96);
     if (thumb) parts.push(`![${path.basename(file)}](${thumb})`);
     else parts.push('not a readable image');
     return { hover: { contents: { kind: 'markdown', value: parts.join('\n\n') } }, start, end };
@@ -62,7 +68,7 @@ export async function hover(
         : (images.get(field) ?? []);
     if (field !== 'model') {
       parts.push(`${files.length} image(s)`);
-      const shownFiles = files.slice(0, 6);
+      const shownFiles = files.filter(mayRead).slice(0, 6);
       const thumbs = await Promise.all(shownFiles.map((f) => thumbnail(f, 48)));
       const scored = shownFiles.some((f) => scoreLine(f, recognition));
       const shown = thumbs
@@ -84,7 +90,9 @@ export async function hover(
 
 async function thumbnail(file: string, side: number): Promise<string | null> {
   try {
-    const png = await sharp(file, { limitInputPixels: 120_000_000 })
+    // Bytes read as a regular file first: sharp would open a FIFO on libuv's pool and wait there for good.
+    const bytes = await readRegularFile(file, 'a photo', FILE_CAPS.image);
+    const png = await sharp(bytes, { limitInputPixels: 120_000_000 })
       .resize(side, side, { fit: 'cover' })
       .png()
       .toBuffer();

@@ -9,7 +9,7 @@ import {
   type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver';
 import type { ServerContext } from '../context';
-import { imageLabels, resolveImages, WorkerTaskError } from '../engine';
+import { imageLabels, MAX_HISTORY_MESSAGES, resolveImages, WorkerTaskError } from '../engine';
 import { JobCancelledError } from '../jobs/job-queue';
 import {
   CancelJobRequest,
@@ -149,7 +149,8 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
       return await jobs.chat(
         [file, ...new Set(others)],
         p.question,
-        p.history.map((h) => ({ role: h.role, text: h.text, images: 0 })),
+        // Only the newest turns can fit the model's positions (use.ts trims further by tokens).
+        p.history.slice(-MAX_HISTORY_MESSAGES).map((h) => ({ role: h.role, text: h.text, images: 0 })),
         p.image,
         await ctx.jobSettings(p.uri),
         (delta) => void connection.sendNotification(ChatDeltaNotification, { chatId: p.chatId, delta }),

@@ -1,6 +1,7 @@
 // The subject files of the workspace and their names, for name-collision checks. Open documents win over
 // what is on disk.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { FILE_CAPS, readRegularFile } from '../engine';
 import path from 'node:path';
 import type { ParsedSubject } from '../engine';
 
@@ -26,7 +27,10 @@ export class SubjectIndex {
         if (e.isDirectory()) await walk(p, d - 1);
         else if (e.isFile() && /\.subject\.ya?ml$/.test(e.name)) {
           try {
-            await this.update(p, await readFile(p, 'utf8'));
+            await this.update(
+              p,
+              (await readRegularFile(p, 'a subject file', FILE_CAPS.subject)).toString('utf8'),
+            );
           } catch {
             // unreadable files simply have no name
           }

@@ -14,6 +14,25 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
 }
 
+export class PromptTooLongError extends Error {
+  override name = 'PromptTooLongError';
+  constructor(
+    readonly tokens: number,
+    readonly limit: number,
+    what = 'the prompt',
+  ) {
+    super(
+      `${what} is ${tokens} tokens, and the model takes at most ${limit} (max_position_embeddings in its config.json); shorten it`,
+    );
+  }
+
+  /** The same error with a message that fits where it was found. */
+  withMessage(message: string): this {
+    this.message = message;
+    return this;
+  }
+}
+
 /** Yields new token ids after the prompt given as merged embeddings [T, D]. */
 export async function* generateTokens(
   model: LlavaModel,
@@ -21,7 +40,12 @@ export async function* generateTokens(
   opts: GenerateOptions = {},
 ): AsyncGenerator<number> {
   const eos = new Set(opts.eosTokenIds ?? model.config.text.eosTokenIds);
-  const max = opts.maxNewTokens ?? 64;
+  // Positions past max_position_embeddings were never trained (and an unbounded prompt once crashed
+  // onnxruntime): the prompt must fit, and the answer stops where the model's positions end.
+  const T = promptEmbeds.length / model.hidden;
+  const limit = model.config.text.maxPositions;
+  if (T >= limit) throw new PromptTooLongError(T, limit);
+  const max = Math.min(opts.maxNewTokens ?? 64, limit - T);
   let step = await model.decodeStep(promptEmbeds, emptyCache(), opts.extraHead);
   for (let n = 0; n < max; n++) {
     if (opts.signal?.aborted) return;

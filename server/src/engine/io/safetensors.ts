@@ -1,7 +1,8 @@
 // safetensors: an 8-byte little-endian header length, a JSON header of {name: {dtype, shape, data_offsets}},
 // then the raw little-endian tensor bytes. Reading is lazy and positional, so multi-GB shards are never
 // loaded whole; every header field is validated before any tensor is touched.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, existsSync } from 'node:fs';
+import { FILE_CAPS, FileKindError, openRegularFileSync, readRegularFileSync } from './regular-file';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write';
 
@@ -78,11 +79,13 @@ export class SafetensorsFile {
   static open(file: string): SafetensorsFile {
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      fd = openRegularFileSync(file, 'a safetensors file');
     } catch (e) {
       throw new SafetensorsError(
         file,
-        `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        e instanceof FileKindError
+          ? e.message.slice(file.length + 2)
+          : `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }
     try {
@@ -366,8 +369,12 @@ export class SafetensorsCheckpoint {
       if (existsSync(index)) {
         let parsed: { weight_map?: Record<string, string> };
         try {
-          parsed = JSON.parse(readFileSync(index, 'utf8')) as typeof parsed;
+          parsed = JSON.parse(
+            readRegularFileSync(index, 'a shard index', FILE_CAPS.tokenizer).toString('utf8'),
+          ) as typeof parsed;
         } catch (e) {
+          if (e instanceof FileKindError)
+            throw new SafetensorsError(index, e.message.slice(index.length + 2));
           throw new SafetensorsError(index, `not valid JSON: ${(e as Error).message}`);
         }
         if (!parsed.weight_map || typeof parsed.weight_map !== 'object') {

@@ -3,13 +3,17 @@
 // the commit point: weights go to a content-named file first, then concept.json is replaced atomically,
 // so a crash or cancel at any moment leaves the previous good artifact loadable.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
+import { FILE_CAPS, readRegularFileSync } from '../io/regular-file';
 import { encodeSafetensors, SafetensorsFile } from '../io/safetensors';
 import type { LlavaModel } from '../models/llava/model';
 import { Rng } from '../util/rng';
+import { ConceptError, readConceptMeta } from './concept-meta';
 import { conceptTokens, type ConceptTokens } from './prompts';
+
+export { ConceptError, readConceptMeta } from './concept-meta';
 
 export type HeadRows = 'all' | 'name';
 /**
@@ -62,10 +66,6 @@ export function trainingRecognition(
   if (typeof raw === 'number') return { weighted: raw, raw: true };
   const own = meta.metrics['train_recognition_weighted'];
   return typeof own === 'number' ? { weighted: own, raw: false } : undefined;
-}
-
-export class ConceptError extends Error {
-  override name = 'ConceptError';
 }
 
 export class Concept {
@@ -238,19 +238,13 @@ export function saveConcept(
   return full;
 }
 
-export function readConceptMeta(dir: string): ConceptMeta | null {
-  const file = path.join(dir, 'concept.json');
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ConceptMeta;
-  } catch (e) {
-    throw new ConceptError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** Loads an artifact for `model`; refuses one trained on a different base model. */
-export function loadConcept(dir: string, model: LlavaModel): { concept: Concept; meta: ConceptMeta } {
-  const meta = readConceptMeta(dir);
+export function loadConcept(
+  dir: string,
+  model: LlavaModel,
+  expectedName?: string,
+): { concept: Concept; meta: ConceptMeta } {
+  const meta = readConceptMeta(dir, expectedName);
   if (!meta)
     throw new ConceptError(
       `${dir}: no trained concept here (concept.json is missing); train the subject first`,
@@ -261,14 +255,41 @@ export function loadConcept(dir: string, model: LlavaModel): { concept: Concept;
     );
   }
   const wfile = path.join(dir, meta.weightsFile);
-  const bytes = existsSync(wfile) ? readFileSync(wfile) : null;
-  if (!bytes || createHash('sha256').update(bytes).digest('hex') !== meta.weightsSha256) {
-    throw new ConceptError(`${wfile}: missing or does not match concept.json (sha256); retrain the subject`);
+  const unusable = (why: string): ConceptError =>
+    new ConceptError(`${wfile}: this concept cannot be used: ${why}; retrain the subject`);
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFileSync(wfile, "a concept's weights", FILE_CAPS.conceptWeights);
+  } catch (e) {
+    throw unusable(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the weights file is missing' : (e as Error).message,
+    );
   }
+  if (createHash('sha256').update(bytes).digest('hex') !== meta.weightsSha256)
+    throw unusable('the weights do not match concept.json (sha256)');
   const f = SafetensorsFile.open(wfile);
   try {
-    const embeddings = f.readFloat32('embeddings').slice();
-    const head = f.readFloat32('head').slice();
+    const rows = meta.k + 1;
+    const D = model.hidden;
+    const read = (name: string): Float32Array => {
+      const info = f.names().includes(name) ? f.info(name) : null;
+      if (
+        !info ||
+        info.dtype !== 'F32' ||
+        info.shape.length !== 2 ||
+        info.shape[0] !== rows ||
+        info.shape[1] !== D
+      )
+        throw unusable(`tensor "${name}" must be F32 of shape [${rows}, ${D}]`);
+      const data = f.readFloat32(name).slice();
+      // Trained rows stay within a few units; ±3e38 or NaN would poison every answer silently.
+      for (let i = 0; i < data.length; i++)
+        if (!(Math.abs(data[i]!) <= MAX_ABS_WEIGHT))
+          throw unusable(`tensor "${name}" holds ${data[i]} (not finite, or beyond ±${MAX_ABS_WEIGHT})`);
+      return data;
+    };
+    const embeddings = read('embeddings');
+    const head = read('head');
     const tokens = conceptTokens(meta.name, meta.k, model.vocab);
     const concept = new Concept(
       tokens,
@@ -283,3 +304,6 @@ export function loadConcept(dir: string, model: LlavaModel): { concept: Concept;
     f.close();
   }
 }
+
+/** Far above any trained row (they stay within a few units), far below float32's overflow. */
+const MAX_ABS_WEIGHT = 1e4;

@@ -2,8 +2,6 @@
 // photos and pool images never trained on as negatives; two-option visual and text QA when a question
 // file exists; and the baselines the paper reports that we can run: the base model asked with the plain
 // name, and the base model given the file's description as a text prompt.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { Rng } from '../util/rng';
 import { artifactDir, loadConcept, type ConceptMeta } from './concept';
 import { contentHash } from '../subject/image-files';
@@ -18,6 +16,7 @@ import {
 } from './recognition';
 import { pickReferences, referenceConcept, referencePrefix } from './reference-mode';
 import { loadSubject } from '../subject/subject';
+import { otherSubjectFiles } from '../subject/sibling-subjects';
 
 export type { ScoredRecognition } from './recognition';
 
@@ -46,40 +45,6 @@ export interface EvalResult {
   concept: Pick<ConceptMeta, 'name' | 'bestEpoch' | 'createdAt' | 'selfDescription'>;
 }
 
-/** Subject files in the workspace (the subject's parent folder, two levels down), other than `file`. */
-export function otherSubjectFiles(file: string): string[] {
-  const root = path.dirname(path.dirname(path.resolve(file)));
-  const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth < 0 || !existsSync(dir)) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return; // unreadable: nothing to find there
-    }
-    for (const n of names) {
-      if (n.startsWith('.') || n === 'node_modules') continue;
-      const p = path.join(dir, n);
-      // A dangling link or an entry that vanished is skipped: it cannot be another subject file.
-      const st = statOrNull(p);
-      if (!st) continue;
-      if (st.isDirectory()) walk(p, depth - 1);
-      else if (/\.subject\.ya?ml$/.test(n) && p !== path.resolve(file)) out.push(p);
-    }
-  };
-  walk(root, 2);
-  return out.sort();
-}
-
-function statOrNull(p: string): ReturnType<typeof statSync> | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
-
 export async function evaluateSubject(
   file: string,
   opts: Pick<PersonalizeOptions, 'modelDir' | 'model' | 'pools' | 'workspaceDir' | 'provider'> & {
@@ -88,7 +53,11 @@ export async function evaluateSubject(
 ): Promise<EvalResult> {
   const s = openSubject(file, opts);
   try {
-    const { concept, meta } = loadConcept(artifactDir(s.workspaceDir, s.subject.name), s.model);
+    const { concept, meta } = loadConcept(
+      artifactDir(s.workspaceDir, s.subject.name),
+      s.model,
+      s.subject.name,
+    );
     if (!s.subject.test.length)
       throw new Error(`${s.subject.file}: images.test: no held-out photos to evaluate on; add a test folder`);
     const others: string[] = [];

@@ -21,7 +21,9 @@ import { contentHash } from '../subject/image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from '../subject/subject';
 import { describeItself } from './self-description';
-import { acquireTrainingLock, removeStaleTemporaries } from './training-lock';
+import { reservedNameProblem } from '../subject/dataset-checks';
+import { siblingNames } from '../subject/sibling-subjects';
+import { trainingLockPath, acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress, type TrainResult } from './trainer';
 
 /**
@@ -146,11 +148,15 @@ export function openSubject(
     extraTokens: [tokens.nameToken, ...tokens.latentTokens],
     firstExtraId: model.vocab,
   });
-  if (tokenizer.hasToken(subject.name)) {
-    throw new SubjectError([
-      `${subject.file}: name: "${subject.name}" is already a word in the model's vocabulary; pick a name the model does not know (e.g. "${subject.name}_${subject.name.length}")`,
-    ]);
-  }
+  // The concept's tokens were added after the vocabulary: one that resolves elsewhere collides with a base
+  // token (<unk>) or with another of its own (<token0> as the name).
+  const collides = tokens.ids.some(
+    (id, i) => tokenizer.idOf(i === 0 ? tokens.nameToken : tokens.latentTokens[i - 1]!) !== id,
+  );
+  const reserved = reservedNameProblem(subject.name, (t) =>
+    t === tokens.nameToken ? collides : tokenizer.hasToken(t),
+  );
+  if (reserved) throw new SubjectError([`${subject.file}: name: ${reserved}`]);
   const template = loadChatTemplate(model.dir, { bos: tokenizer.bosToken, eos: tokenizer.eosToken });
   const eos =
     tokenizer.eosToken !== undefined
@@ -173,9 +179,17 @@ export async function personalize(
   opts: PersonalizeOptions = {},
 ): Promise<PersonalizeResult> {
   const t0 = Date.now();
+  // Two subjects of one name would share .yollava/<name>/: the second's run must not replace the first's.
+  // Checked before the model loads, which takes minutes at real size.
+  const { name, file } = loadSubject(subjectFile, { pools: opts.pools, modelDir: opts.modelDir });
+  const twins = siblingNames(file).get(name);
+  if (twins?.length)
+    throw new SubjectError([
+      `${file}: name: "${name}" is also the name in ${twins.join(', ')}; names must be unique, so training would replace that subject's concept. Rename one of them`,
+    ]);
   const s = openSubject(subjectFile, opts);
   const release = acquireTrainingLock(
-    path.join(s.workspaceDir, '.yollava', `${s.subject.name}.train.lock`),
+    trainingLockPath(s.workspaceDir, s.subject.name),
     `${s.subject.file}: <${s.subject.name}>`,
   );
   try {
@@ -227,8 +241,8 @@ async function personalizeLocked(
     cfg.seed,
     init === 'vocab-mean' ? [] : await s.store.projected(s.subject.train),
   );
-  if (opts.warmStart && readConceptMeta(dir)) {
-    const prev = loadConcept(dir, s.model).concept;
+  if (opts.warmStart && readConceptMeta(dir, s.subject.name)) {
+    const prev = loadConcept(dir, s.model, s.subject.name).concept;
     if (prev.k === cfg.tokens) concept = prev;
   }
   const t1 = Date.now();

@@ -2,7 +2,8 @@
 // random order, and the model's answer is read from P(A) against P(B) at the first answer position, so
 // the score does not depend on which slot the right answer sits in. Read raw, each item is asked once;
 // read balanced, in both orders, which cancels a model's leaning towards one letter.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { FILE_CAPS, readRegularTextSync } from '../io/regular-file';
 import path from 'node:path';
 import type { LlavaModel } from '../models/llava/model';
 import type { Rng } from '../util/rng';
@@ -27,7 +28,7 @@ export interface QaFile {
 export function readQaFile(subjectFile: string): QaFile | null {
   const file = subjectFile.replace(/\.subject\.ya?ml$/, '.qa.json');
   if (!existsSync(file)) return null;
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<QaFile>;
+  const raw = JSON.parse(readRegularTextSync(file, 'a QA file', FILE_CAPS.smallJson)) as Partial<QaFile>;
   const dir = path.dirname(file);
   const fix = (items: QaItem[] | undefined): QaItem[] =>
     (items ?? []).map((q) => ({ ...q, image: q.image ? path.resolve(dir, q.image) : undefined }));

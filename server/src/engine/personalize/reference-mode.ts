@@ -44,8 +44,8 @@ export function referenceConcept(model: LlavaModel, name: string): Concept {
  */
 export function subjectUse(s: SubjectSession, setting: UseModeSetting = 'auto'): SubjectUse {
   const dir = artifactDir(s.workspaceDir, s.subject.name);
-  if (setting === 'trained' || (setting === 'auto' && readConceptMeta(dir))) {
-    const { concept } = loadConcept(dir, s.model);
+  if (setting === 'trained' || (setting === 'auto' && readConceptMeta(dir, s.subject.name))) {
+    const { concept } = loadConcept(dir, s.model, s.subject.name);
     return { mode: 'trained', concept, prefix: '', references: [] };
   }
   const concept = referenceConcept(s.model, s.subject.name);

@@ -2,7 +2,8 @@
 // tokens, and their output-head rows); the model's weights are never written. After every epoch it scores
 // recognition on the training photos and negatives and keeps the best epoch, like the paper. It reports
 // progress, stops on an AbortSignal, and checkpoints each epoch so that a run can resume.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { FILE_CAPS, readRegularTextSync } from '../io/regular-file';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeSafetensors, SafetensorsFile } from '../io/safetensors';
@@ -269,7 +270,9 @@ function readCheckpoint(
   const sf = path.join(dir, 'state.safetensors');
   if (!existsSync(jf) || !existsSync(sf)) return null;
   try {
-    const state = JSON.parse(readFileSync(jf, 'utf8')) as CheckpointState & {
+    const state = JSON.parse(
+      readRegularTextSync(jf, 'a checkpoint', FILE_CAPS.smallJson),
+    ) as CheckpointState & {
       adamStep: number;
       bestThreshold: number;
     };

@@ -2,6 +2,7 @@
 import { loadChatTemplate, type ChatMessage } from '../models/llava/chat-template';
 import { LlavaModel } from '../models/llava/model';
 import { streamText } from '../generate/stream-text';
+import { PromptTooLongError } from '../generate/generate';
 import { conceptSet } from './concept-set';
 import { openSubject, type PersonalizeOptions } from './personalize';
 import { expandImageTokens } from '../models/llava/embeddings';
@@ -59,6 +60,11 @@ export async function recognize(
   }
 }
 
+/** A question longer than this is refused before it is tokenized (a page of text is about 3,000). */
+export const MAX_QUESTION_CHARS = 16_000;
+/** History beyond this many messages is never rendered, whatever fits. */
+export const MAX_HISTORY_MESSAGES = 64;
+
 export interface ChatOptions extends SamplingOptions {
   image?: string;
   /** auto (default): trained concepts where they exist, reference photos otherwise. */
@@ -66,6 +72,8 @@ export interface ChatOptions extends SamplingOptions {
   /** Told how each subject is used before the answer starts. */
   onModes?: (modes: { name: string; mode: UseMode }[]) => void;
   history?: ChatMessage[];
+  /** Told how many of the oldest history messages were left out to fit the model's positions (0: none). */
+  onTrimmed?: (messages: number) => void;
   maxNewTokens?: number;
   signal?: AbortSignal;
 }
@@ -103,14 +111,33 @@ export async function* chat(
       bos: set.tokenizer.bosToken,
       eos: set.tokenizer.eosToken,
     });
-    const messages: ChatMessage[] = [...(opts.history ?? [])];
-    messages.push({ role: 'user', text: `${set.prefix} ${question}`, images: opts.image ? 1 : 0 });
-    const text = template.render(messages, true);
-    const ids = expandImageTokens(
-      set.tokenizer.encode(text),
-      model.config.imageTokenIndex,
-      model.config.imageTokens,
-    );
+    if (question.length > MAX_QUESTION_CHARS)
+      throw new PromptTooLongError(question.length, MAX_QUESTION_CHARS, 'the question').withMessage(
+        `the question is ${question.length} characters; ask at most ${MAX_QUESTION_CHARS}`,
+      );
+    const maxNew = Math.max(1, opts.maxNewTokens ?? 64);
+    const turn: ChatMessage = { role: 'user', text: `${set.prefix} ${question}`, images: opts.image ? 1 : 0 };
+    const promptIds = (history: ChatMessage[]): number[] =>
+      expandImageTokens(
+        set.tokenizer.encode(template.render([...history, turn], true)),
+        model.config.imageTokenIndex,
+        model.config.imageTokens,
+      );
+    // The prompt and the answer must fit the model's positions: the oldest turns go first, a pair at a time.
+    const limit = model.config.text.maxPositions;
+    let history = (opts.history ?? []).slice(-MAX_HISTORY_MESSAGES);
+    let ids = promptIds(history);
+    while (ids.length + maxNew > limit && history.length) {
+      history = history.slice(history[0]?.role === 'user' && history[1]?.role === 'assistant' ? 2 : 1);
+      ids = promptIds(history);
+    }
+    if (ids.length + maxNew > limit)
+      throw new PromptTooLongError(
+        ids.length,
+        limit - maxNew,
+        'the question (with the subject and the photo)',
+      );
+    opts.onTrimmed?.((opts.history ?? []).length - history.length);
     const features = [
       ...(opts.image ? await store.projected([path.resolve(opts.image)]) : []),
       ...references,

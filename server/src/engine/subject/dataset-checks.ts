@@ -1,7 +1,8 @@
 // Checks of a subject's dataset on disk, as diagnostics placed on the field they concern: missing
 // folders, unreadable images, too few photos, exact and near duplicates, train/test leakage, tiny images,
 // a name another subject uses, and a name the model already has as a word.
-import { realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { insideRoots, realPathSoFar } from '../io/inside-roots';
 import path from 'node:path';
 import { DatasetError, resolveImages } from './image-files';
 import type { ImageCheck, ImageCheckCache } from './image-checks';
@@ -31,14 +32,6 @@ export interface DatasetSummary {
 }
 
 /** The real path (symbolic links resolved) when it exists, else the path as given. */
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 export const MIN_TRAIN_IMAGES = 3;
 export const RECOMMENDED_TRAIN_IMAGES = 5;
 
@@ -84,12 +77,9 @@ export async function checkDataset(
       if (typeof one !== 'string') return;
       const at = Array.isArray(src) ? [...p, i] : p;
       if (ctx.workspaceRoots?.length) {
-        const real = realOrSelf(path.resolve(dir, one.replace(/[*?[{].*$/, '')));
-        const inside = ctx.workspaceRoots.some((r) => {
-          const rel = path.relative(realOrSelf(r), real);
-          return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-        });
-        if (!inside)
+        const source = path.resolve(dir, one.replace(/[*?[{].*$/, ''));
+        const real = realPathSoFar(source);
+        if (!insideRoots(source, ctx.workspaceRoots))
           diag(
             at,
             'warning',
@@ -100,11 +90,17 @@ export async function checkDataset(
       try {
         found.push(...resolveImages(dir, one, p.join('.')));
       } catch (e) {
-        if (e instanceof DatasetError)
+        // One field's unreadable source is that field's error: the other fields' checks go on.
+        const missing = !existsSync(path.resolve(dir, one));
+        const message =
+          e instanceof DatasetError
+            ? e.message
+            : `${p.join('.')}: cannot read "${one}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        if (missing)
           diag(at, 'error', 'missing-folder', `${p.join('.')}: folder "${one}" not found`, {
             folder: path.resolve(dir, one),
           });
-        else throw e;
+        else diag(at, 'error', 'unreadable-source', message);
       }
     });
     summary.images.set(p.join('.'), found);
@@ -199,14 +195,11 @@ export async function checkDataset(
         { suggestion: uniqueName(v.name, ctx.otherNames) },
       );
     }
-    if (ctx.isVocabularyWord?.(v.name)) {
-      diag(
-        ['name'],
-        'error',
-        'name-in-vocabulary',
-        `name: "${v.name}" is already a word in the model's vocabulary; the model would confuse it with that word`,
-        { suggestion: uniqueName(v.name, ctx.otherNames) },
-      );
+    const reserved = reservedNameProblem(v.name, ctx.isVocabularyWord);
+    if (reserved) {
+      diag(['name'], 'error', 'name-in-vocabulary', `name: ${reserved}`, {
+        suggestion: uniqueName(v.name, ctx.otherNames),
+      });
     }
   }
   return { diagnostics, summary };
@@ -252,4 +245,23 @@ function duplicatePairs(
 
 export function uniqueName(name: string, taken: Map<string, string[]>): string {
   for (let i = 2; ; i++) if (!taken.has(`${name}${i}`)) return `${name}${i}`;
+}
+
+/**
+ * Why `name` cannot be a concept's name, or null. "token3" would share an id with the latent token <token3>;
+ * "unk" would make <unk>, the tokenizer's own unknown token; "the" is a word the model already knows. Each
+ * of them trains without a word and answers wrongly, so they are refused by the editor, `yollava validate`
+ * and training alike (`isVocabularyToken` tells the model's tokenizer's tokens, where one is known).
+ */
+export function reservedNameProblem(
+  name: string,
+  isVocabularyToken?: (token: string) => boolean,
+): string | null {
+  if (/^token\d+$/i.test(name))
+    return `"${name}" is the name of one of the concept's own latent tokens (<token0>, <token1>, …); pick another`;
+  if (isVocabularyToken?.(name))
+    return `"${name}" is already a word in the model's vocabulary; the model would confuse it with that word`;
+  if (isVocabularyToken?.(`<${name}>`))
+    return `"<${name}>" is already a token of the model's tokenizer; the concept would share its id`;
+  return null;
 }

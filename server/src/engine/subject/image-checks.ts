@@ -2,7 +2,8 @@
 // folder of a thousand photos revalidates incrementally. Decoding runs on sharp's thread pool: the event
 // loop stays free, and a huge or bogus file costs one failed or shrunk decode, never a hang.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { FILE_CAPS, FileKindError, readRegularFile } from '../io/regular-file';
 import sharp from 'sharp';
 
 export interface ImageCheck {
@@ -34,13 +35,17 @@ export class ImageCheckCache {
         file,
         sha256: '',
         ok: false,
-        error: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        error: unreadable(e),
       };
     }
     let bytes: Buffer | undefined;
     let sha = this.byPath.get(file);
     if (!sha || sha.mtimeMs !== st.mtimeMs || sha.size !== st.size) {
-      bytes = await readFile(file);
+      try {
+        bytes = await readRegularFile(file, 'a photo', FILE_CAPS.image);
+      } catch (e) {
+        return { file, sha256: '', ok: false, error: unreadable(e) };
+      }
       sha = { mtimeMs: st.mtimeMs, size: st.size, sha256: createHash('sha256').update(bytes).digest('hex') };
       this.byPath.set(file, sha);
     }
@@ -49,7 +54,14 @@ export class ImageCheckCache {
       this.stats.hits++;
       return { file, ...cached };
     }
-    const result = await decode(bytes ?? (await readFile(file)), sha.sha256);
+    if (!bytes) {
+      try {
+        bytes = await readRegularFile(file, 'a photo', FILE_CAPS.image);
+      } catch (e) {
+        return { file, sha256: '', ok: false, error: unreadable(e) };
+      }
+    }
+    const result = await decode(bytes, sha.sha256);
     this.stats.decodes++;
     this.byHash.set(sha.sha256, result);
     return { file, ...result };
@@ -122,4 +134,10 @@ function areaGrey(px: Buffer, w: number, h: number, channels: number): Float64Ar
     }
   }
   return out;
+}
+
+function unreadable(e: unknown): string {
+  // A FileKindError already names the file; the check's message is about that file.
+  if (e instanceof FileKindError) return e.message.slice(e.file.length + 2);
+  return `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
 }

@@ -1,8 +1,9 @@
 // Image lists from a subject's sources (folders or simple globs relative to the subject file), and
 // content hashes that key every cache.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_CAPS, readRegularFileSync } from '../io/regular-file';
 
 export const IMAGE_EXTENSIONS = new Set([
   '.jpg',
@@ -46,8 +47,30 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function walk(dir: string, depth: number, out: string[], seen: Set<string>): void {
-  if (depth < 0) return;
+/** A glob that walks more entries than this is refused: "/usr/**" would hold up whoever asked. */
+export const MAX_GLOB_ENTRIES = 20_000;
+
+function specialKind(st: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+function walk(
+  dir: string,
+  depth: number,
+  out: string[],
+  seen: Set<string>,
+  budget: { entries: number },
+): void {
+  if (depth < 0 || budget.entries < 0) return;
   let st;
   try {
     st = statSync(dir);
@@ -58,7 +81,14 @@ function walk(dir: string, depth: number, out: string[], seen: Set<string>): voi
   const key = `${st.dev}:${st.ino}`;
   if (seen.has(key)) return; // symlink loops
   seen.add(key);
-  for (const name of readdirSync(dir).sort()) {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return; // unreadable: nothing to find there
+  }
+  for (const name of names) {
+    if (--budget.entries < 0) return;
     const p = path.join(dir, name);
     let entry;
     try {
@@ -66,7 +96,7 @@ function walk(dir: string, depth: number, out: string[], seen: Set<string>): voi
     } catch {
       continue;
     }
-    if (entry.isDirectory()) walk(p, depth - 1, out, seen);
+    if (entry.isDirectory()) walk(p, depth - 1, out, seen, budget);
     else if (entry.isFile()) out.push(p);
   }
 }
@@ -85,17 +115,36 @@ export function resolveImages(
       const root = path.resolve(baseDir, src.slice(0, src.lastIndexOf('/', firstWild) + 1) || '.');
       const re = globToRegExp(path.resolve(baseDir, src));
       const files: string[] = [];
-      walk(root, 8, files, new Set());
+      const budget = { entries: MAX_GLOB_ENTRIES };
+      walk(root, 8, files, new Set(), budget);
+      if (budget.entries < 0)
+        throw new DatasetError(
+          `${field}: "${src}" walks more than ${MAX_GLOB_ENTRIES} entries under ${root}; name a smaller folder`,
+          field,
+        );
       for (const f of files) if (re.test(f) && isImage(f)) out.add(f);
     } else {
       const p = path.resolve(baseDir, src);
       if (!existsSync(p)) throw new DatasetError(`${field}: folder "${src}" not found`, field);
-      const st = statSync(p);
+      let st;
+      let names: string[];
+      try {
+        st = statSync(p);
+        names = st.isDirectory() ? readdirSync(p).sort() : [];
+      } catch (e) {
+        throw new DatasetError(
+          `${field}: cannot read "${src}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          field,
+        );
+      }
       if (st.isFile()) {
         if (!isImage(p)) throw new DatasetError(`${field}: "${src}" is not an image file`, field);
         out.add(p);
+      } else if (!st.isDirectory()) {
+        // /dev/null, a FIFO, a socket: neither a folder of photos nor a photo.
+        throw new DatasetError(`${field}: "${src}" is ${specialKind(st)}, not a folder or a photo`, field);
       } else {
-        for (const name of readdirSync(p).sort()) {
+        for (const name of names) {
           const f = path.join(p, name);
           // Dangling links and entries that vanish meanwhile are not photos: skip them.
           if (isImage(f) && isFileOrFalse(f)) out.add(f);
@@ -113,7 +162,9 @@ export function contentHash(file: string): string {
   const st = statSync(file);
   const hit = hashCache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.hash;
-  const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const hash = createHash('sha256')
+    .update(readRegularFileSync(file, 'a photo', FILE_CAPS.image))
+    .digest('hex');
   hashCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash });
   return hash;
 }

@@ -1,7 +1,8 @@
 // A subject file on disk → its settings with defaults, its resolved image lists, and errors as
 // "file:line:column: message" (the concept-file parser is shared with the language server).
 import { defaultModelDir } from '../models/default-model-dir';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { FILE_CAPS, FileKindError, readRegularTextSync } from '../io/regular-file';
 import path from 'node:path';
 import { formatDiagnostic, parseSubject, type SubjectFile } from './subject-file';
 import { DatasetError, resolveImages } from './image-files';
@@ -42,7 +43,16 @@ export function loadSubject(
   defaults: { pools?: string[]; modelDir?: string } = {},
 ): ResolvedSubject {
   if (!existsSync(file)) throw new SubjectError([`${file}: not found`]);
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readRegularTextSync(file, 'a subject file', FILE_CAPS.subject);
+  } catch (e) {
+    throw new SubjectError([
+      e instanceof FileKindError
+        ? e.message
+        : `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    ]);
+  }
   const parsed = parseSubject(text);
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length || !parsed.value)

@@ -1,7 +1,8 @@
 // Prompts through the model's chat template (tokenizer_config.json or chat_template.json, rendered with
 // @huggingface/jinja); LLaVA-1.5's "USER: <image>\n… ASSISTANT:" when the folder has none.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_CAPS, readRegularTextSync } from '../../io/regular-file';
 import { Template } from '@huggingface/jinja';
 
 export interface ChatMessage {
@@ -47,7 +48,9 @@ export function loadChatTemplate(dir: string, special: { bos?: string; eos?: str
 
 function readTemplate(file: string): string | null {
   if (!existsSync(file)) return null;
-  const v = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)['chat_template'];
+  const v = (
+    JSON.parse(readRegularTextSync(file, path.basename(file), FILE_CAPS.tokenizer)) as Record<string, unknown>
+  )['chat_template'];
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) {
     const d = v.find((t) => (t as { name?: string }).name === 'default') as { template?: string } | undefined;

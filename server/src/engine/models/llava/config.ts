@@ -1,7 +1,8 @@
 // Hugging Face LLaVA config.json → the engine's typed view. Only what the config says is used; missing
 // optional keys take the defaults that transformers' config classes give them.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_CAPS, FileKindError, readRegularTextSync } from '../../io/regular-file';
 
 export class ModelConfigError extends Error {
   override name = 'ModelConfigError';
@@ -96,8 +97,9 @@ export function readLlavaConfig(dir: string): LlavaConfig {
     throw new ModelConfigError(file, '', 'not found: a Hugging Face model folder needs config.json');
   let raw: Json;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
+    raw = JSON.parse(readRegularTextSync(file, 'config.json', FILE_CAPS.modelConfig)) as Json;
   } catch (e) {
+    if (e instanceof FileKindError) throw new ModelConfigError(file, '', e.message.slice(file.length + 2));
     throw new ModelConfigError(file, '', `not valid JSON: ${(e as Error).message}`);
   }
   return parseLlavaConfig(raw, file);

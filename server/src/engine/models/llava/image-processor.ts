@@ -1,8 +1,9 @@
 // preprocessor_config.json applied with sharp: RGB, resize the shortest edge (bicubic), center-crop,
 // rescale, normalize, as CHW float32. Optionally pad to a square with the mean colour first, as the
 // original LLaVA training code does (image_aspect_ratio "pad"); transformers' processor does not.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_CAPS, FileKindError, readRegularFile, readRegularTextSync } from '../../io/regular-file';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { anyresLayout, type HW } from './anyres';
 import { ModelConfigError, type AnyresConfig } from './config';
@@ -25,9 +26,27 @@ export class ImageError extends Error {
 const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
+function readJsonObject(file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readRegularTextSync(file, 'preprocessor_config.json', FILE_CAPS.modelConfig));
+  } catch (e) {
+    throw new ModelConfigError(
+      file,
+      '',
+      e instanceof FileKindError
+        ? e.message.slice(file.length + 2)
+        : `not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new ModelConfigError(file, '', 'not a JSON object');
+  return v as Record<string, unknown>;
+}
+
 export function readImageProcessorConfig(dir: string, imageSize: number): ImageProcessorConfig {
   const file = path.join(dir, 'preprocessor_config.json');
-  const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const raw = existsSync(file) ? readJsonObject(file) : {};
   const sizeRaw = raw['size'];
   const size =
     typeof sizeRaw === 'number'
@@ -58,6 +77,22 @@ export function readImageProcessorConfig(dir: string, imageSize: number): ImageP
   };
 }
 
+/**
+ * A file's bytes, read here rather than by sharp: sharp opens a path on libuv's pool, where a FIFO blocks a
+ * thread for good and /dev/zero never ends. Only a regular file of at most FILE_CAPS.image is read.
+ */
+async function imageBytes(input: string | Buffer): Promise<Buffer> {
+  if (typeof input !== 'string') return input;
+  try {
+    return await readRegularFile(input, 'an image', FILE_CAPS.image);
+  } catch (e) {
+    if (e instanceof FileKindError) throw new ImageError(e.message);
+    throw new ImageError(
+      `${input}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
 /** One image file or buffer → pixel values [3, crop.height, crop.width], normalized. */
 export async function preprocessImage(
   input: string | Buffer,
@@ -65,10 +100,11 @@ export async function preprocessImage(
   opts: { padToSquare?: boolean; flip?: boolean } = {},
 ): Promise<Float32Array> {
   const where = typeof input === 'string' ? input : 'image';
+  const bytes = await imageBytes(input);
   let img: Sharp;
   let meta: Metadata;
   try {
-    img = sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' })
+    img = sharp(bytes, { limitInputPixels: 268_402_689, failOn: 'error' })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb');
@@ -134,8 +170,9 @@ export async function preprocessImage(
 /** Decodes an image file or buffer to 8-bit RGB (EXIF orientation applied, alpha dropped). */
 export async function decodeRgb(input: string | Buffer): Promise<RgbImage> {
   const where = typeof input === 'string' ? input : 'image';
+  const bytes = await imageBytes(input);
   try {
-    const { data, info } = await sharp(input, { limitInputPixels: 268_402_689, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { limitInputPixels: 268_402_689, failOn: 'error' })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

@@ -1,9 +1,9 @@
 // A loaded LLaVA model: config, one host copy of the weights, and lazily created sessions for the vision
 // tower, the language model's forward and train graphs, and KV-cache decoding.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FILE_CAPS, readRegularFileSync } from '../../io/regular-file';
 import { Graph, serialize } from '../../graph/index';
 import { f32, f64, hostTensor, i64, type HostTensor } from '../../runtime/host-tensor';
 import { GraphSession, type ProviderSetting } from '../../runtime/session';
@@ -164,7 +164,7 @@ export class LlavaModel {
   fingerprint(): string {
     if (!this.fingerprintCache) {
       const h = createHash('sha256');
-      h.update(readFileSync(path.join(this.dir, 'config.json')));
+      h.update(readRegularFileSync(path.join(this.dir, 'config.json'), 'config.json', FILE_CAPS.modelConfig));
       for (const name of [...this.weights.keys()].sort()) {
         const t = this.weights.get(name)!;
         h.update(`${name}:${t.shape.join('x')};`);

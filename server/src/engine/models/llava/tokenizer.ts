@@ -1,7 +1,8 @@
 // tokenizer.json + tokenizer_config.json through @huggingface/tokenizers, with extra added tokens (the
 // concept tokens <bo>, <token0>…) given ids after the model's vocabulary.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_CAPS, FileKindError, readRegularTextSync } from '../../io/regular-file';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelConfigError } from './config';
 
@@ -154,8 +155,9 @@ function tokenText(v: unknown): string | undefined {
 
 function readJson(file: string): Json {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+    return JSON.parse(readRegularTextSync(file, path.basename(file), FILE_CAPS.tokenizer)) as Json;
   } catch (e) {
+    if (e instanceof FileKindError) throw new ModelConfigError(file, '', e.message.slice(file.length + 2));
     throw new ModelConfigError(file, '', `not valid JSON: ${(e as Error).message}`);
   }
 }
