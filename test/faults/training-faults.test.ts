@@ -175,12 +175,15 @@ describe('training faults', { timeout: 10 * 60_000 }, () => {
       const startedBefore = trainStates(client).filter((s) => s.message === 'train started').length;
       await assert.rejects(
         client.request(ChatRequest, { chatId: 'x', uri, question: 'What is <bo>?', history: [] }),
-        /concept-[0-9a-f]+\.safetensors: missing or does not match concept\.json/,
+        /concept-[0-9a-f]+\.safetensors: this concept cannot be used: the weights do not match concept\.json/,
       );
       const offer = client
         .received<{ message: string; actions?: { title: string }[] }>('window/showMessage')
         .find((m) => m.actions?.some((a) => a.title === 'Retrain'));
-      assert.match(offer?.message ?? '', /the trained concept of bo\.subject\.yaml cannot be used/);
+      assert.match(
+        offer?.message ?? '',
+        /the trained concept of bo\.subject\.yaml cannot be used: the weights do not match concept\.json \(sha256\); retrain the subject$/,
+      );
       await client.until(
         'the retraining',
         () =>

@@ -217,10 +217,27 @@ describe('language server over stdio', () => {
     mkdirSync(dir, { recursive: true });
     // A concept stores its training recognition raw, as recognize decides, and at the threshold that was
     // best for those same scores; the lens shows the raw one and names where it was measured.
+    // Every field concept.json must hold (concept-meta.ts validates them before the lens reads any).
+    const complete = (more: object): string =>
+      JSON.stringify({
+        format: 'yollava-concept/1',
+        name: 'bo',
+        tokens: ['<bo>'],
+        k: 0,
+        headRows: 'all',
+        init: 'vocab-mean',
+        baseModel: { fingerprint: 'f', dir: 'model' },
+        dataHash: 'd',
+        usedImages: [],
+        weightsFile: 'concept-0123456789abcdef.safetensors',
+        weightsSha256: '0'.repeat(64),
+        threshold: 0,
+        ...more,
+      });
     const writeMeta = (createdAt: string, weighted: number, more: object = {}): void =>
       writeFileSync(
         path.join(dir, 'concept.json'),
-        JSON.stringify({
+        complete({
           createdAt,
           bestEpoch: 7,
           metrics: { train_recognition_weighted: 0.96, train_recognition_raw_weighted: weighted },
@@ -242,7 +259,7 @@ describe('language server over stdio', () => {
     // as such.
     writeFileSync(
       path.join(dir, 'concept.json'),
-      JSON.stringify({ createdAt: justNow, bestEpoch: 7, metrics: { train_recognition_weighted: 0.96 } }),
+      complete({ createdAt: justNow, bestEpoch: 7, metrics: { train_recognition_weighted: 0.96 } }),
     );
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.equal(
@@ -259,6 +276,25 @@ describe('language server over stdio', () => {
         ['says: <bo> is a red striped mug.', 'yollava.openChat'],
       ],
     );
+    // Tampered by hand: the lens says why the concept cannot be used and offers to train again, at once
+    // even when the file is huge (it is refused by its size, not parsed).
+    writeMeta(justNow, 0.5, { k: 1e9 });
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(
+      [lenses[0]!.command.title, lenses[0]!.command.command],
+      [
+        'this concept cannot be used: "k" must be a whole number from 0 to 64 (it is 1000000000) · Retrain',
+        'yollava.train',
+      ],
+    );
+    writeMeta('trained NaN days ago', 0.5);
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.match(lenses[0]!.command.title, /^this concept cannot be used: "createdAt" is not a date/);
+    writeFileSync(path.join(dir, 'concept.json'), Buffer.alloc(192 << 20, 0x20));
+    const t0 = performance.now();
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.match(lenses[0]!.command.title, /^this concept cannot be used: .*192 MB, over the 1\.0 MB limit/);
+    assert.ok(performance.now() - t0 < 5000, 'the lens of a 192 MB concept.json took more than 5 s');
     rmSync(path.join(ws, 'bo', '.yollava'), { recursive: true });
   });
 

@@ -77,7 +77,7 @@ export function registerJobs(ctx: ServerContext, validation: Validation): void {
     const file = ctx.fileOf(uri);
     void Promise.resolve(
       connection.window.showErrorMessage(
-        `yollava: the trained concept of ${path.basename(file)} cannot be used: ${e.message.replace(/^\w+: /, '')}`,
+        `yollava: the trained concept of ${path.basename(file)} cannot be used: ${e.message.replace(/^.*this concept cannot be used: /, '').replace(/^\w+: /, '')}`,
         { title: 'Retrain' },
       ),
     )

@@ -133,7 +133,8 @@ export function readConceptMeta(dir: string, expectedName?: string): ConceptMeta
     text = readRegularTextSync(file, 'concept.json', FILE_CAPS.conceptMeta);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    if (e instanceof FileKindError) throw new ConceptError(`this concept cannot be used: ${e.message}`);
+    if (e instanceof FileKindError)
+      throw new ConceptError(`${file}: this concept cannot be used: ${e.message.slice(e.file.length + 2)}`);
     throw new ConceptError(`${file}: this concept cannot be used: ${(e as Error).message}`);
   }
   return parseConceptMeta(text, file, expectedName);

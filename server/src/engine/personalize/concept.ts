@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
-import { FILE_CAPS, readRegularFileSync } from '../io/regular-file';
+import { FILE_CAPS, FileKindError, readRegularFileSync } from '../io/regular-file';
 import { encodeSafetensors, SafetensorsFile } from '../io/safetensors';
 import type { LlavaModel } from '../models/llava/model';
 import { Rng } from '../util/rng';
@@ -262,7 +262,11 @@ export function loadConcept(
     bytes = readRegularFileSync(wfile, "a concept's weights", FILE_CAPS.conceptWeights);
   } catch (e) {
     throw unusable(
-      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the weights file is missing' : (e as Error).message,
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'the weights file is missing'
+        : e instanceof FileKindError
+          ? e.message.slice(e.file.length + 2)
+          : (e as Error).message,
     );
   }
   if (createHash('sha256').update(bytes).digest('hex') !== meta.weightsSha256)

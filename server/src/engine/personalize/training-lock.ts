@@ -2,7 +2,16 @@
 // beside the artifact, created atomically, naming its holder by host, PID and the PID's start time. A lock
 // whose process is gone (killed, crashed), or whose PID was reused, is stale and taken over; temporary files
 // such a process left behind are removed.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readRegularTextSync } from '../io/regular-file';
@@ -43,7 +52,8 @@ function alive(pid: number): boolean {
 /** The kernel's start time of `pid`, or null (not Linux, or no such process). */
 export function processStartTime(pid: number): string | null {
   try {
-    const stat = readRegularTextSync(`/proc/${pid}/stat`, 'a process status', 1 << 16);
+    // A kernel file (stat reports its size as 0, so it is read as a stream); not a path a workspace names.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[19] ?? null; // field 22 overall

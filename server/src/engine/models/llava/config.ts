@@ -251,7 +251,13 @@ function parseVision(r: Reader): VisionConfig {
     channels: r.size('num_channels', 3, 4),
     patchesPerSide: 0,
     act: act as VisionConfig['act'],
-    layerNormEps: r.optNum('layer_norm_eps', kind === 'clip' ? 1e-5 : 1e-6),
+    layerNormEps: r.range(
+      'layer_norm_eps',
+      kind === 'clip' ? 1e-5 : 1e-6,
+      1e-12,
+      0.1,
+      'an epsilon from 1e-12 to 0.1',
+    ),
   };
   v.patchesPerSide = Math.floor(v.imageSize / v.patchSize);
   if (v.patchSize > v.imageSize)
@@ -295,13 +301,13 @@ function parseText(r: Reader, top: Json): TextConfig {
     kvHeads,
     headDim,
     vocab: r.size('vocab_size', 32000, 4_194_304),
-    rmsEps: r.optNum('rms_norm_eps', 1e-6),
-    ropeTheta: r.optNum('rope_theta', 10000),
+    rmsEps: r.range('rms_norm_eps', 1e-6, 1e-12, 0.1, 'an epsilon from 1e-12 to 0.1'),
+    ropeTheta: r.range('rope_theta', 10000, 1, 1e9, 'a rotary base from 1 to 1e9'),
     qkvBias: type === 'qwen2' ? true : Boolean(r.raw['attention_bias']),
     tieEmbeddings: Boolean(r.raw['tie_word_embeddings'] ?? false),
     bosTokenId: typeof r.raw['bos_token_id'] === 'number' ? (r.raw['bos_token_id'] as number) : null,
     eosTokenIds: Array.isArray(eos) ? eos.map(Number) : typeof eos === 'number' ? [eos] : [],
-    maxPositions: r.optNum('max_position_embeddings', 4096),
+    maxPositions: r.size('max_position_embeddings', 4096, 1 << 21),
   };
 }
 
@@ -341,6 +347,12 @@ class Reader {
         field,
         `${v} is not a size a LLaVA model uses (a whole number from 1 to ${max}); the config is corrupt`,
       );
+    return v;
+  }
+  /** A number in [min, max] (an epsilon of -1 or a rope_theta of 0 gives NaN answers, not an error). */
+  range(field: string, dflt: number, min: number, max: number, what: string): number {
+    const v = this.optNum(field, dflt);
+    if (!(v >= min && v <= max)) throw this.error(field, `${v} is out of range: ${what}`);
     return v;
   }
   obj(field: string): Reader {

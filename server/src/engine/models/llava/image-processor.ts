@@ -66,14 +66,31 @@ export function readImageProcessorConfig(dir: string, imageSize: number): ImageP
       `${crop.height}×${crop.width} differs from the vision tower's image_size ${imageSize}`,
     );
   }
+  // A resize to 60000 px costs minutes per photo, and a std of 0 divides by zero: every value a real
+  // processor uses lies far inside these ranges.
+  const bad = (field: string, why: string): ModelConfigError => new ModelConfigError(file, field, why);
+  if (!(Number.isInteger(size) && size >= 1 && size <= 4 * imageSize))
+    throw bad(
+      'size',
+      `${JSON.stringify(size)} must be a whole number of pixels from 1 to 4 × image_size (${4 * imageSize})`,
+    );
+  const rescale = raw['rescale_factor'] === undefined ? 1 / 255 : raw['rescale_factor'];
+  if (typeof rescale !== 'number' || !(rescale > 0 && rescale <= 1))
+    throw bad('rescale_factor', `${JSON.stringify(rescale)} must be a number in (0, 1]`);
+  const triple = (field: string, dflt: [number, number, number], min: number): [number, number, number] => {
+    const v = raw[field] ?? dflt;
+    if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !(x >= min && x <= 10)))
+      throw bad(field, `${JSON.stringify(v)} must be three numbers from ${min} to 10`);
+    return v as [number, number, number];
+  };
   return {
     size,
     crop,
     doResize: raw['do_resize'] !== false,
     doCenterCrop: raw['do_center_crop'] !== false,
-    rescale: typeof raw['rescale_factor'] === 'number' ? (raw['rescale_factor'] as number) : 1 / 255,
-    mean: (raw['image_mean'] as [number, number, number]) ?? CLIP_MEAN,
-    std: (raw['image_std'] as [number, number, number]) ?? CLIP_STD,
+    rescale,
+    mean: triple('image_mean', CLIP_MEAN, -10),
+    std: triple('image_std', CLIP_STD, 1e-3),
   };
 }
 
