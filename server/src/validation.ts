@@ -1,17 +1,13 @@
 // Validation of open subject files as they change: diagnostics with exact ranges, the counts the status
 // bar shows, and the folders to watch. A burst of edits makes one validation; a newer edit wins over an
 // older validation still running. Another subject's name changing revalidates the others (collisions).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from './context';
-import {
-  FILE_CAPS,
-  LlavaTokenizer,
-  readRegularTextSync,
-  validateSubject,
-  type SubjectDiagnostic,
-} from './engine';
+import { FILE_CAPS, readRegularTextSync, validateSubject, type SubjectDiagnostic } from './engine';
 import { pathSpans } from './handlers/links-and-hints';
 import { ValidatedNotification, type ValidatedParams } from './protocol';
 import { FolderWatcher } from './workspace/folder-watcher';
@@ -27,7 +23,7 @@ export class Validation {
   private readonly seq = new Map<string, number>();
   private readonly parsing = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly tokenizers = new Map<string, LlavaTokenizer | null>();
+  private readonly tokenizerWarned = new Set<string>();
   private readonly watcher: FolderWatcher;
   /** Told when photos or folders of a subject change on disk (a trained concept becomes stale). */
   onFolderChange: (subjectFile: string) => void = () => undefined;
@@ -67,7 +63,7 @@ export class Validation {
 
   /** Validates every open document again (settings changed, the workspace was scanned). */
   all(): void {
-    this.tokenizers.clear();
+    this.tokenizerWarned.clear();
     for (const d of this.ctx.documents.all()) this.schedule(d, 0);
   }
 
@@ -105,20 +101,28 @@ export class Validation {
     for (const other of this.ctx.documents.all()) if (other.uri !== uri) this.schedule(other);
   }
 
-  private vocabularyCheck(modelDir: string | undefined): ((w: string) => boolean) | undefined {
-    if (!modelDir) return undefined;
-    if (!this.tokenizers.has(modelDir)) {
-      try {
-        this.tokenizers.set(modelDir, LlavaTokenizer.load(modelDir));
-      } catch (e) {
+  /**
+   * Whether a word is a token of the subject's model, for the name checks: the few words that matter for
+   * this name are asked of the parsing thread, which reads the tokenizer off the message loop.
+   */
+  private async vocabularyCheck(
+    modelDir: string | undefined,
+    name: unknown,
+  ): Promise<((w: string) => boolean) | undefined> {
+    if (!modelDir || typeof name !== 'string' || !existsSync(path.join(modelDir, 'tokenizer.json')))
+      return undefined;
+    try {
+      const known = await this.ctx.parser.knownTokens(modelDir, [name, `<${name}>`]);
+      return (w) => known.has(w);
+    } catch (e) {
+      if (!this.tokenizerWarned.has(modelDir)) {
+        this.tokenizerWarned.add(modelDir);
         this.ctx.connection.console.warn(
           `yollava: cannot read the tokenizer of ${modelDir}: ${(e as Error).message}`,
         );
-        this.tokenizers.set(modelDir, null);
       }
+      return undefined;
     }
-    const t = this.tokenizers.get(modelDir);
-    return t ? (w) => t.hasToken(w) : undefined;
   }
 
   private async validate(doc: TextDocument): Promise<void> {
@@ -147,7 +151,7 @@ export class Validation {
       {
         cache: ctx.imageCache,
         otherNames: ctx.index.byName(),
-        isVocabularyWord: this.vocabularyCheck(ctx.modelDirFor(file, parsed, s)),
+        isVocabularyWord: await this.vocabularyCheck(ctx.modelDirFor(file, parsed, s), parsed.value?.name),
         workspaceRoots: ctx.roots.length ? ctx.roots : undefined,
       },
       (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),

@@ -254,6 +254,58 @@ describe('hostile files', () => {
       });
     }
 
+    it('a chat template that loops 1e8 times, or builds a list of 1e8, is stopped by its budget', () => {
+      for (const [template, message] of [
+        [
+          '{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}',
+          /rendering took more than 200000 steps/,
+        ],
+        [
+          '{% for i in range(100000000) %}x{% endfor %}',
+          /range\(\) of 100000000 items is more than the 100000/,
+        ],
+        [
+          "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
+          /rendering made more than 32000000 characters/,
+        ],
+      ] as const) {
+        const dir = badModel('tokenizer_config.json', (j) => (j['chat_template'] = template));
+        const r = runCli(['render-chat', dir], {
+          timeoutSeconds: QUICK.seconds,
+          input: JSON.stringify([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]),
+        });
+        assertBounded(r, { ok: false, message, ...QUICK });
+        assert.match(r.stdout + r.stderr, /tokenizer_config\.json: chat_template: /);
+      }
+    });
+
+    it('a tokenizer whose split pattern backtracks exponentially is refused when it loads', () => {
+      const dir = badModel('tokenizer.json', (j) => {
+        j['pre_tokenizer'] = {
+          type: 'Split',
+          pattern: { Regex: '(a+)+$' },
+          behavior: 'Isolated',
+          invert: false,
+        };
+      });
+      assertBounded(runCli(['tokenize', dir, `${'a'.repeat(40)}!`], { timeoutSeconds: QUICK.seconds }), {
+        ok: false,
+        message: /tokenizer\.json: pre_tokenizer: the pattern "\(a\+\)\+\$" could take exponential time/,
+        ...QUICK,
+      });
+    });
+
+    it('a 40 MB tokenizer.json is refused by its size', () => {
+      const dir = badModel('tokenizer.json', (j) => {
+        j['padding_note'] = 'x'.repeat(40 << 20);
+      });
+      assertBounded(runCli(['tokenize', dir, 'hello'], { timeoutSeconds: QUICK.seconds }), {
+        ok: false,
+        message: /tokenizer\.json: tokenizer\.json is 40 MB, over the 32 MB limit for it/,
+        ...QUICK,
+      });
+    });
+
     for (const [field, edit, message] of [
       [
         'image_std: [0,0,0]',

@@ -17,10 +17,16 @@ function startParseWorker(): Worker {
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 
+interface WorkerAnswer {
+  parse?: PortableParse;
+  known?: string[];
+  error?: string;
+}
+
 export class SubjectParser {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, (r: { parse?: PortableParse; error?: string }) => void>();
+  private readonly waiting = new Map<number, (r: WorkerAnswer) => void>();
 
   /** Parses `text` on the parsing thread; a parse that fails or times out gives a ranged diagnostic instead. */
   parse(text: string): Promise<ParsedSubject> {
@@ -39,6 +45,27 @@ export class SubjectParser {
     });
   }
 
+  /**
+   * Which of `words` the tokenizer of `modelDir` has as tokens, read on the parsing thread (a tokenizer.json
+   * may be tens of MB). Rejects with the reason when the tokenizer cannot be read, or takes too long.
+   */
+  knownTokens(modelDir: string, words: string[]): Promise<Set<string>> {
+    const w = this.thread();
+    const id = this.nextId++;
+    return new Promise<Set<string>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.restart();
+        reject(new Error(`reading the tokenizer of ${modelDir} took more than ${PARSE_TIMEOUT_MS / 1000} s`));
+      }, PARSE_TIMEOUT_MS);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        if (r.known) resolve(new Set(r.known));
+        else reject(new Error(r.error ?? 'unknown error'));
+      });
+      w.postMessage({ id, vocabulary: { modelDir, words } });
+    });
+  }
+
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
@@ -49,7 +76,7 @@ export class SubjectParser {
     if (this.worker) return this.worker;
     const w = startParseWorker();
     w.unref();
-    w.on('message', (m: { id: number; parse?: PortableParse; error?: string }) => {
+    w.on('message', (m: WorkerAnswer & { id: number }) => {
       const done = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       done?.(m);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FILE_CAPS, FileKindError, readRegularTextSync } from '../../io/regular-file';
+import { backtrackingRisk, tokenizerPatterns } from './regex-safety';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelConfigError } from './config';
 
@@ -45,6 +46,18 @@ export class LlavaTokenizer {
     if (!existsSync(file))
       throw new ModelConfigError(file, '', 'not found: the model folder has no tokenizer.json');
     const json = readJson(file);
+    for (const pattern of tokenizerPatterns({
+      normalizer: json['normalizer'],
+      pre_tokenizer: json['pre_tokenizer'],
+    })) {
+      const risk = backtrackingRisk(pattern);
+      if (risk)
+        throw new ModelConfigError(
+          file,
+          'pre_tokenizer',
+          `the pattern ${JSON.stringify(pattern.slice(0, 80))} could take exponential time on a short text (${risk}); no real tokenizer has one`,
+        );
+    }
     const cfgFile = path.join(dir, 'tokenizer_config.json');
     const config = existsSync(cfgFile) ? readJson(cfgFile) : {};
     const added = Array.isArray(json['added_tokens']) ? [...(json['added_tokens'] as Json[])] : [];
