@@ -125,6 +125,79 @@ async function responsivenessWhileTraining(ws: string): Promise<Responsiveness> 
   }
 }
 
+/**
+ * Hover and completion latency on a normal subject file while hostile work arrives (issue 33): a 50 MB
+ * document opened, a subject whose glob is "/usr/**\/*.png", and 1,000 hovers at once on a folder of
+ * photos whose thumbnails are not made yet. Each phase samples hover and completion, one after another,
+ * from the moment the hostile work is sent until it is answered (at least 2 s).
+ */
+export async function responsivenessUnderHostileFiles(ws: string): Promise<Record<string, number>> {
+  const dir = path.join(ws, 'hostile');
+  await writePhotos(path.join(dir, 'photos'), 30, 7);
+  const text = 'name: zilvo\ncategory: object\nimages:\n  train: photos\n';
+  const file = path.join(dir, 'zilvo.subject.yaml');
+  writeFileSync(file, text);
+  const client = await LspClient.start(dir, { trainOnSave: false });
+  try {
+    const uri = client.open(file, text);
+    await client.waitFor(uri, () => true, 60_000);
+    const sampleWhile = async (work: Promise<unknown>): Promise<number[]> => {
+      let done = false;
+      void work.finally(() => (done = true));
+      const out: number[] = [];
+      const minEnd = performance.now() + 2000;
+      for (let i = 0; !done || performance.now() < minEnd; i++) {
+        const t0 = performance.now();
+        if (i % 2)
+          await client.request('textDocument/hover', {
+            textDocument: { uri },
+            position: { line: 1, character: 2 },
+          });
+        else
+          await client.request('textDocument/completion', {
+            textDocument: { uri },
+            position: { line: 4, character: 0 },
+          });
+        out.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await work;
+      return out;
+    };
+    const huge = path.join(dir, 'huge.subject.yaml');
+    const hugeText = `name: huge\ncategory: object\n${'# padding padding padding padding padding padding\n'.repeat(1_000_000)}`;
+    const hugeUri = client.open(huge, hugeText);
+    const bigDoc = await sampleWhile(client.waitFor(hugeUri, (d) => d.length > 0, 120_000));
+    const globFile = path.join(dir, 'glob.subject.yaml');
+    const globUri = client.open(
+      globFile,
+      'name: globby\ncategory: object\nimages:\n  train: /usr/**/*.png\n',
+    );
+    const glob = await sampleWhile(client.waitFor(globUri, (d) => d.length > 0, 120_000));
+    const hovers = await sampleWhile(
+      Promise.all(
+        Array.from({ length: 1000 }, () =>
+          client.request('textDocument/hover', {
+            textDocument: { uri },
+            position: { line: 3, character: 4 },
+          }),
+        ),
+      ),
+    );
+    const p95 = (xs: number[]): number => round1(percentile(xs, 95));
+    return {
+      hostile_50mb_document_request_ms_p95: p95(bigDoc),
+      hostile_50mb_document_requests: bigDoc.length,
+      hostile_usr_glob_request_ms_p95: p95(glob),
+      hostile_usr_glob_requests: glob.length,
+      hostile_1000_hovers_request_ms_p95: p95(hovers),
+      hostile_1000_hovers_requests: hovers.length,
+    };
+  } finally {
+    await client.stop();
+  }
+}
+
 export async function runLspBench(json: boolean): Promise<Record<string, unknown>> {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'yollava-bench-lsp-'));
   const client = await LspClient.start(ws);
@@ -155,12 +228,14 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
     const first = (performance.now() - t0) / 1000;
 
     const busy = await responsivenessWhileTraining(ws);
+    const hostile = await responsivenessUnderHostileFiles(ws);
     const sizes = hugeFileTimes();
     const result = {
       edit_latency_ms_median: Math.round(percentile(latencies, 50) * 10) / 10,
       edit_latency_ms_p95: Math.round(percentile(latencies, 95) * 10) / 10,
       first_validation_1000_images_s: Math.round(first * 100) / 100,
       ...busy,
+      ...hostile,
       ...sizes,
     };
     if (!json) {
@@ -182,6 +257,10 @@ export async function runLspBench(json: boolean): Promise<Record<string, unknown
           [
             'hover + completion, training',
             `p50 ${result.training_request_ms_p50} ms, p95 ${result.training_request_ms_p95} ms (${result.training_requests} requests while a training job ran on the default model; target p95 ≤ 200 ms)`,
+          ],
+          [
+            'hover + completion, hostile work',
+            `p95 ${hostile['hostile_50mb_document_request_ms_p95']} ms while a 50 MB document opens (${hostile['hostile_50mb_document_requests']} requests), ${hostile['hostile_usr_glob_request_ms_p95']} ms while "/usr/**/*.png" is walked (${hostile['hostile_usr_glob_requests']}), ${hostile['hostile_1000_hovers_request_ms_p95']} ms beside 1,000 thumbnail hovers (${hostile['hostile_1000_hovers_requests']}); target p95 ≤ 100 ms`,
           ],
         ]),
       );

@@ -7,7 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from './context';
-import { FILE_CAPS, readRegularTextSync, validateSubject, type SubjectDiagnostic } from './engine';
+import {
+  FILE_CAPS,
+  lineColumn,
+  readRegularTextSync,
+  validateSubject,
+  type SubjectDiagnostic,
+} from './engine';
 import { pathSpans } from './handlers/links-and-hints';
 import { ValidatedNotification, type ValidatedParams } from './protocol';
 import { FolderWatcher } from './workspace/folder-watcher';
@@ -153,6 +159,7 @@ export class Validation {
         otherNames: ctx.index.byName(),
         isVocabularyWord: await this.vocabularyCheck(ctx.modelDirFor(file, parsed, s), parsed.value?.name),
         workspaceRoots: ctx.roots.length ? ctx.roots : undefined,
+        resolveImages: (baseDir, source, field) => ctx.parser.resolveImages(baseDir, source, field),
       },
       (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),
     );
@@ -162,8 +169,17 @@ export class Validation {
     const previous = ctx.states.get(doc.uri);
     const summary = parsed.value === null && previous ? previous.summary : v.summary;
     ctx.states.set(doc.uri, { version: doc.version, parsed: v.parsed, summary, errors: v.errors });
+    // doc.positionAt scans the whole text for line starts once; a document too large to parse was given a
+    // parse of its first lines only (subject-parser.ts), and its positions come from that.
+    const positionAt =
+      text.length > FILE_CAPS.subject
+        ? (offset: number) => {
+            const { line, column } = lineColumn(v.parsed, offset);
+            return { line: line - 1, character: column - 1 };
+          }
+        : (offset: number) => doc.positionAt(offset);
     const diagnostics: Diagnostic[] = v.diagnostics.map((d) => ({
-      range: { start: doc.positionAt(d.start), end: doc.positionAt(d.end) },
+      range: { start: positionAt(d.start), end: positionAt(d.end) },
       severity: SEVERITY[d.severity],
       message: d.message,
       source: 'yollava',

@@ -129,6 +129,42 @@ describe('hostile files in the editor', () => {
     trusted.close(t.uri);
   });
 
+  it('a 50 MB document and a glob over /usr: each gets its diagnostic in bounded time, and completion still answers', async () => {
+    const client = await LspClient.start(ws);
+    clients.push(client);
+    const normal = client.open(file, text);
+    await client.waitFor(normal, () => true);
+    const huge = path.join(ws, 'bo', 'huge.subject.yaml');
+    const hugeUri = client.open(huge, `name: huge\ncategory: object\n${'# padding\n'.repeat(5_000_000)}`);
+    const d = await client.waitFor(hugeUri, (ds) => ds.length > 0, 20_000);
+    assert.match(
+      String(d[0]!.message),
+      /the file is 47\.7 MB; a subject file is a few hundred bytes, and one over 1 MB is not checked/,
+    );
+    const globUri = client.open(
+      path.join(ws, 'bo', 'glob.subject.yaml'),
+      'name: globby\ncategory: object\nimages:\n  train: /usr/**/*.png\n',
+    );
+    const g = await client.waitFor(
+      globUri,
+      (ds) => ds.some((x) => String(x.message).includes('walks more than')),
+      20_000,
+    );
+    assert.match(
+      String(g.find((x) => String(x.message).includes('walks more than'))!.message),
+      /images\.train: "\/usr\/\*\*\/\*\.png" walks more than 20000 entries under \/usr; name a smaller folder/,
+    );
+    await within(
+      5000,
+      'completion after the hostile documents',
+      client.request('textDocument/completion', {
+        textDocument: { uri: normal },
+        position: { line: 0, character: 0 },
+      }),
+    );
+    for (const u of [normal, hugeUri, globUri]) client.close(u);
+  });
+
   it('"Create folder" is offered inside the workspace only, and the command refuses a folder outside', async () => {
     const client = await LspClient.start(ws);
     clients.push(client);

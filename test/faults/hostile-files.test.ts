@@ -340,6 +340,29 @@ describe('hostile files', () => {
   });
 
   describe('paths out of bounds', () => {
+    it('validate warns of a photo folder outside the workspace, as the editor does', () => {
+      const outside = mkdtempSync(path.join(tmpdir(), 'yollava-hostile-away-'));
+      cpSync(path.join(ws, 'bo', 'photos', 'train'), outside, { recursive: true });
+      const f = path.join(ws, 'bo', 'away.subject.yaml');
+      writeFileSync(
+        f,
+        readFileSync(bo, 'utf8')
+          .replace(/name: bo/, 'name: boaway')
+          .replace('train: photos/train', `train: ${outside}`),
+      );
+      try {
+        const r = runCli(['validate', f], { timeoutSeconds: QUICK.seconds });
+        assertBounded(r, {
+          ok: true,
+          message: /warning: images\.train: ".*" is outside the workspace/,
+          ...QUICK,
+        });
+      } finally {
+        rmSync(f);
+        rmSync(outside, { recursive: true });
+      }
+    });
+
     it('concept.json naming ../../outside/x.safetensors is refused without reading it', () => {
       const outside = path.join(ws, 'outside');
       mkdirSync(outside, { recursive: true });

@@ -1,6 +1,7 @@
 // Hover: the schema's description of the key under the cursor; on image folders also how many images they
 // hold and thumbnails of the first few; on an image path its thumbnail. Images the last recognition
 // preview scored carry their score.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Hover } from 'vscode-languageserver';
@@ -88,7 +89,35 @@ export async function hover(
   };
 }
 
+/** Thumbnails made, by file, size, modification time and side: hovering again costs a stat. */
+const thumbnails = new Map<string, Promise<string | null>>();
+const MAX_THUMBNAILS = 512;
+
+/**
+ * A PNG data URI of `file` cropped to `side` px, or null when it is not a readable image. Concurrent hovers
+ * on the same file share one decode, and the result is kept (least recently used out first): a thousand
+ * hovers at once made a thousand decodes, and sharp's few threads queued them for seconds.
+ */
 async function thumbnail(file: string, side: number): Promise<string | null> {
+  let key: string;
+  try {
+    const st = await stat(file);
+    key = `${file}\0${side}\0${st.mtimeMs}\0${st.size}`;
+  } catch {
+    return null;
+  }
+  let made = thumbnails.get(key);
+  if (made) {
+    thumbnails.delete(key);
+  } else {
+    made = makeThumbnail(file, side);
+    if (thumbnails.size >= MAX_THUMBNAILS) thumbnails.delete(thumbnails.keys().next().value!);
+  }
+  thumbnails.set(key, made);
+  return made;
+}
+
+async function makeThumbnail(file: string, side: number): Promise<string | null> {
   try {
     // Bytes read as a regular file first: sharp would open a FIFO on libuv's pool and wait there for good.
     const bytes = await readRegularFile(file, 'a photo', FILE_CAPS.image);

@@ -5,7 +5,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fromPortable, type PortableParse } from '../engine/subject/portable-parse';
-import type { ParsedSubject } from '../engine';
+import { DatasetError, FILE_CAPS, type ParsedSubject } from '../engine';
+
+/** Documents longer than this are not parsed (the same cap as a subject file read from disk). */
+const MAX_DOCUMENT_CHARS = FILE_CAPS.subject;
 
 /** A parse taking longer than this is abandoned: the thread is replaced and the text reported as too big. */
 const PARSE_TIMEOUT_MS = 20_000;
@@ -20,6 +23,8 @@ function startParseWorker(): Worker {
 interface WorkerAnswer {
   parse?: PortableParse;
   known?: string[];
+  files?: string[];
+  datasetError?: { message: string; field: string };
   error?: string;
 }
 
@@ -30,6 +35,15 @@ export class SubjectParser {
 
   /** Parses `text` on the parsing thread; a parse that fails or times out gives a ranged diagnostic instead. */
   parse(text: string): Promise<ParsedSubject> {
+    // A subject file is a few hundred bytes; one of megabytes is refused before anything copies it across
+    // threads or builds a YAML tree of it (50 MB took 11–22 s and 2–3 GB).
+    if (text.length > MAX_DOCUMENT_CHARS)
+      return Promise.resolve(
+        failed(
+          text.slice(0, 1024),
+          `the file is ${(text.length / 2 ** 20).toFixed(1)} MB; a subject file is a few hundred bytes, and one over ${MAX_DOCUMENT_CHARS / 2 ** 20} MB is not checked`,
+        ),
+      );
     const w = this.thread();
     const id = this.nextId++;
     return new Promise<ParsedSubject>((resolve) => {
@@ -63,6 +77,30 @@ export class SubjectParser {
         else reject(new Error(r.error ?? 'unknown error'));
       });
       w.postMessage({ id, vocabulary: { modelDir, words } });
+    });
+  }
+
+  /** resolveImages on the parsing thread; rejects with a DatasetError as resolveImages throws it. */
+  resolveImages(baseDir: string, source: string, field: string): Promise<string[]> {
+    const w = this.thread();
+    const id = this.nextId++;
+    return new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.restart();
+        reject(
+          new DatasetError(
+            `${field}: listing "${source}" took more than ${PARSE_TIMEOUT_MS / 1000} s`,
+            field,
+          ),
+        );
+      }, PARSE_TIMEOUT_MS);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        if (r.files) resolve(r.files);
+        else if (r.datasetError) reject(new DatasetError(r.datasetError.message, r.datasetError.field));
+        else reject(new Error(r.error ?? 'unknown error'));
+      });
+      w.postMessage({ id, resolve: { baseDir, source, field } });
     });
   }
 
