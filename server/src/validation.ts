@@ -158,7 +158,9 @@ export class Validation {
         cache: ctx.imageCache,
         otherNames: ctx.index.byName(),
         isVocabularyWord: await this.vocabularyCheck(ctx.modelDirFor(file, parsed, s), parsed.value?.name),
-        workspaceRoots: ctx.roots.length ? ctx.roots : undefined,
+        // Untrusted with no folder open, the subject's own folder is all it may read.
+        workspaceRoots: ctx.roots.length ? ctx.roots : ctx.trusted ? undefined : [path.dirname(file)],
+        readOutside: ctx.trusted,
         resolveImages: (baseDir, source, field) => ctx.parser.resolveImages(baseDir, source, field),
       },
       (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),
@@ -203,7 +205,8 @@ export class Validation {
     if (parsed.value === null) return;
     const folders = pathSpans(v.parsed, file)
       .filter((p) => p.field !== 'model')
-      .map((p) => p.target);
+      .map((p) => p.target)
+      .filter((t) => ctx.mayTouch(t));
     await this.watcher.setFolders(file, folders);
   }
 }

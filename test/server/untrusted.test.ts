@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
+import { ValidatedNotification } from '../../server/src/protocol';
 import { LspClient } from '../helpers/lsp-client';
 import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
 
@@ -69,5 +70,27 @@ describe('untrusted workspaces and paths out of the workspace', () => {
     const out = d.filter((x) => x.code === 'outside-workspace');
     assert.ok(out.every((x) => x.severity === 2));
     assert.match(String(out[0]!.message), /images\.train: ".*" is outside the workspace/);
+
+    // Restricted Mode reads nothing outside the workspace: the folders are named, not listed or decoded.
+    const restricted = await LspClient.start(ws, {}, { trusted: false });
+    clients.push(restricted);
+    const ruri = restricted.open(file, t);
+    const rd = await restricted.waitFor(
+      ruri,
+      (ds) => ds.filter((x) => x.code === 'outside-workspace').length === 2,
+    );
+    for (const x of rd.filter((x) => x.code === 'outside-workspace'))
+      assert.match(String(x.message), /is outside the workspace .*; not read in Restricted Mode$/);
+    const validated = restricted
+      .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
+      .filter((v) => v.uri === ruri)
+      .pop()!;
+    assert.equal(validated.images['images.train'], 0, 'photos outside the workspace were read');
+    assert.equal(validated.images['negatives.pools.0'], 0, 'a linked folder leading out was read');
+    // Trusted, the same file's photos outside were read (3 of them): the check above can fail.
+    const trustedValidated = client
+      .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
+      .pop()!;
+    assert.equal(trustedValidated.images['images.train'], 3);
   });
 });

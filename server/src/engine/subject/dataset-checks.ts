@@ -24,6 +24,11 @@ export interface DatasetContext {
    */
   workspaceRoots?: string[];
   /**
+   * False in an untrusted workspace (Restricted Mode): a source outside `workspaceRoots` is reported but
+   * neither listed nor read, so that a cloned workspace cannot make the editor read the user's other files.
+   */
+  readOutside?: boolean;
+  /**
    * Lists a source's images (see resolveImages; throws DatasetError). The language server passes one that
    * walks on its parsing thread, so that a glob over a large tree never holds up its message loop.
    * Default: resolveImages, here.
@@ -85,13 +90,23 @@ export async function checkDataset(
       if (ctx.workspaceRoots?.length) {
         const source = path.resolve(dir, one.replace(/[*?[{].*$/, ''));
         const real = realPathSoFar(source);
-        if (!insideRoots(source, ctx.workspaceRoots))
+        if (!insideRoots(source, ctx.workspaceRoots)) {
+          if (ctx.readOutside === false) {
+            diag(
+              at,
+              'warning',
+              'outside-workspace',
+              `${p.join('.')}: "${one}" is outside the workspace (${real}); not read in Restricted Mode`,
+            );
+            continue;
+          }
           diag(
             at,
             'warning',
             'outside-workspace',
             `${p.join('.')}: "${one}" is outside the workspace (${real}); a subject file from elsewhere could read any folder this way`,
           );
+        }
       }
       try {
         found.push(
