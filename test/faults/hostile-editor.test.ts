@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
-import { Commands } from '../../server/src/protocol';
+import { ChatRequest, Commands } from '../../server/src/protocol';
 import { LspClient } from '../helpers/lsp-client';
 import { RED_MUG, writeTinyPersonalizationModel } from '../helpers/tiny-model';
 
@@ -27,6 +27,15 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+/** The server process's peak resident memory so far, in MB (Linux: VmHWM). */
+function serverPeakMb(client: LspClient): number {
+  const status = readFileSync(`/proc/${client.proc.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** Every case's bound on the server's memory: far above its healthy size, far below a runaway. */
+const SERVER_MB = 1500;
 
 describe('hostile files in the editor', () => {
   let ws = '';
@@ -51,7 +60,11 @@ describe('hostile files in the editor', () => {
     copyFileSync(path.join(ws, 'bo', 'photos', 'train', '000.png'), path.join(outside, 'secret.png'));
   });
   after(async () => {
-    for (const c of clients) await c.stop();
+    for (const c of clients) {
+      if (c.proc.exitCode === null)
+        assert.ok(serverPeakMb(c) <= SERVER_MB, `a server peaked at ${serverPeakMb(c).toFixed(0)} MB`);
+      await c.stop();
+    }
     rmSync(ws, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
   });
@@ -163,6 +176,28 @@ describe('hostile files in the editor', () => {
       }),
     );
     for (const u of [normal, hugeUri, globUri]) client.close(u);
+  });
+
+  it('a chat history far longer than the model takes is trimmed, oldest first, and the question answered', async () => {
+    const client = await LspClient.start(ws);
+    clients.push(client);
+    const uri = client.open(file, text);
+    await client.waitFor(uri, (ds) => !ds.some((x) => x.severity === 1));
+    // 200 messages of 105 words: the server keeps the newest 64, about 6,700 tokens against the tiny
+    // model's 2,048 positions, and the oldest of those go until the prompt fits.
+    const words = 'the red mug is on the table '.repeat(15);
+    const history = Array.from({ length: 200 }, (_, i) => ({
+      role: i % 2 ? ('assistant' as const) : ('user' as const),
+      text: words,
+    }));
+    const a = await within(
+      60_000,
+      'a chat turn with a long history',
+      client.request(ChatRequest, { chatId: 'long', uri, question: 'what is <bo> ?', history }),
+    );
+    assert.equal(typeof a.answer, 'string');
+    assert.ok(serverPeakMb(client) <= SERVER_MB);
+    client.close(uri);
   });
 
   it('"Create folder" is offered inside the workspace only, and the command refuses a folder outside', async () => {
