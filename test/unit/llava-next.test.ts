@@ -2,7 +2,8 @@
 // and its processor. The processor's tiles must equal Python's pixel for pixel, the token count of every
 // image size must equal the processor's, and the packed features, logits, loss and gradients the model's.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -133,19 +134,29 @@ describe('golden: llava-next-tiny-D against transformers 4.45.1', () => {
     );
   });
 
-  it('refuses to train or chat on anyres tiles it does not feed yet, by name, instead of a wrong view', async () => {
-    const model = LlavaModel.load(GOLDEN);
+  it("the product's photo path (file, tiles, tower, packing) gives transformers' image features", async () => {
+    // The golden's folder with its processor config beside it, and its raw image as a photo file.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'yollava-next-store-'));
+    cpSync(GOLDEN, dir, { recursive: true });
+    writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify(golden.image_processor_config));
+    const ref = SafetensorsFile.open(path.join(GOLDEN, 'golden.safetensors'));
+    const model = LlavaModel.load(dir);
     try {
-      assert.throws(
-        () => new ImageFeatureStore(model, null),
-        (e: Error) =>
-          e instanceof ModelConfigError &&
-          /config\.json: model_type: "llava_next" loads, passes its golden check.*do not feed it anyres tiles yet/.test(
-            e.message,
-          ),
-      );
+      const photo = path.join(dir, 'photo.png');
+      await sharp(Uint8Array.from(ref.readFloat32('raw_image_hwc')), { raw: { width: 30, height: 18, channels: 3 } })
+        .png()
+        .toFile(photo);
+      const [features] = await new ImageFeatureStore(model, null).projected([photo]);
+      const want = ref.readFloat32('image_features');
+      assert.equal(features!.length, want.length);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++)
+        worst = Math.max(worst, Math.abs(features![i]! - want[i]!) / Math.max(1e-3, Math.abs(want[i]!)));
+      assert.ok(worst < 1e-4, `max rel ${worst}`);
     } finally {
+      ref.close();
       await model.release();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

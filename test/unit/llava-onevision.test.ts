@@ -35,6 +35,7 @@ import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { cropRgb, padRgb, resizeBicubic } from '../../server/src/engine/models/llava/pil-resize';
 import { writeTinyLlava } from '../../server/src/engine/models/llava/random-checkpoint';
 import { ImageFeatureStore } from '../../server/src/engine/personalize/image-features';
+import { expandImageTokens, tokensPerImage } from '../../server/src/engine/models/llava/embeddings';
 
 /** The shape of llava-onevision-qwen2-0.5b-ov-hf's config.json (values from its model card's config). */
 const PINPOINTS_384: [number, number][] = [];
@@ -547,7 +548,49 @@ describe('llava_onevision: a tiny random checkpoint end to end', () => {
     );
   });
 
-  it('refuses to train or chat on it by name until anyres prompts are fed', () => {
-    assert.throws(() => new ImageFeatureStore(model, null), /model_type: "llava_onevision" loads/);
+  it("the product's photo path packs a photo alone and among others as the processor counts them", async () => {
+    const file = path.join(dir, 'photo.png');
+    await sharp(
+      Uint8Array.from({ length: 40 * 70 * 3 }, (_, i) => (i * 7) % 256),
+      {
+        raw: { width: 70, height: 40, channels: 3 },
+      },
+    )
+      .png()
+      .toFile(file);
+    const store = new ImageFeatureStore(model, null);
+    const [alone] = await store.projected([file], undefined, 1);
+    const [among] = await store.projected([file], undefined, 3);
+    const [mirrored] = await store.projected([file], [true], 1);
+    const D = model.hidden;
+    assert.equal(alone!.length / D, imageTokenCount([40, 70], 28, 7, model.config.anyres!, 1));
+    assert.equal(among!.length / D, imageTokenCount([40, 70], 28, 7, model.config.anyres!, 3));
+    assert.notEqual(alone!.length, among!.length, 'several images in a prompt are laid out differently');
+    assert.equal(mirrored!.length, alone!.length);
+    assert.ok(maxAbsDiff(mirrored!, alone!) > 1e-4, 'the mirrored photo is another view');
+    // A prompt of two images gets each one's own count, and the embeddings take them.
+    const idx = model.config.imageTokenIndex;
+    const [t1, t2, t3] = [1, 2, 3].map((t) => (t === idx ? t + 10 : t)) as [number, number, number];
+    const ids = expandImageTokens([t1, idx, t2, idx, t3], idx, tokensPerImage([alone!, among!], D));
+    assert.equal(ids.length, 3 + (alone!.length + among!.length) / D);
+    assert.equal(model.embed(ids, [alone!, among!]).length, ids.length * D);
+  });
+
+  it('refuses to train a concept on it, by name, before loading anything', async () => {
+    const { personalize } = await import('../../server/src/engine/personalize/personalize');
+    const subject = path.join(dir, 'sub');
+    const { writeSubjectWorkspace } = await import('../../server/src/engine/toyworld/workspace');
+    const file = await writeSubjectWorkspace(subject, {
+      name: 'bo',
+      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'none' },
+      train: 3,
+      test: 0,
+      negatives: 3,
+      model: path.relative(path.join(subject, 'bo'), dir),
+    });
+    await assert.rejects(
+      personalize(file),
+      /config\.json: model_type: "llava_onevision" answers recognition and chat from a subject's photos \(instant mode\), but training a concept on it is not built yet/,
+    );
   });
 });

@@ -5,11 +5,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
 import {
+  anyresPixels,
+  decodeRgb,
   preprocessImage,
   readImageProcessorConfig,
   type ImageProcessorConfig,
 } from '../models/llava/image-processor';
-import { ModelConfigError } from '../models/llava/config';
+import { mirrorRgb } from '../models/llava/pil-resize';
 import type { LlavaModel } from '../models/llava/model';
 import { f32 } from '../runtime/host-tensor';
 import { contentHash } from '../subject/image-files';
@@ -30,15 +32,6 @@ export class ImageFeatureStore {
     readonly cacheDir: string | null,
     readonly opts: { padToSquare?: boolean; batch?: number } = {},
   ) {
-    if (model.config.anyres) {
-      // Each photo of an anyres model becomes its own number of image tokens (anyres.ts), and the prompts
-      // and batches here still give every image the same count: refuse rather than train on a wrong view.
-      throw new ModelConfigError(
-        path.join(model.dir, 'config.json'),
-        'model_type',
-        `"${model.config.family}" loads, passes its golden check and tokenizes (yollava golden, inspect, tokenize), but training, recognition and chat do not feed it anyres tiles yet; use a model_type "llava" checkpoint for these`,
-      );
-    }
     this.processor = readImageProcessorConfig(model.dir, model.config.vision.imageSize);
   }
 
@@ -47,8 +40,14 @@ export class ImageFeatureStore {
     return v.hidden * this.model.config.featureLayers.length;
   }
 
-  /** Projector features [N·D] of each image (optionally mirrored), in order. */
-  async projected(files: string[], flips?: boolean[]): Promise<Float32Array[]> {
+  /**
+   * Projector features [N·D] of each image (optionally mirrored), in order. On an anyres model (LLaVA-NeXT,
+   * OneVision) each image is its base view and tiles packed as the model's processor does, so N differs
+   * from image to image; `imagesInPrompt` is how many images share the prompt these go into (OneVision
+   * lays out several images differently from one).
+   */
+  async projected(files: string[], flips?: boolean[], imagesInPrompt = 1): Promise<Float32Array[]> {
+    if (this.model.config.anyres) return this.projectedAnyres(files, flips, imagesInPrompt);
     const keys = files.map((f, i) => `${contentHash(f)}|${flips?.[i] ? 'flip' : ''}`);
     const todo = [...new Set(keys.filter((k) => !this.features.has(k)))];
     const byKey = new Map(keys.map((k, i) => [k, i]));
@@ -57,6 +56,35 @@ export class ImageFeatureStore {
       (j, out) => this.features.set(todo[j]!, out.features),
     );
     return keys.map((k) => this.features.get(k)!);
+  }
+
+  /** One image at a time: its tiles are a batch of their own (anyresPixels, encodeImages, packAnyres). */
+  private async projectedAnyres(
+    files: string[],
+    flips: boolean[] | undefined,
+    imagesInPrompt: number,
+  ): Promise<Float32Array[]> {
+    const anyres = this.model.config.anyres!;
+    // Only OneVision lays several images out differently; for NeXT every count gives the same features.
+    const layout = anyres.family === 'llava_onevision' && imagesInPrompt > 1 ? 'multi' : 'single';
+    const out: Float32Array[] = [];
+    for (const [i, file] of files.entries()) {
+      const flip = Boolean(flips?.[i]);
+      const key = `${contentHash(file)}|${flip ? 'flip' : ''}|${layout}`;
+      let f = this.features.get(key);
+      if (!f) {
+        this.stats.misses++;
+        let img = await decodeRgb(file);
+        if (flip) img = mirrorRgb(img);
+        const px = anyresPixels(img, this.processor, anyres, layout === 'multi' ? 2 : 1);
+        const v = this.model.config.vision;
+        const r = await this.model.encodeImages(f32([px.images, 3, v.imageSize, v.imageSize], px.pixels));
+        f = this.model.packAnyres(r.features.data as Float32Array, px.imageSize, layout === 'multi' ? 2 : 1);
+        this.features.set(key, f);
+      } else this.stats.hits++;
+      out.push(f);
+    }
+    return out;
   }
 
   /** L2-normalized retrieval embeddings, from the disk cache where possible. */
@@ -92,6 +120,7 @@ export class ImageFeatureStore {
     done: (j: number, r: { features: Float32Array; pooled: Float32Array }) => void,
   ): Promise<void> {
     const v = this.model.config.vision;
+    // Retrieval embeddings come from the tower's single view of each photo, for anyres models as for others.
     const per = 3 * v.imageSize * v.imageSize;
     const batch = this.opts.batch ?? 8;
     for (let s = 0; s < items.length; s += batch) {

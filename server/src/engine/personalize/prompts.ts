@@ -55,9 +55,16 @@ function userText(prefix: string, question: string): string {
 }
 
 /** The prompt up to where the assistant's answer begins (for inference). */
-export function promptIds(ctx: PromptContext, prefix: string, question: string, images: number): number[] {
+export function promptIds(
+  ctx: PromptContext,
+  prefix: string,
+  question: string,
+  images: number,
+  /** Each image's token count in prompt order (anyres models); default ctx.imageTokens for every one. */
+  perImage?: readonly number[],
+): number[] {
   const text = ctx.template.render([{ role: 'user', text: userText(prefix, question), images }], true);
-  return expandImageTokens(ctx.tokenizer.encode(text), ctx.imageTokenIndex, ctx.imageTokens);
+  return expandImageTokens(ctx.tokenizer.encode(text), ctx.imageTokenIndex, perImage ?? ctx.imageTokens);
 }
 
 /** A supervised sample: prompt + answer, labels on the answer tokens (and EOS). */

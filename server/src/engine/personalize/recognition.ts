@@ -3,6 +3,7 @@
 // so each batch is one padded-free forward pass.
 import type { LlavaModel } from '../models/llava/model';
 import type { Concept } from './concept';
+import { tokensPerImage } from '../models/llava/embeddings';
 import { fillName, promptIds, softPrompt, type PromptContext } from './prompts';
 import { RECOGNITION_QUESTIONS } from './templates';
 
@@ -30,9 +31,11 @@ export async function recognitionScores(
   const prefix =
     prompt.prefix ?? (prompt.concept ? softPrompt(prompt.concept.tokens) : (prompt.textPrefix ?? ''));
   const refs = prompt.references ?? [];
-  const ids = promptIds(ctx, prefix, fillName(RECOGNITION_QUESTIONS[0]!, prompt.nameText), 1);
-  const T = ids.length;
+  const question = fillName(RECOGNITION_QUESTIONS[0]!, prompt.nameText);
   const D = model.hidden;
+  if (model.config.anyres) return anyresScores(model, ctx, yesNo, prompt, prefix, question, features);
+  const ids = promptIds(ctx, prefix, question, 1);
+  const T = ids.length;
   const V = model.vocab;
   const extraEmb = prompt.concept?.embeddings;
   const extraHead = prompt.concept?.head;
@@ -51,6 +54,36 @@ export async function recognitionScores(
       extraHead,
     );
     chunk.forEach((_, b) => scores.push(logits[b * (V + E) + yesNo.yes]! - logits[b * (V + E) + yesNo.no]!));
+  }
+  return scores;
+}
+
+/**
+ * Anyres models (LLaVA-NeXT, OneVision): each photo has its own number of image tokens, so each is its own
+ * prompt and graph run. The photo asked about comes first, then the references, as above.
+ */
+async function anyresScores(
+  model: LlavaModel,
+  ctx: PromptContext,
+  yesNo: { yes: number; no: number },
+  prompt: RecognitionPrompt,
+  prefix: string,
+  question: string,
+  features: Float32Array[],
+): Promise<number[]> {
+  const refs = prompt.references ?? [];
+  const scores: number[] = [];
+  for (const f of features) {
+    const ids = promptIds(ctx, prefix, question, 1, tokensPerImage([f, ...refs], model.hidden));
+    const T = ids.length;
+    const logits = await model.logits(
+      model.embed(ids, [f, ...refs], prompt.concept?.embeddings),
+      1,
+      T,
+      [T - 1],
+      prompt.concept?.head,
+    );
+    scores.push(logits[yesNo.yes]! - logits[yesNo.no]!);
   }
   return scores;
 }

@@ -5,7 +5,7 @@ import { streamText } from '../generate/stream-text';
 import { PromptTooLongError } from '../generate/generate';
 import { conceptSet } from './concept-set';
 import { openSubject, type PersonalizeOptions } from './personalize';
-import { expandImageTokens } from '../models/llava/embeddings';
+import { expandImageTokens, tokensPerImage } from '../models/llava/embeddings';
 import { recognitionScores } from './recognition';
 import { subjectUse, type SubjectUse, type UseMode, type UseModeSetting } from './reference-mode';
 import type { SamplingOptions } from '../generate/sampling';
@@ -32,6 +32,8 @@ export async function recognize(
   const s = openSubject(subjectFile, opts);
   try {
     const use = subjectUse(s, opts.mode);
+    // Each prompt holds the photo asked about and the references (OneVision lays several out its own way).
+    const inPrompt = 1 + use.references.length;
     const scores = await recognitionScores(
       s.model,
       s.ctx,
@@ -40,9 +42,9 @@ export async function recognize(
         concept: use.concept,
         nameText: use.concept.tokens.nameToken,
         prefix: use.mode === 'reference' ? use.prefix : undefined,
-        references: await s.store.projected(use.references),
+        references: await s.store.projected(use.references, undefined, inPrompt),
       },
-      await s.store.projected(images),
+      await s.store.projected(images, undefined, inPrompt),
     );
     // Every mode answers as the model does, P(Yes) > P(No). The threshold a trained concept calibrated on
     // its own training photos is kept in concept.json but not used: on the benchmark's forty subjects it
@@ -105,7 +107,15 @@ export async function* chat(
       uses.map((u) => (u.mode === 'reference' ? u.prefix : undefined)),
     );
     const store = new ImageFeatureStore(model, null);
-    const references = await store.projected(uses.flatMap((u) => u.references));
+    const referenceFiles = uses.flatMap((u) => u.references);
+    const inPrompt = referenceFiles.length + (opts.image ? 1 : 0);
+    const references = await store.projected(referenceFiles, undefined, inPrompt);
+    const features = [
+      ...(opts.image ? await store.projected([path.resolve(opts.image)], undefined, inPrompt) : []),
+      ...references,
+    ];
+    // Anyres models give each image its own number of tokens; the others one count for all.
+    const perImage = model.config.anyres ? tokensPerImage(features, model.hidden) : model.config.imageTokens;
     // Questions name subjects by "<bo>"; with several concepts the latent tokens were renamed, names were not.
     const template = loadChatTemplate(model.dir, {
       bos: set.tokenizer.bosToken,
@@ -121,7 +131,7 @@ export async function* chat(
       expandImageTokens(
         set.tokenizer.encode(template.render([...history, turn], true)),
         model.config.imageTokenIndex,
-        model.config.imageTokens,
+        perImage,
       );
     // The prompt and the answer must fit the model's positions: the oldest turns go first, a pair at a time.
     const limit = model.config.text.maxPositions;
@@ -138,10 +148,6 @@ export async function* chat(
         'the question (with the subject and the photo)',
       );
     opts.onTrimmed?.((opts.history ?? []).length - history.length);
-    const features = [
-      ...(opts.image ? await store.projected([path.resolve(opts.image)]) : []),
-      ...references,
-    ];
     const embeds = model.embed(ids, features, set.embeddings);
     yield* streamText(model, set.tokenizer, embeds, {
       ...opts,

@@ -30,8 +30,9 @@ export function embedTokens(ids: readonly number[], t: EmbeddingTable): Float32A
 }
 
 /**
- * Writes image features over the image-token rows, in order: image k's N rows go to the k-th run of N
- * image tokens. `features` holds one [N, hidden] block per image.
+ * Writes image features over the image-token rows, in order: the image tokens, read left to right, take
+ * image 1's rows, then image 2's, and so on. `features` holds one [N, hidden] block per image; N may differ
+ * from image to image (anyres models).
  */
 export function mergeImageFeatures(
   ids: readonly number[],
@@ -41,28 +42,45 @@ export function mergeImageFeatures(
   hidden: number,
 ): void {
   const slots = ids.flatMap((id, i) => (id === imageTokenIndex ? [i] : []));
-  const perImage = features.length ? features[0]!.length / hidden : 0;
-  if (slots.length !== perImage * features.length) {
+  const rows = features.reduce((n, f) => n + f.length / hidden, 0);
+  if (slots.length !== rows) {
     throw new Error(
-      `the prompt has ${slots.length} image tokens, but ${features.length} image(s) give ${perImage * features.length} feature rows`,
+      `the prompt has ${slots.length} image tokens, but ${features.length} image(s) give ${rows} feature rows`,
     );
   }
-  slots.forEach((pos, j) => {
-    const img = features[Math.floor(j / perImage)]!;
-    const row = j % perImage;
-    embeds.set(img.subarray(row * hidden, (row + 1) * hidden), pos * hidden);
-  });
+  let j = 0;
+  for (const img of features)
+    for (let row = 0; row < img.length / hidden; row++, j++)
+      embeds.set(img.subarray(row * hidden, (row + 1) * hidden), slots[j]! * hidden);
 }
 
 /** The legacy convention (one image token per image) expanded to the model's N tokens per image. */
 export function expandImageTokens(
   ids: readonly number[],
   imageTokenIndex: number,
-  perImage: number,
+  perImage: number | readonly number[],
 ): number[] {
   const runs = countRuns(ids, imageTokenIndex);
-  if (runs.every((r) => r === perImage)) return [...ids];
-  return ids.flatMap((id) => (id === imageTokenIndex ? new Array<number>(perImage).fill(id) : [id]));
+  if (typeof perImage === 'number') {
+    if (runs.every((r) => r === perImage)) return [...ids];
+    return ids.flatMap((id) => (id === imageTokenIndex ? new Array<number>(perImage).fill(id) : [id]));
+  }
+  // Anyres models: each image has its own count (anyres.ts). The template writes one token per image
+  // ("<image><image>" is two images); ids already expanded hold exactly the counts' sum.
+  const tokens = ids.filter((id) => id === imageTokenIndex).length;
+  const sum = perImage.reduce((a, b) => a + b, 0);
+  if (tokens === sum && runs.length <= perImage.length) return [...ids];
+  if (tokens !== perImage.length)
+    throw new Error(`the prompt has ${tokens} image token(s), and ${perImage.length} image(s) were given`);
+  let image = 0;
+  return ids.flatMap((id) =>
+    id === imageTokenIndex ? new Array<number>(perImage[image++]!).fill(id) : [id],
+  );
+}
+
+/** Each image's token count, from its projector features [N·D]. */
+export function tokensPerImage(features: readonly Float32Array[], hidden: number): number[] {
+  return features.map((f) => f.length / hidden);
 }
 
 function countRuns(ids: readonly number[], token: number): number[] {

@@ -150,3 +150,18 @@ export function padRgb(
     data.set(src.data.subarray(y * src.width * 3, (y + 1) * src.width * 3), ((y + top) * width + left) * 3);
   return { width, height, data };
 }
+
+/** The image mirrored left to right (training's flipped photos; sharp's flop on decoded pixels). */
+export function mirrorRgb(src: RgbImage): RgbImage {
+  const { width: w, height: h } = src;
+  const data = new Uint8Array(src.data.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const from = (y * w + x) * 3;
+      const to = (y * w + (w - 1 - x)) * 3;
+      data[to] = src.data[from]!;
+      data[to + 1] = src.data[from + 1]!;
+      data[to + 2] = src.data[from + 2]!;
+    }
+  return { width: w, height: h, data };
+}
