@@ -1,6 +1,6 @@
-// Recognition and chat on anyres models (LLaVA-NeXT, OneVision) from a subject's reference photos (instant
-// mode), through the product's own entry points: each photo packed as the model's processor does, each
-// image given its own number of tokens in the prompt, and the answer depending on the photo asked about.
+// Recognition, chat and training on anyres models (LLaVA-NeXT, OneVision), through the product's own entry
+// points: each photo packed as the model's processor does, each image given its own number of tokens in
+// the prompt, and the answer depending on the photo asked about.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { LlavaModel } from '../../server/src/engine/models/llava/model';
 import { writeTinyLlava, writeTinyTokenizer } from '../../server/src/engine/models/llava/random-checkpoint';
 import { ImageFeatureStore } from '../../server/src/engine/personalize/image-features';
 import { templateWords } from '../../server/src/engine/personalize/templates';
+import { personalize } from '../../server/src/engine/personalize/personalize';
 import { chat, recognize } from '../../server/src/engine/personalize/use';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
 
@@ -43,6 +44,7 @@ for (const family of ['llava_next', 'llava_onevision'] as const) {
         negatives: 2,
         model: '../model',
         size: 48,
+        extraYaml: 'training:\n  epochs: 1\n  tokens: 2\n',
       });
       model = LlavaModel.load(dir);
     });
@@ -72,6 +74,19 @@ for (const family of ['llava_next', 'llava_onevision'] as const) {
         f!.length / model.hidden,
         imageTokenCount([img.height, img.width], c.vision.imageSize, c.vision.patchSize, c.anyres!, 4),
       );
+    });
+
+    it('trains a concept (each photo its own token count), which recognition and chat then use', async () => {
+      const r = await personalize(file, { model });
+      assert.equal(r.meta.name, 'bo');
+      assert.ok(r.history.length === 1 && r.history.every((h) => Number.isFinite(h.meanLoss)));
+      const photos = ['000.png', '001.png'].map((f) => path.join(ws, 'bo', 'photos', 'test', f));
+      const scores = await recognize(file, photos, { model, mode: 'trained' });
+      assert.deepEqual(
+        scores.map((x) => x.mode),
+        ['trained', 'trained'],
+      );
+      assert.ok(scores.every((x) => Number.isFinite(x.score)));
     });
 
     it('chat answers with a photo and the reference photos in one prompt', async () => {

@@ -143,7 +143,9 @@ describe('golden: llava-next-tiny-D against transformers 4.45.1', () => {
     const model = LlavaModel.load(dir);
     try {
       const photo = path.join(dir, 'photo.png');
-      await sharp(Uint8Array.from(ref.readFloat32('raw_image_hwc')), { raw: { width: 30, height: 18, channels: 3 } })
+      await sharp(Uint8Array.from(ref.readFloat32('raw_image_hwc')), {
+        raw: { width: 30, height: 18, channels: 3 },
+      })
         .png()
         .toFile(photo);
       const [features] = await new ImageFeatureStore(model, null).projected([photo]);

@@ -575,22 +575,4 @@ describe('llava_onevision: a tiny random checkpoint end to end', () => {
     assert.equal(ids.length, 3 + (alone!.length + among!.length) / D);
     assert.equal(model.embed(ids, [alone!, among!]).length, ids.length * D);
   });
-
-  it('refuses to train a concept on it, by name, before loading anything', async () => {
-    const { personalize } = await import('../../server/src/engine/personalize/personalize');
-    const subject = path.join(dir, 'sub');
-    const { writeSubjectWorkspace } = await import('../../server/src/engine/toyworld/workspace');
-    const file = await writeSubjectWorkspace(subject, {
-      name: 'bo',
-      object: { kind: 'mug', color: 'red', pattern: 'striped', accessory: 'none' },
-      train: 3,
-      test: 0,
-      negatives: 3,
-      model: path.relative(path.join(subject, 'bo'), dir),
-    });
-    await assert.rejects(
-      personalize(file),
-      /config\.json: model_type: "llava_onevision" answers recognition and chat from a subject's photos \(instant mode\), but training a concept on it is not built yet/,
-    );
-  });
 });

@@ -10,6 +10,7 @@ import { contentHash } from '../subject/image-files';
 import type { ImageFeatureStore } from './image-features';
 import {
   fillName,
+  imageCounts,
   promptIds,
   softPrompt,
   trainingSample,
@@ -128,7 +129,8 @@ export async function buildTrainingData(
         concept.nameToken,
       );
       const answer = fillName(POSITIVE_ANSWERS[rng.int(POSITIVE_ANSWERS.length)]!, concept.nameToken);
-      samples.push({ kind: 'positive', image, ...trainingSample(ctx, prefix, question, answer, 1) });
+      const counts = imageCounts(ctx, await store.projected([image]));
+      samples.push({ kind: 'positive', image, ...trainingSample(ctx, prefix, question, answer, 1, counts) });
     }
   }
   for (const n of negatives) {
@@ -139,7 +141,12 @@ export async function buildTrainingData(
         concept.nameToken,
       );
       const answer = fillName(NEGATIVE_ANSWERS[rng.int(NEGATIVE_ANSWERS.length)]!, concept.nameToken);
-      samples.push({ kind: 'negative', image: n.file, ...trainingSample(ctx, prefix, question, answer, 1) });
+      const counts = imageCounts(ctx, await store.projected([n.file]));
+      samples.push({
+        kind: 'negative',
+        image: n.file,
+        ...trainingSample(ctx, prefix, question, answer, 1, counts),
+      });
     }
   }
 
@@ -151,7 +158,7 @@ export async function buildTrainingData(
   // The base model (no concept tokens) looks at a photo and answers about "the pet", "the person", ….
   const answerAbout = async (q: string, photo: Float32Array): Promise<string> => {
     if (hooks.signal?.aborted) throw new Error('cancelled');
-    const ids = promptIds(ctx, '', q.replace('<subject>', phrase), 1);
+    const ids = promptIds(ctx, '', q.replace('<subject>', phrase), 1, imageCounts(ctx, [photo]));
     let answer = '';
     for await (const d of streamText(model, tokenizer, model.embed(ids, [photo]), {
       maxNewTokens: plan.conversationTokens ?? 24,

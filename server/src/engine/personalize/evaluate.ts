@@ -78,13 +78,21 @@ export async function evaluateSubject(
     const calNegatives = s.subject.pools
       .filter((p) => used.has(contentHash(p)) && !testHashes.has(contentHash(p)))
       .slice(0, 50);
-    const [posF, negF, calPosF, calNegF] = await Promise.all(
-      [s.subject.test, negatives, s.subject.train, calNegatives].map((f) => s.store.projected(f)),
-    );
-    const score = async (prompt: Parameters<typeof recognitionScores>[3]): Promise<ScoredRecognition> => {
+    const sets = [s.subject.test, negatives, s.subject.train, calNegatives];
+    const [posF, negF, calPosF, calNegF] = await Promise.all(sets.map((f) => s.store.projected(f)));
+    // `imagesInPrompt`: how many images each prompt holds (OneVision lays several out differently; for
+    // other models the features are the same whatever it is).
+    const score = async (
+      prompt: Parameters<typeof recognitionScores>[3],
+      imagesInPrompt = 1,
+    ): Promise<ScoredRecognition> => {
+      const features =
+        imagesInPrompt === 1
+          ? [posF!, negF!, calPosF!, calNegF!]
+          : await Promise.all(sets.map((f) => s.store.projected(f, undefined, imagesInPrompt)));
       const run = (f: Float32Array[]) => recognitionScores(s.model, s.ctx, s.yesNo, prompt, f);
-      const test = { pos: await run(posF!), neg: await run(negF!) };
-      return scoreRecognition(test, { pos: await run(calPosF!), neg: await run(calNegF!) });
+      const test = { pos: await run(features[0]!), neg: await run(features[1]!) };
+      return scoreRecognition(test, { pos: await run(features[2]!), neg: await run(features[3]!) });
     };
     const ours = await score({ concept, nameText: concept.tokens.nameToken });
     // The baselines name the subject with a fresh, untrained <bo> row: what the name is to a model that
@@ -102,12 +110,15 @@ export async function evaluateSubject(
       });
     }
     const references = pickReferences(s.subject.train);
-    baselines.reference_images = await score({
-      concept: fresh,
-      nameText: name,
-      prefix: referencePrefix(name, references.length),
-      references: await s.store.projected(references),
-    });
+    baselines.reference_images = await score(
+      {
+        concept: fresh,
+        nameText: name,
+        prefix: referencePrefix(name, references.length),
+        references: await s.store.projected(references, undefined, 1 + references.length),
+      },
+      1 + references.length,
+    );
     const result: EvalResult = {
       recognition_positive: ours.raw.positive,
       recognition_negative: ours.raw.negative,

@@ -1,7 +1,6 @@
 // Personalizing one subject end to end: load the subject and the model, build the training data, train
 // the concept, and write its artifact. A failed or cancelled run never replaces a good artifact.
 import path from 'node:path';
-import { ModelConfigError, readLlavaConfig } from '../models/llava/config';
 import { loadChatTemplate } from '../models/llava/chat-template';
 import { LlavaModel } from '../models/llava/model';
 import { LlavaTokenizer } from '../models/llava/tokenizer';
@@ -169,6 +168,7 @@ export function openSubject(
     imageTokenIndex: model.config.imageTokenIndex,
     imageTokens: model.config.imageTokens,
     eosTokenId: eos,
+    ...(model.config.anyres ? { anyres: { hidden: model.hidden } } : {}),
   };
   const workspaceDir = opts.workspaceDir ?? subject.dir;
   const store = new ImageFeatureStore(model, path.join(workspaceDir, '.yollava', 'cache', 'embeddings'));
@@ -182,19 +182,7 @@ export async function personalize(
   const t0 = Date.now();
   // Two subjects of one name would share .yollava/<name>/: the second's run must not replace the first's.
   // Checked before the model loads, which takes minutes at real size.
-  const { name, file, modelDir } = loadSubject(subjectFile, {
-    pools: opts.pools,
-    modelDir: opts.modelDir,
-  });
-  // Training samples give every image one token count (prompts.ts trainingSample); anyres models give
-  // each photo its own. Recognition and chat take them, from reference photos (instant mode).
-  const config = opts.model?.config ?? (modelDir ? readLlavaConfig(modelDir) : null);
-  if (config?.anyres)
-    throw new ModelConfigError(
-      path.join(opts.model?.dir ?? modelDir!, 'config.json'),
-      'model_type',
-      `"${config.family}" answers recognition and chat from a subject's photos (instant mode), but training a concept on it is not built yet; use a model_type "llava" checkpoint to train`,
-    );
+  const { name, file } = loadSubject(subjectFile, { pools: opts.pools, modelDir: opts.modelDir });
   const twins = siblingNames(file).get(name);
   if (twins?.length)
     throw new SubjectError([

@@ -37,6 +37,16 @@ export interface PromptContext {
   imageTokenIndex: number;
   imageTokens: number;
   eosTokenId: number | null;
+  /**
+   * Anyres models (LLaVA-NeXT, OneVision): each image has its own token count, read from its features
+   * (imageCounts); absent or false, every image has `imageTokens`.
+   */
+  anyres?: { hidden: number };
+}
+
+/** Each image's token count for a prompt holding `features` in order, on an anyres model; else undefined. */
+export function imageCounts(ctx: PromptContext, features: readonly Float32Array[]): number[] | undefined {
+  return ctx.anyres ? features.map((f) => f.length / ctx.anyres!.hidden) : undefined;
 }
 
 export interface Sample {
@@ -74,6 +84,8 @@ export function trainingSample(
   question: string,
   answer: string,
   images: number,
+  /** Each image's token count (anyres models; see imageCounts); default ctx.imageTokens for every one. */
+  perImage?: readonly number[],
 ): Sample {
   const promptText = ctx.template.render([{ role: 'user', text: userText(prefix, question), images }], true);
   const fullText = ctx.template.render(
@@ -91,12 +103,15 @@ export function trainingSample(
   }
   if (ctx.eosTokenId !== null && full[full.length - 1] !== ctx.eosTokenId) full.push(ctx.eosTokenId);
   const labels = full.map((id, i) => (i < prompt.length ? -100 : id));
-  const ids = expandImageTokens(full, ctx.imageTokenIndex, ctx.imageTokens);
+  const ids = expandImageTokens(full, ctx.imageTokenIndex, perImage ?? ctx.imageTokens);
+  let image = 0;
   const expandedLabels =
     ids.length === full.length
       ? labels
       : full.flatMap((id, i) =>
-          id === ctx.imageTokenIndex ? new Array<number>(ctx.imageTokens).fill(-100) : [labels[i]!],
+          id === ctx.imageTokenIndex
+            ? new Array<number>(perImage ? perImage[image++]! : ctx.imageTokens).fill(-100)
+            : [labels[i]!],
         );
   return { ids, labels: expandedLabels };
 }

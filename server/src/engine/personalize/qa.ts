@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { LlavaModel } from '../models/llava/model';
 import type { Rng } from '../util/rng';
 import type { ImageFeatureStore } from './image-features';
-import { fillName, promptIds, type PromptContext } from './prompts';
+import { fillName, imageCounts, promptIds, type PromptContext } from './prompts';
 
 export interface QaItem {
   question: string;
@@ -63,9 +63,12 @@ export async function rightOptionMargin(
     fillName(shown[0]!, nameText),
     fillName(shown[1]!, nameText),
   ]);
-  const ids = promptIds(ctx, prefix, text, q.image ? 1 : 0);
   // The photo asked about opens the turn; the references follow inside the prefix.
-  const features = [...(q.image ? await store.projected([q.image]) : []), ...references];
+  const features = [
+    ...(q.image ? await store.projected([q.image], undefined, 1 + references.length) : []),
+    ...references,
+  ];
+  const ids = promptIds(ctx, prefix, text, q.image ? 1 : 0, imageCounts(ctx, features));
   const logits = await model.logits(
     model.embed(ids, features, rows.embeddings),
     1,
