@@ -52,6 +52,30 @@ export default tseslint.config(
   // The engine's rooms, bottom to top (docs/architecture.md): a room may import the rooms below it, never
   // one above, and no room imports vscode or LSP modules. Each block forbids the rooms above its own.
   ...engineLayers(),
+  // The server's services (validation, jobs, workspace) sit below its LSP handlers: handlers call services,
+  // never the other way round.
+  {
+    files: [
+      'server/src/validation.ts',
+      'server/src/context.ts',
+      'server/src/jobs/**/*.ts',
+      'server/src/workspace/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/handlers/*', '**/handlers'],
+              message:
+                'services sit below handlers/: move the shared piece into the engine or a service (docs/architecture.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['server/src/**/*.ts'],
     ignores: ['server/src/cli/**'],

@@ -11,10 +11,10 @@ import {
   FILE_CAPS,
   lineColumn,
   readRegularTextSync,
+  pathSpans,
   validateSubject,
   type SubjectDiagnostic,
 } from './engine';
-import { pathSpans } from './handlers/links-and-hints';
 import { ValidatedNotification, type ValidatedParams } from './protocol';
 import { FolderWatcher } from './workspace/folder-watcher';
 

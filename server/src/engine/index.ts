@@ -64,3 +64,4 @@ export {
 } from './io/regular-file';
 export { breakTrainingLock, trainingLockPath } from './personalize/training-lock';
 export { insideRoots } from './io/inside-roots';
+export { pathSpans, type PathSpan } from './subject/path-spans';

@@ -9,7 +9,8 @@ import type { Validation } from '../validation';
 import { subjectLenses } from './code-lens';
 import { completions } from './completion';
 import { hover } from './hover';
-import { imageCountHints, linkTargets, pathSpans } from './links-and-hints';
+import { pathSpans } from '../engine';
+import { imageCountHints, linkTargets } from './links-and-hints';
 
 export function registerEditorFeatures(ctx: ServerContext, validation: Validation): void {
   const { connection, documents, states } = ctx;
