@@ -81,16 +81,22 @@ describe('untrusted workspaces and paths out of the workspace', () => {
     );
     for (const x of rd.filter((x) => x.code === 'outside-workspace'))
       assert.match(String(x.message), /is outside the workspace .*; not read in Restricted Mode$/);
-    const validated = restricted
-      .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
-      .filter((v) => v.uri === ruri)
-      .pop()!;
+    // The counts follow the diagnostics in a notification of their own.
+    const validated = await restricted.until('the counts of the restricted validation', () =>
+      restricted
+        .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
+        .filter((v) => v.uri === ruri && v.images['images.train'] !== undefined)
+        .pop(),
+    );
     assert.equal(validated.images['images.train'], 0, 'photos outside the workspace were read');
     assert.equal(validated.images['negatives.pools.0'], 0, 'a linked folder leading out was read');
     // Trusted, the same file's photos outside were read (3 of them): the check above can fail.
-    const trustedValidated = client
-      .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
-      .pop()!;
+    const trustedValidated = await client.until('the counts of the trusted validation', () =>
+      client
+        .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
+        .filter((v) => v.images['images.train'] !== undefined)
+        .pop(),
+    );
     assert.equal(trustedValidated.images['images.train'], 3);
   });
 });

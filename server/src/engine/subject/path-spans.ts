@@ -31,4 +31,3 @@ export function pathSpans(parsed: ParsedSubject, file: string): PathSpan[] {
   add(['model'], v.model, 'model');
   return out;
 }
-
