@@ -176,6 +176,35 @@ describe('hostile files', () => {
       }
     });
 
+    it('model weights that are a FIFO: refused by name, not waited on', () => {
+      const model = path.join(ws, 'model-fifo-weights');
+      cpSync(path.join(ws, 'model'), model, { recursive: true });
+      rmSync(path.join(model, 'model.safetensors'));
+      mkfifo(path.join(model, 'model.safetensors'));
+      const f = path.join(ws, 'bo', 'fifoweights.subject.yaml');
+      writeFileSync(
+        f,
+        readFileSync(bo, 'utf8')
+          .replace(/name: bo/, 'name: bofifo')
+          .replace('../model', '../model-fifo-weights'),
+      );
+      try {
+        assertBounded(
+          runCli(['recognize', f, path.join(ws, 'bo', 'photos', 'test'), '--mode', 'reference'], {
+            timeoutSeconds: QUICK.seconds,
+          }),
+          {
+            ok: false,
+            message: /model\.safetensors: a safetensors file must be a regular file, and this is a FIFO/,
+            ...QUICK,
+          },
+        );
+      } finally {
+        rmSync(f);
+        rmSync(model, { recursive: true });
+      }
+    });
+
     it('a model folder whose tokenizer.json is a FIFO and whose config.json is /dev/zero', () => {
       const model = path.join(ws, 'model-special');
       cpSync(path.join(ws, 'model'), model, { recursive: true });
@@ -242,6 +271,11 @@ describe('hostile files', () => {
         'max_position_embeddings: 1e12',
         (j) => (textConfig(j)['max_position_embeddings'] = 1e12),
         /config\.json: text_config\.max_position_embeddings: 1000000000000 is not a size/,
+      ],
+      [
+        'image_token_index: 1e9',
+        (j) => (j['image_token_index'] = 1e9),
+        /config\.json: image_token_index: 1000000000 is not an id of the 512-token vocabulary/,
       ],
     ] as [string, (j: Record<string, unknown>) => void, RegExp][]) {
       it(`config.json with ${field}: refused with the file and the field`, () => {

@@ -165,6 +165,13 @@ export function parseLlavaConfig(raw: Json, file = 'config.json'): LlavaConfig {
     'image_token_index',
     r.optNum('image_token_id', onevision ? 151646 : 32000),
   );
+  // An id outside the vocabulary never occurs in a prompt: every photo would be silently ignored.
+  if (!Number.isInteger(imageTokenIndex) || imageTokenIndex < 0 || imageTokenIndex >= text.vocab)
+    throw new ModelConfigError(
+      file,
+      raw['image_token_index'] !== undefined ? 'image_token_index' : 'image_token_id',
+      `${imageTokenIndex} is not an id of the ${text.vocab}-token vocabulary (text_config.vocab_size)`,
+    );
   return {
     family,
     anyres: family === 'llava' ? null : parseAnyres(raw, file, vision.imageSize, family),
