@@ -106,6 +106,28 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     assert.equal(run('train', mam).status, 0);
   });
 
+  it('train: a photo that does not decode is left out with a warning, and the others train', () => {
+    const broken = path.join(ws, 'bo', 'photos', 'train', '900.png');
+    writeFileSync(broken, 'definitely not an image');
+    try {
+      const r = run('train', bo, '--json', '--fresh');
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.deepEqual(
+        j.data.skipped.map((x: { file: string }) => path.basename(x.file)),
+        ['900.png'],
+      );
+      assert.ok(!j.data.positives.some((f: string) => f.endsWith('900.png')));
+      const human = run('train', bo, '--fresh');
+      assert.match(
+        human.stdout,
+        /warning {3}1 photo\(s\) or pool image\(s\) cannot be decoded and were left out: 900\.png/,
+      );
+    } finally {
+      rmSync(broken);
+    }
+  });
+
   it('eval --json has the recognition keys and baselines; QA when a question file exists', () => {
     writeFileSync(
       bo.replace('.subject.yaml', '.qa.json'),

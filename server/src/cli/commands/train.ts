@@ -40,6 +40,10 @@ async function run(flags: Flags): Promise<number> {
     out(
       `  data      ${r.data.positives.length} photos, ${r.data.negatives.filter((n) => n.kind === 'hard').length} hard + ${r.data.negatives.filter((n) => n.kind === 'random').length} random negatives, ${r.data.conversations.length} conversations (${r.data.choices.length} also as two options), ${r.data.samples} samples\n`,
     );
+    if (r.data.skipped.length)
+      out(
+        `  warning   ${r.data.skipped.length} photo(s) or pool image(s) cannot be decoded and were left out: ${r.data.skipped.map((x) => path.basename(x.file)).join(', ')}\n`,
+      );
     if (r.data.contamination.length)
       out(
         `  warning   ${r.data.contamination.length} pool image(s) duplicate a training photo and were left out: ${r.data.contamination.map((c) => path.basename(c.file)).join(', ')}\n`,

@@ -21,7 +21,8 @@ import { contentHash } from '../subject/image-files';
 import { conceptTokens, yesNoIds, type PromptContext } from './prompts';
 import { loadSubject, SubjectError, type ResolvedSubject } from '../subject/subject';
 import { describeItself } from './self-description';
-import { reservedNameProblem } from '../subject/dataset-checks';
+import { MIN_TRAIN_IMAGES, reservedNameProblem } from '../subject/dataset-checks';
+import { ImageCheckCache } from '../subject/image-checks';
 import { siblingNames } from '../subject/sibling-subjects';
 import { trainingLockPath, acquireTrainingLock, removeStaleTemporaries } from './training-lock';
 import { trainConcept, type EpochRecord, type TrainProgress, type TrainResult } from './trainer';
@@ -93,6 +94,8 @@ export interface PersonalizeResult {
     TrainingData,
     'positives' | 'negatives' | 'contamination' | 'conversations' | 'choices' | 'dataHash'
   > & {
+    /** Photos and pool images left out because they cannot be decoded, with why. */
+    skipped: { file: string; why: string }[];
     samples: number;
     /** Tokens over all samples, and supervised labels: what one epoch computes. */
     tokens: number;
@@ -201,11 +204,41 @@ export async function personalize(
   }
 }
 
-async function personalizeLocked(
+/**
+ * The session without photos or pool images that cannot be decoded: one broken file must not stop the
+ * others from training (validation showed it as a warning). Too few usable photos left is an error.
+ */
+async function withoutUnusablePhotos(
   s: SubjectSession,
+): Promise<SubjectSession & { skipped: { file: string; why: string }[] }> {
+  const checks = await new ImageCheckCache().checkAll([...new Set([...s.subject.train, ...s.subject.pools])]);
+  const bad = new Map(checks.filter((c) => !c.ok).map((c) => [c.file, c.error ?? 'not an image']));
+  const train = s.subject.train.filter((f) => !bad.has(f));
+  if (train.length < MIN_TRAIN_IMAGES)
+    throw new SubjectError([
+      `${s.subject.file}: images.train: ${train.length} usable photo(s); at least ${MIN_TRAIN_IMAGES} are needed${
+        bad.size
+          ? ` (${[...bad]
+              .filter(([f]) => s.subject.train.includes(f))
+              .map(([f, why]) => `${path.basename(f)}: ${why}`)
+              .join('; ')})`
+          : ''
+      }`,
+    ]);
+  return {
+    ...s,
+    subject: { ...s.subject, train, pools: s.subject.pools.filter((f) => !bad.has(f)) },
+    skipped: [...bad].map(([file, why]) => ({ file, why })),
+  };
+}
+
+async function personalizeLocked(
+  session: SubjectSession,
   t0: number,
   opts: PersonalizeOptions,
 ): Promise<PersonalizeResult> {
+  const usable = await withoutUnusablePhotos(session);
+  const s: SubjectSession = usable;
   const cfg = { ...s.subject.training, ...opts.overrides };
   const rng = new Rng(cfg.seed + 1);
   const tokens = conceptTokens(s.subject.name, cfg.tokens, s.model.vocab);
@@ -290,6 +323,7 @@ async function personalizeLocked(
     meta,
     artifactDir: dir,
     data: {
+      skipped: usable.skipped,
       positives: data.positives,
       negatives: data.negatives,
       contamination: data.contamination,

@@ -15,9 +15,14 @@ export function checkImageQuality(run: RuleRun): void {
     const bad = files.filter((f) => !summary.checks.get(f)!.ok);
     if (bad.length) {
       const first = summary.checks.get(bad[0]!)!;
+      // Training leaves broken photos and pool images out (personalize.ts); only too few usable photos, or a
+      // broken test photo (evaluation would be on fewer than named), is an error.
+      const usable = files.length - bad.length;
+      const skipped =
+        field.startsWith('negatives') || (field === 'images.train' && usable >= MIN_TRAIN_IMAGES);
       diag(
         p,
-        field.startsWith('negatives') ? 'warning' : 'error',
+        skipped ? 'warning' : 'error',
         'unreadable-image',
         `${field}: ${bad.length} file(s) cannot be used: ${path.basename(bad[0]!)} is ${first.error}${
           bad.length > 1
@@ -26,7 +31,7 @@ export function checkImageQuality(run: RuleRun): void {
                 .map((b) => path.basename(b))
                 .join(', ')}${bad.length > 4 ? ', …' : ''}`
             : ''
-        }`,
+        }${skipped ? '; training leaves them out' : ''}`,
       );
     }
     const tiny = files.filter((f) => {
