@@ -161,6 +161,7 @@ export class Validation {
         // Untrusted with no folder open, the subject's own folder is all it may read.
         workspaceRoots: ctx.roots.length ? ctx.roots : ctx.trusted ? undefined : [path.dirname(file)],
         readOutside: ctx.trusted,
+        defaultPools: s.negativePools,
         resolveImages: (baseDir, source, field) => ctx.parser.resolveImages(baseDir, source, field),
       },
       (e) => ctx.connection.console.error(`yollava: dataset check of ${file} failed: ${e.stack ?? e}`),

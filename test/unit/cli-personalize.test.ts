@@ -95,6 +95,28 @@ describe('yollava validate | train | eval | recognize | chat', () => {
     rmSync(broken);
   });
 
+  it('validate warns of a subject without negatives, unless --pools gives default ones', () => {
+    const lonely = path.join(ws, 'bo', 'lonely.subject.yaml');
+    writeFileSync(
+      lonely,
+      readFileSync(bo, 'utf8')
+        .replace(/name: bo/, 'name: lonely')
+        .replace(/negatives:\n(  .*\n)+/, ''),
+    );
+    try {
+      const r = run('validate', lonely);
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(
+        r.stdout,
+        /lonely\.subject\.yaml:1:\d+: warning: negatives: no negative pool: .*recognition 0\.50/,
+      );
+      const withPools = run('validate', lonely, '--pools', path.join(ws, 'negatives'));
+      assert.doesNotMatch(withPools.stdout, /no negative pool/);
+    } finally {
+      rmSync(lonely);
+    }
+  });
+
   it('train --json writes the artifact and reports data, history and timings', () => {
     const r = run('train', bo, '--json');
     assert.equal(r.status, 0, r.stderr);

@@ -231,9 +231,25 @@ describe('personalize: bad inputs get clear errors', () => {
     writeFileSync(w.file, yaml);
     const bad = path.join(w.ws, 'bo', 'photos', 'train', '099.png');
     writeFileSync(bad, 'not a png at all');
-    await assert.rejects(personalize(w.file, { overrides: FAST }), (e: Error) =>
-      e.message.includes(`${bad}: cannot decode image`),
+    // One broken photo among nine is left out, and the others train.
+    const r = await personalize(w.file, { overrides: FAST });
+    assert.deepEqual(
+      r.data.skipped.map((x) => x.file),
+      [bad],
     );
+    assert.ok(!r.data.positives.includes(bad));
+    // With too few usable photos left, it is an error that names the broken one.
+    writeFileSync(
+      w.file,
+      yaml.replace(
+        'train: photos/train',
+        'train: [photos/train/000.png, photos/train/001.png, photos/train/099.png]',
+      ),
+    );
+    await assert.rejects(personalize(w.file, { overrides: FAST }), (e: Error) =>
+      /images\.train: 2 usable photo\(s\); at least 3 are needed \(099\.png: /.test(e.message),
+    );
+    writeFileSync(w.file, yaml);
     copyFileSync(path.join(w.ws, 'bo', 'photos', 'train', '000.png'), bad);
     writeFileSync(w.file, yaml.replace('model: ../model', 'model: ../no-model'));
     await assert.rejects(personalize(w.file), /no-model: the model folder does not exist/);

@@ -59,6 +59,7 @@ async function validateFile(file: string, flags: Flags): Promise<Problem[]> {
     cache: new ImageCheckCache(),
     otherNames,
     isVocabularyWord,
+    defaultPools: flags.pools,
     // The CLI's workspace is the folder above the subject's own (where its siblings are looked for): photo
     // folders outside it get the editor's warning.
     workspaceRoots: [path.dirname(path.dirname(path.resolve(file)))],

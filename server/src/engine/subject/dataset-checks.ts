@@ -6,6 +6,7 @@ import path from 'node:path';
 import { checkImageQuality } from './dataset-rules/image-quality';
 import { checkLeakage } from './dataset-rules/leakage';
 import { checkName } from './dataset-rules/names';
+import { checkNegatives } from './dataset-rules/negatives';
 import type { DatasetContext, DatasetSummary, RuleRun } from './dataset-rules/rule';
 import { listSources } from './dataset-rules/sources';
 import type { ParsedSubject, SubjectDiagnostic } from './subject-file';
@@ -45,6 +46,7 @@ export async function checkDataset(
   for (const c of await ctx.cache.checkAll(all)) summary.checks.set(c.file, c);
   checkImageQuality(run);
   checkLeakage(run);
+  checkNegatives(run);
   checkName(run);
   return { diagnostics, summary };
 }

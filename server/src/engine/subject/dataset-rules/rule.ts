@@ -23,6 +23,8 @@ export interface DatasetContext {
    * neither listed nor read, so that a cloned workspace cannot make the editor read the user's other files.
    */
   readOutside?: boolean;
+  /** The negative pools used when the file names none (the editor's setting, the CLI's --pools). */
+  defaultPools?: string[];
   /**
    * Lists a source's images (see resolveImages; throws DatasetError). The language server passes one that
    * walks on its parsing thread, so that a glob over a large tree never holds up its message loop.
