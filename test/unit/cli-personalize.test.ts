@@ -101,7 +101,7 @@ describe('yollava validate | train | eval | recognize | chat', () => {
       lonely,
       readFileSync(bo, 'utf8')
         .replace(/name: bo/, 'name: lonely')
-        .replace(/negatives:\n(  .*\n)+/, ''),
+        .replace(/negatives:\n( {2}.*\n)+/, ''),
     );
     try {
       const r = run('validate', lonely);
