@@ -200,6 +200,9 @@ export class Panels implements vscode.Disposable {
       stopped = r.stopped;
       const instant = r.modes.filter((x) => x.mode === 'reference').map((x) => `<${x.name}>`);
       if (instant.length) note = `${instant.join(', ')} not trained yet: answered from the reference photos`;
+      // The question that loaded the model says where it runs (what executionProvider: auto chose).
+      if (r.loadedModel && r.provider)
+        note = [note, `model loaded on ${r.provider}`].filter(Boolean).join(' · ');
     } catch (e) {
       // Stopped: the request may end as cancelled; what streamed so far is the answer.
       if (!cancel.token.isCancellationRequested) {

@@ -100,6 +100,8 @@ export interface ChatAnswer {
   modes: { name: string; mode: 'trained' | 'reference' }[];
   /** Whether this question loaded the model (false: the server kept it warm). */
   loadedModel: boolean;
+  /** The execution provider the model runs on (what `executionProvider: auto` chose). */
+  provider?: string;
   stopped: boolean;
 }
 

@@ -195,6 +195,8 @@ describe('language server jobs', () => {
       first.answer,
     );
     assert.deepEqual(first.modes, [{ name: 'bo', mode: 'trained' }]);
+    // executionProvider is "auto" here: the answer says what it chose (this machine has no GPU).
+    assert.equal(first.provider, 'cpu');
     const second = await ask('c2', 'And what is it?', [
       { role: 'user', text: 'What color is <bo>?' },
       { role: 'assistant', text: first.answer },

@@ -185,7 +185,13 @@ export class SubjectJobs {
       } satisfies ChatPayload,
       { signal, onProgress: (p) => onDelta((p as { delta: string }).delta) },
     );
-    return { ...r, stopped: signal.aborted };
+    // The setting `auto` promises to say where the model runs: once, when a question loaded it.
+    if (r.loadedModel && r.provider)
+      this.events.log(
+        `yollava: the model runs on ${r.provider.provider}${s.provider === 'auto' && r.provider.passedOver.length ? ` (auto passed over ${r.provider.passedOver.join('; ')})` : ''}`,
+      );
+    const { provider, ...answer } = r;
+    return { ...answer, ...(provider ? { provider: provider.provider } : {}), stopped: signal.aborted };
   }
 
   /** The newest recognition run of a subject (hover, decorations). */

@@ -91,6 +91,8 @@ export interface ChatResult {
   modes: { name: string; mode: UseMode }[];
   /** Whether this question had to load the model (false: it was warm). */
   loadedModel: boolean;
+  /** Where the model runs, and why `auto` passed over the providers before it. */
+  provider?: { provider: string; passedOver: string[] };
 }
 
 /** Streams an answer: each progress message is `{ delta }`, a piece of text as it is generated. */
@@ -113,7 +115,12 @@ const chatTask = async (p: ChatPayload, ctx: TaskContext): Promise<ChatResult> =
     await new Promise((r) => setImmediate(r));
     if (ctx.signal.aborted) break;
   }
-  return { answer: answer.trim(), modes, loadedModel: loaded };
+  return {
+    answer: answer.trim(),
+    modes,
+    loadedModel: loaded,
+    ...(model.providerReport ? { provider: model.providerReport } : {}),
+  };
 };
 
 export interface RecognizePayload extends ModelChoice {

@@ -118,6 +118,11 @@ export interface TrainResult {
 }
 
 export class LlavaModel {
+  /**
+   * The execution provider its first graph session started on, and why providers before it in `auto`'s
+   * order were passed over; null until a session exists.
+   */
+  providerReport: { provider: string; passedOver: string[] } | null = null;
   private readonly sessions = new Map<
     GraphKind,
     { session: GraphSession; weights: Record<string, HostTensor> }
@@ -373,6 +378,7 @@ export class LlavaModel {
     if (!p) {
       p = this.createSession(kind).then((s) => {
         this.sessions.set(kind, s);
+        this.providerReport ??= { provider: s.session.provider, passedOver: s.session.providerNotes };
         return s;
       });
       this.pending.set(kind, p);
