@@ -43,13 +43,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const status = new StatusBar();
   const decorations = new RecognitionDecorations();
-  const panels = new Panels(context, () => client!, decorations);
+  const names = new Map<string, string>();
+  const panels = new Panels(
+    context,
+    () => client!,
+    decorations,
+    (uri) => names.get(uri),
+  );
   const notifications = new JobNotifications(() => client!);
   context.subscriptions.push(status, decorations, panels);
 
   const start = async (): Promise<void> => {
     client = new LanguageClient('yollava', 'yollava', serverOptions, clientOptions);
-    client.onNotification(ValidatedNotification, (p: ValidatedParams) => status.update(p));
+    client.onNotification(ValidatedNotification, (p: ValidatedParams) => {
+      if (p.name) names.set(p.uri, p.name);
+      status.update(p);
+    });
     client.onNotification(JobStateNotification, (p: JobStateParams) => {
       status.job(p);
       panels.onJobState(p);

@@ -32,7 +32,8 @@ interface OpenPanel {
   asking?: { id: string; cancel: vscode.CancellationTokenSource; text: string };
 }
 
-function subjectName(uri: string): string {
+/** The file's stem: what a subject is called until its validation says its name. */
+function fileStem(uri: string): string {
   return path.basename(vscode.Uri.parse(uri).fsPath).replace(/\.subject\.ya?ml$/, '');
 }
 
@@ -43,7 +44,13 @@ export class Panels implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly client: () => LanguageClient,
     private readonly decorations: RecognitionDecorations,
+    /** A subject's `name:` as its last validation read it (titles and prompts use it, not the file name). */
+    private readonly nameOf: (uri: string) => string | undefined = () => undefined,
   ) {}
+
+  private subjectName(uri: string): string {
+    return this.nameOf(uri) ?? fileStem(uri);
+  }
 
   open(uri: string, mode: PanelMode): void {
     const key = `${mode}:${uri}`;
@@ -53,7 +60,7 @@ export class Panels implements vscode.Disposable {
       return;
     }
     const subjectFile = vscode.Uri.parse(uri).fsPath;
-    const name = subjectName(uri);
+    const name = this.subjectName(uri);
     // The webview may load the workspace's files (photos), the extension's own, and dropped photos; a
     // subject file opened without a workspace folder gives its own folder, never the folders above it.
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
@@ -115,7 +122,7 @@ export class Panels implements vscode.Disposable {
           type: 'init',
           mode: p.mode,
           subject: path.basename(vscode.Uri.parse(p.uri).fsPath),
-          name: subjectName(p.uri),
+          name: this.subjectName(p.uri),
         });
         if (p.mode === 'recognition') await this.recognize(p, undefined);
         if (p.mode === 'training')

@@ -276,6 +276,8 @@ window.addEventListener('message', (e: MessageEvent<HostToPanel>) => {
       app.append(el('div', { className: 'msg error', textContent: `error: ${m.text}` }));
       break;
     case 'init':
+      // The subject's own name (its name: field), not "<bo>".
+      input.placeholder = `Ask about your subject, e.g. what color is <${m.name}>?`;
       break;
   }
 });

@@ -177,6 +177,9 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     );
     await page.screenshot({ path: path.join(shots, '7-chat.png') });
     assert.match(answer.toLowerCase(), /blue/, `the answer names bo's colour (blue): "${answer}"`);
+    // The question that loaded the model says where it runs (executionProvider: auto; no GPU here).
+    assert.match(await f.locator('.msg.answer .note').last().innerText(), /model loaded on cpu/);
+    assert.match((await f.locator('#question').getAttribute('placeholder')) ?? '', /<bo>\?$/);
     const hostile = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3">';
     await f.locator('#question').fill(hostile);
     await f.locator('#send').click();
