@@ -1,7 +1,7 @@
 // Untrusted workspaces: in Restricted Mode the server still validates, but reads nothing from a model
 // folder the workspace names; image folders that leave the workspace get a warning either way.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -98,5 +98,41 @@ describe('untrusted workspaces and paths out of the workspace', () => {
         .pop(),
     );
     assert.equal(trustedValidated.images['images.train'], 3);
+  });
+
+  it('Restricted Mode: a photo inside the workspace that links outside it is not read', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'yollava-outside-link-'));
+    writeFileSync(
+      path.join(outside, 'secret.png'),
+      readFileSync(path.join(ws, 'w300', 'photos', 'train', '000.png')),
+    );
+    const link = path.join(ws, 'w300', 'photos', 'train', 'zz.png');
+    symlinkSync(path.join(outside, 'secret.png'), link);
+    try {
+      const open = async (trusted: boolean) => {
+        const c = await LspClient.start(ws, {}, { trusted });
+        clients.push(c);
+        const uri = c.open(file, text);
+        const v = await c.until(`the counts (${trusted ? 'trusted' : 'restricted'})`, () =>
+          c
+            .received<{ uri: string; images: Record<string, number> }>(ValidatedNotification)
+            .filter((n) => n.uri === uri && n.images['images.train'] !== undefined)
+            .pop(),
+        );
+        return { c, uri, train: v.images['images.train'] };
+      };
+      assert.equal((await open(true)).train, 6, 'trusted, the linked photo counts');
+      const r = await open(false);
+      assert.equal(r.train, 5, 'restricted, the linked photo was read');
+      await r.c.waitFor(r.uri, (ds) =>
+        ds.some((x) =>
+          /images\.train: 1 photo\(s\) link outside the workspace \(zz\.png\); not read in Restricted Mode/.test(
+            String(x.message),
+          ),
+        ),
+      );
+    } finally {
+      rmSync(link);
+    }
   });
 });

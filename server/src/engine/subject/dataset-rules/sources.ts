@@ -65,6 +65,18 @@ export async function listSources(run: RuleRun): Promise<void> {
         else diag(at, 'error', 'unreadable-source', message);
       }
     }
-    summary.images.set(p.join('.'), found);
+    // Restricted Mode: a photo inside the workspace may still be a link to a file outside it.
+    const kept =
+      ctx.readOutside === false && ctx.workspaceRoots?.length
+        ? found.filter((f) => insideRoots(f, ctx.workspaceRoots!))
+        : found;
+    if (kept.length < found.length)
+      diag(
+        p,
+        'warning',
+        'outside-workspace',
+        `${p.join('.')}: ${found.length - kept.length} photo(s) link outside the workspace (${path.basename(found.find((f) => !kept.includes(f))!)}); not read in Restricted Mode`,
+      );
+    summary.images.set(p.join('.'), kept);
   }
 }
