@@ -32,9 +32,9 @@ export type { ChatPayload, ChatResult, EvaluatePayload, RecognizePayload } from 
 // Personalization and its use
 export type { PersonalizeProgress, PersonalizeResult } from './personalize/personalize';
 export { evaluateSubject } from './personalize/evaluate';
-export { otherSubjectFiles, siblingNames } from './subject/sibling-subjects';
+export { siblingNames } from './subject/sibling-subjects';
 export type { EvalResult } from './personalize/evaluate';
-export { chat, recognize, MAX_HISTORY_MESSAGES, MAX_QUESTION_CHARS } from './personalize/use';
+export { chat, recognize, MAX_HISTORY_MESSAGES } from './personalize/use';
 export type { Recognition } from './personalize/use';
 export { USE_MODES } from './personalize/reference-mode';
 export type { UseModeSetting } from './personalize/reference-mode';
@@ -53,15 +53,7 @@ export { SKILLS } from './toyworld/skills';
 export type { Skill } from './toyworld/skills';
 export { describe, KIND_NAMES, KINDS } from './toyworld/world';
 export type { ObjectInstance, Kind } from './toyworld/world';
-export {
-  FILE_CAPS,
-  FileKindError,
-  isRegularFile,
-  readRegularFile,
-  readRegularFileSync,
-  readRegularTextSync,
-  statRegularFile,
-} from './io/regular-file';
+export { FILE_CAPS, readRegularFile, readRegularTextSync } from './io/regular-file';
 export { breakTrainingLock, trainingLockPath } from './personalize/training-lock';
 export { insideRoots } from './io/inside-roots';
 export { pathSpans, type PathSpan } from './subject/path-spans';

@@ -9,7 +9,7 @@ import { LlavaTokenizer } from '../engine/models/llava/tokenizer';
 import { DatasetError, resolveImages } from '../engine/subject/image-files';
 import { parsePortable } from '../engine/subject/portable-parse';
 
-export type ParseWorkerRequest =
+type ParseWorkerRequest =
   | { id: number; text: string }
   | { id: number; vocabulary: { modelDir: string; words: string[] } }
   | { id: number; resolve: { baseDir: string; source: string; field: string } };

@@ -16,20 +16,12 @@ export interface GenerateOptions extends SamplingOptions {
 
 export class PromptTooLongError extends Error {
   override name = 'PromptTooLongError';
-  constructor(
-    readonly tokens: number,
-    readonly limit: number,
-    what = 'the prompt',
-  ) {
-    super(
+
+  /** `what` is `tokens` long, past the `limit` of the model's positions. */
+  static tokens(what: string, tokens: number, limit: number): PromptTooLongError {
+    return new PromptTooLongError(
       `${what} is ${tokens} tokens, and the model takes at most ${limit} (max_position_embeddings in its config.json); shorten it`,
     );
-  }
-
-  /** The same error with a message that fits where it was found. */
-  withMessage(message: string): this {
-    this.message = message;
-    return this;
   }
 }
 
@@ -44,7 +36,7 @@ export async function* generateTokens(
   // onnxruntime): the prompt must fit, and the answer stops where the model's positions end.
   const T = promptEmbeds.length / model.hidden;
   const limit = model.config.text.maxPositions;
-  if (T >= limit) throw new PromptTooLongError(T, limit);
+  if (T >= limit) throw PromptTooLongError.tokens('the prompt', T, limit);
   const max = Math.min(opts.maxNewTokens ?? 64, limit - T);
   let step = await model.decodeStep(promptEmbeds, emptyCache(), opts.extraHead);
   for (let n = 0; n < max; n++) {

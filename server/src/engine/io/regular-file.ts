@@ -61,19 +61,10 @@ function check(file: string, st: Stats, what: string, maxBytes: number): void {
  * The file's stats when it is a regular file (symlinks followed) of at most `maxBytes`; otherwise a
  * FileKindError that names the file and what it is. ENOENT and EACCES pass through as they are.
  */
-export function statRegularFile(file: string, what: string, maxBytes: number): Stats {
+function statRegularFile(file: string, what: string, maxBytes: number): Stats {
   const st = statSync(file);
   check(file, st, what, maxBytes);
   return st;
-}
-
-/** Whether `file` is a regular file (symlinks followed); false for anything else, or nothing. */
-export function isRegularFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 // O_NONBLOCK makes an open of a FIFO return at once instead of waiting for a writer.

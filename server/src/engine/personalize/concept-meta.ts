@@ -11,7 +11,7 @@ export class ConceptError extends Error {
 }
 
 /** The most latent tokens a subject file may ask for (schemas/subject.schema.json, training.k). */
-export const MAX_CONCEPT_K = 64;
+const MAX_CONCEPT_K = 64;
 
 /** The only names saveConcept gives weights: content-named, inside the artifact folder. */
 const WEIGHTS_FILE = /^concept-[0-9a-f]{16}\.safetensors$/;

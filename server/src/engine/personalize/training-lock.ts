@@ -50,7 +50,7 @@ function alive(pid: number): boolean {
 }
 
 /** The kernel's start time of `pid`, or null (not Linux, or no such process). */
-export function processStartTime(pid: number): string | null {
+function processStartTime(pid: number): string | null {
   try {
     // A kernel file (stat reports its size as 0, so it is read as a stream); not a path a workspace names.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -74,8 +74,6 @@ export interface ChatOptions extends SamplingOptions {
   /** Told how each subject is used before the answer starts. */
   onModes?: (modes: { name: string; mode: UseMode }[]) => void;
   history?: ChatMessage[];
-  /** Told how many of the oldest history messages were left out to fit the model's positions (0: none). */
-  onTrimmed?: (messages: number) => void;
   maxNewTokens?: number;
   signal?: AbortSignal;
 }
@@ -90,6 +88,11 @@ export async function* chat(
   opts: ChatOptions & Pick<PersonalizeOptions, 'modelDir' | 'model' | 'provider'> = {},
 ): AsyncGenerator<string> {
   if (!subjectFiles.length) throw new Error('chat: no subject given');
+  // Refused before anything is loaded or encoded for it.
+  if (question.length > MAX_QUESTION_CHARS)
+    throw new PromptTooLongError(
+      `the question is ${question.length} characters; ask at most ${MAX_QUESTION_CHARS}`,
+    );
   const first = openSubject(subjectFiles[0]!, opts);
   const model: LlavaModel = first.model;
   try {
@@ -121,10 +124,6 @@ export async function* chat(
       bos: set.tokenizer.bosToken,
       eos: set.tokenizer.eosToken,
     });
-    if (question.length > MAX_QUESTION_CHARS)
-      throw new PromptTooLongError(question.length, MAX_QUESTION_CHARS, 'the question').withMessage(
-        `the question is ${question.length} characters; ask at most ${MAX_QUESTION_CHARS}`,
-      );
     const maxNew = Math.max(1, opts.maxNewTokens ?? 64);
     const turn: ChatMessage = { role: 'user', text: `${set.prefix} ${question}`, images: opts.image ? 1 : 0 };
     const promptIds = (history: ChatMessage[]): number[] =>
@@ -142,12 +141,11 @@ export async function* chat(
       ids = promptIds(history);
     }
     if (ids.length + maxNew > limit)
-      throw new PromptTooLongError(
+      throw PromptTooLongError.tokens(
+        'the question (with the subject and the photo)',
         ids.length,
         limit - maxNew,
-        'the question (with the subject and the photo)',
       );
-    opts.onTrimmed?.((opts.history ?? []).length - history.length);
     const embeds = model.embed(ids, features, set.embeddings);
     yield* streamText(model, set.tokenizer, embeds, {
       ...opts,

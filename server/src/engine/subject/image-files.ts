@@ -48,7 +48,7 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** A glob that walks more entries than this is refused: "/usr/**" would hold up whoever asked. */
-export const MAX_GLOB_ENTRIES = 20_000;
+const MAX_GLOB_ENTRIES = 20_000;
 
 function specialKind(st: {
   isFIFO(): boolean;

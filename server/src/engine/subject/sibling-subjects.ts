@@ -7,7 +7,7 @@ import { FILE_CAPS, readRegularTextSync } from '../io/regular-file';
 import { parseSubject } from './subject-file';
 
 /** Entries visited at most: a workspace of subjects holds far fewer; a home folder far more. */
-export const MAX_SIBLING_ENTRIES = 5_000;
+const MAX_SIBLING_ENTRIES = 5_000;
 
 /** Subject files in the workspace (the subject's parent folder, two levels down), other than `file`. */
 export function otherSubjectFiles(file: string): string[] {

@@ -26,7 +26,7 @@ export interface ChatTemplate {
   readonly source: 'tokenizer_config.json' | 'chat_template.json' | 'llava-1.5 default';
 }
 
-export class ChatTemplateError extends Error {
+class ChatTemplateError extends Error {
   override name = 'ChatTemplateError';
 }
 
@@ -34,7 +34,7 @@ export class ChatTemplateError extends Error {
  * Bounds on one rendering. A real chat template takes a few thousand evaluation steps and writes a few kB;
  * a hostile one may loop 1e8 times or build a gigabyte string. Past either bound it is refused.
  */
-export const TEMPLATE_BUDGET = { steps: 200_000, chars: 32_000_000, range: 100_000 };
+const TEMPLATE_BUDGET = { steps: 200_000, chars: 32_000_000, range: 100_000 };
 
 type Evaluate = (this: Interpreter, statement: unknown, environment: unknown) => { value: unknown };
 
