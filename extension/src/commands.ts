@@ -3,8 +3,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import { CancelJobRequest, EvaluateRequest, TrainRequest } from '../../server/src/protocol';
+import { LSPErrorCodes, ResponseError, type LanguageClient } from 'vscode-languageclient/node';
+import {
+  CancelJobRequest,
+  EvaluateRequest,
+  SavedByHandNotification,
+  TrainRequest,
+} from '../../server/src/protocol';
 import type { Panels } from './panel';
 
 const SUBJECT_FILE = /\.subject\.ya?ml$/;
@@ -30,8 +35,9 @@ export function registerCommands(
         try {
           await fn(arg);
         } catch (e) {
-          const m = (e as Error).message;
-          if (!/cancelled|superseded/.test(m)) void vscode.window.showErrorMessage(`yollava: ${m}`);
+          // A job the user cancelled, or that a newer save replaced, is no error to show.
+          if (e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled) return;
+          void vscode.window.showErrorMessage(`yollava: ${(e as Error).message}`);
         }
       }),
     );
@@ -79,6 +85,16 @@ export function registerCommands(
     void vscode.window.showInformationMessage(
       `yollava: trained <${r.name}> in ${r.seconds.toFixed(1)} s (training recognition ${r.recognition.toFixed(3)}, epoch ${r.bestEpoch})`,
     );
+  });
+
+  // Ctrl+S in a subject file: the save itself, then word that the user made it. Web VS Code folds a
+  // Ctrl+S into an auto-save that fires at the same moment and reports only the auto-save; this says
+  // what really happened, so that the save trains (train-on-save.ts).
+  reg('yollava.saveByHand', async () => {
+    const doc = vscode.window.activeTextEditor?.document;
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    if (doc?.languageId === 'yollava-subject' && !doc.isDirty)
+      await client().sendNotification(SavedByHandNotification, { uri: doc.uri.toString() });
   });
 
   reg('yollava.cancelTraining', async (arg) => {

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 import {
   ChatRequest,
+  NO_PHOTOS_TO_SCORE,
   RecognizeRequest,
   TrainingRunRequest,
   type ChatDeltaParams,
@@ -17,6 +18,7 @@ import {
   type JobStateParams,
   type PanelMode,
   type PanelToHost,
+  type RecognitionReport,
 } from '../../server/src/protocol';
 import type { RecognitionDecorations } from './decorations';
 
@@ -169,7 +171,7 @@ export class Panels implements vscode.Disposable {
         p.post({ type: 'imageCleared' });
         return;
       case 'recognize':
-        return this.recognize(p, m.folder || undefined);
+        return this.recognize(p, m.folder || undefined, m.photos);
       case 'pickFolder': {
         const picked = await vscode.window.showOpenDialog({
           canSelectFolders: true,
@@ -227,30 +229,49 @@ export class Panels implements vscode.Disposable {
     p.post({ type: 'answerEnd', id, text: answer, stopped, note });
   }
 
-  private async recognize(p: OpenPanel, folder: string | undefined): Promise<void> {
-    p.post({ type: 'busy', text: `scoring ${folder ?? 'the test photos'}…` });
-    const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'yollava: recognizing', cancellable: true },
-      (_progress, token) =>
-        this.client().sendRequest(
-          RecognizeRequest,
-          // Several folders may be given, separated by commas.
-          {
-            uri: p.uri,
-            targets: folder
-              ? folder
-                  .split(',')
-                  .map((f) => f.trim())
-                  .filter(Boolean)
-              : undefined,
-          },
-          token,
-        ),
-    );
+  private async recognize(
+    p: OpenPanel,
+    folder: string | undefined,
+    photos?: 'test' | 'train',
+  ): Promise<void> {
+    const what = folder ?? (photos === 'train' ? 'the training photos' : 'the test photos');
+    p.post({ type: 'busy', text: `scoring ${what}…` });
+    let report: RecognitionReport;
+    try {
+      report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'yollava: recognizing', cancellable: true },
+        (_progress, token) =>
+          this.client().sendRequest(
+            RecognizeRequest,
+            // Several folders may be given, separated by commas.
+            {
+              uri: p.uri,
+              targets: folder
+                ? folder
+                    .split(',')
+                    .map((f) => f.trim())
+                    .filter(Boolean)
+                : undefined,
+              photos,
+            },
+            token,
+          ),
+      );
+    } catch (e) {
+      // A subject without test photos: the panel offers its training photos or a folder, not an error.
+      if (!folder && photos !== 'train' && e instanceof ResponseError && e.code === NO_PHOTOS_TO_SCORE) {
+        p.post({
+          type: 'noTestPhotos',
+          text: 'This subject has no test photos (images.test). Score its training photos, or choose a folder of photos.',
+        });
+        return;
+      }
+      throw e;
+    }
     this.decorations.show(report);
     p.post({
       type: 'recognition',
-      folder: folder ?? 'photos/test',
+      folder: folder ?? (photos === 'train' ? 'the training photos' : 'the test photos'),
       report: {
         ...report,
         items: report.items.map((i) => ({

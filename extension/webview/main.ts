@@ -148,36 +148,74 @@ function svg(tag: string, attrs: Record<string, string | number>, text?: string)
   return e;
 }
 
+interface Series {
+  /** The points of the line, in order of x. */
+  points: { x: number; y: number }[];
+  /** A band around it (each bucket's min and max), drawn under the line. */
+  band?: { x: number; lo: number; hi: number }[];
+}
+
+/** The y range a chart shows: the data's own, padded a little, or a fixed one. */
+function dataRange(values: number[]): [number, number] {
+  if (!values.length) return [0, 1];
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 0.05;
+  // A loss is never negative: its axis need not go below 0.
+  return [lo >= 0 ? Math.max(0, lo - pad) : lo - pad, hi + pad];
+}
+
+const axisLabel = (v: number, span: number): string =>
+  v.toFixed(span >= 20 ? 0 : span >= 2 ? 1 : span >= 0.2 ? 2 : 3);
+
 function chart(
   id: string,
   title: string,
-  points: { x: number; y: number }[],
-  yMax: number,
+  series: Series,
+  [yMin, yMax]: [number, number],
   cls = '',
 ): SVGElement {
   const W = 360;
   const H = 140;
-  const pad = 28;
+  const pad = 34;
   const root = svg('svg', { class: 'chart', id, width: W, height: H, viewBox: `0 0 ${W} ${H}` });
   root.append(svg('text', { x: pad, y: 12 }, title));
   root.append(svg('line', { x1: pad, y1: H - pad, x2: W - 6, y2: H - pad }));
   root.append(svg('line', { x1: pad, y1: 18, x2: pad, y2: H - pad }));
-  root.append(svg('text', { x: 2, y: 24 }, yMax.toFixed(yMax < 2 ? 1 : 0)));
-  root.append(svg('text', { x: 2, y: H - pad }, '0'));
+  const span = yMax - yMin;
+  root.append(svg('text', { class: 'y-max', x: 2, y: 24 }, axisLabel(yMax, span)));
+  root.append(svg('text', { class: 'y-min', x: 2, y: H - pad }, axisLabel(yMin, span)));
+  const { points, band } = series;
   if (points.length) {
-    const xMax = Math.max(...points.map((p) => p.x), 1);
-    const sx = (x: number): number => pad + ((W - pad - 8) * x) / xMax;
-    const sy = (y: number): number => H - pad - ((H - pad - 20) * Math.min(y, yMax)) / yMax;
+    const xs = [...points.map((p) => p.x), ...(band ?? []).map((b) => b.x)];
+    const xMin = Math.min(...xs);
+    const xMax = Math.max(...xs, xMin + 1);
+    const sx = (x: number): string => (pad + ((W - pad - 8) * (x - xMin)) / (xMax - xMin)).toFixed(1);
+    const sy = (y: number): string =>
+      (H - pad - ((H - pad - 20) * (Math.min(Math.max(y, yMin), yMax) - yMin)) / (yMax - yMin || 1)).toFixed(
+        1,
+      );
+    if (band?.length)
+      root.append(
+        svg('polygon', {
+          class: 'band',
+          points: [
+            ...band.map((b) => `${sx(b.x)},${sy(b.hi)}`),
+            ...[...band].reverse().map((b) => `${sx(b.x)},${sy(b.lo)}`),
+          ].join(' '),
+        }),
+      );
     root.append(
-      svg('polyline', {
-        class: cls,
-        points: points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
-      }),
+      svg('polyline', { class: cls, points: points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ') }),
     );
-    root.append(svg('text', { x: W - 40, y: H - 10 }, String(xMax)));
+    root.append(svg('text', { class: 'x-min', x: pad, y: H - 10 }, String(xMin)));
+    root.append(svg('text', { class: 'x-max', x: W - 40, y: H - 10 }, String(xMax)));
   }
   return root;
 }
+
+/** A bucket is drawn at the middle of the steps it covers. */
+const middle = (b: TrainingRun['losses'][number]): number => (b.from + b.to) / 2;
 
 function showTraining(run: TrainingRun | null): void {
   if (!run) {
@@ -189,8 +227,8 @@ function showTraining(run: TrainingRun | null): void {
     );
     return;
   }
-  const last = run.losses[run.losses.length - 1];
-  const head = `${run.state === 'running' ? `training ${Math.floor(run.percent)}%` : run.state}${last ? ` · loss ${last.loss.toFixed(3)}` : ''}${run.state === 'running' && run.etaSeconds !== undefined ? ` · ETA ${Math.ceil(run.etaSeconds)} s` : ''}`;
+  const last = run.lastLoss;
+  const head = `${run.state === 'running' ? `training ${Math.floor(run.percent)}%` : run.state}${last !== undefined ? ` · loss ${last.toFixed(3)}` : ''}${run.state === 'running' && run.etaSeconds !== undefined ? ` · ETA ${Math.ceil(run.etaSeconds)} s` : ''}`;
   const rows = run.epochs.map(
     (e) => `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, training recognition ${e.recognition.toFixed(3)}`,
   );
@@ -200,17 +238,21 @@ function showTraining(run: TrainingRun | null): void {
       className: 'note',
       textContent: `started ${new Date(run.startedAt).toLocaleTimeString()}${run.finishedAt ? `, ended ${new Date(run.finishedAt).toLocaleTimeString()}` : ''}${run.error ? ` — ${run.error}` : ''}`,
     }),
+    // The whole run: the mean of each bucket of steps, over the band of its min and max.
     chart(
       'loss-chart',
-      'loss per step',
-      run.losses.map((l) => ({ x: l.step, y: l.loss })),
-      Math.max(0.5, ...run.losses.map((l) => l.loss)),
+      'loss per step (mean, min–max)',
+      {
+        points: run.losses.map((b) => ({ x: middle(b), y: b.mean })),
+        band: run.losses.map((b) => ({ x: middle(b), lo: b.min, hi: b.max })),
+      },
+      dataRange(run.losses.flatMap((b) => [b.min, b.max])),
     ),
     chart(
       'recognition-chart',
       'training recognition per epoch',
-      run.epochs.map((e) => ({ x: e.epoch, y: e.recognition })),
-      1,
+      { points: run.epochs.map((e) => ({ x: e.epoch, y: e.recognition })) },
+      [0, 1],
       'rec',
     ),
     el('div', { id: 'epochs' }, ...rows.map((r) => el('div', { textContent: r }))),
@@ -265,6 +307,18 @@ window.addEventListener('message', (e: MessageEvent<HostToPanel>) => {
     case 'busy':
       status.textContent = m.text;
       break;
+    case 'noTestPhotos': {
+      status.textContent = '';
+      const train = el('button', { id: 'score-training', textContent: 'Score the training photos' });
+      const pick = el('button', { id: 'offer-folder', textContent: 'Choose folder…' });
+      train.addEventListener('click', () => vscode.postMessage({ type: 'recognize', photos: 'train' }));
+      pick.addEventListener('click', () => vscode.postMessage({ type: 'pickFolder' }));
+      summary.replaceChildren(
+        el('div', { id: 'no-test-photos', textContent: m.text }),
+        el('div', { className: 'row' }, train, pick),
+      );
+      break;
+    }
     case 'recognition':
       showRecognition(m);
       break;

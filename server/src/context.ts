@@ -39,6 +39,9 @@ export class ServerContext {
   capabilities: ClientCapabilities = {};
   /** Told of every job's state and progress (the jobs feature turns them into LSP progress). */
   readonly jobListeners: ((p: JobStateParams) => void)[] = [];
+  /** Subjects whose last save was an auto-save that did not train (the CodeLens says so). */
+  readonly autoSavedUntrained = new Set<string>();
+  private lensTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly connection: Connection) {
     this.jobs = new SubjectJobs({
@@ -58,6 +61,19 @@ export class ServerContext {
   /** Whether `file` lies inside one of the workspace's folders (none open: nothing does). */
   insideWorkspace(file: string): boolean {
     return insideRoots(file, this.roots);
+  }
+
+  /** Asks the client for new CodeLenses: at once on a change of state, at most once a second otherwise. */
+  refreshCodeLenses(now: boolean): void {
+    if (!this.capabilities.workspace?.codeLens?.refreshSupport) return;
+    const send = (): void => {
+      this.lensTimer = undefined;
+      void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    };
+    if (now) {
+      clearTimeout(this.lensTimer);
+      send();
+    } else this.lensTimer ??= setTimeout(send, 1000);
   }
 
   fileOf(uri: string): string {

@@ -60,7 +60,12 @@ export interface RecognizeParams {
   uri: string;
   /** Folder or image paths, absolute or relative to the subject file (default: its test photos). */
   targets?: string[];
+  /** Without targets: the subject's test photos (default) or its training photos. */
+  photos?: 'test' | 'train';
 }
+
+/** The error code of a recognition request that found no photos to score (e.g. no test photos). */
+export const NO_PHOTOS_TO_SCORE = 3;
 export interface RecognitionItem {
   image: string;
   /** logit(Yes) − logit(No) */
@@ -93,6 +98,8 @@ export interface ChatParams {
   history: { role: 'user' | 'assistant'; text: string }[];
   /** An image to ask about (absolute path). */
   image?: string;
+  /** The longest answer, in tokens (default 96, at most 2048); it also ends where the model's positions do. */
+  maxAnswerTokens?: number;
 }
 export interface ChatAnswer {
   answer: string;
@@ -123,12 +130,27 @@ export interface TrainingRun {
   /** 0–100 over the whole run. */
   percent: number;
   etaSeconds?: number;
-  /** Loss per training step (x: the step over all epochs). */
-  losses: { step: number; loss: number }[];
+  /**
+   * The loss over the whole run so far, in at most 200 buckets of consecutive steps (steps counted over
+   * all epochs from 1): each bucket's mean, min and max (jobs/loss-summary.ts).
+   */
+  losses: LossBucket[];
+  /** The newest step's loss. */
+  lastLoss?: number;
   /** Mean loss and training recognition per epoch. */
   epochs: { epoch: number; loss: number; recognition: number }[];
   error?: string;
   result?: TrainSummary;
+}
+
+/** Steps `from`..`to` (n of them) of a training run, summarized. */
+export interface LossBucket {
+  from: number;
+  to: number;
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
 }
 
 export type JobStateName = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -143,7 +165,16 @@ export interface JobStateParams {
   message: string;
   /** For training jobs: the run so far. */
   run?: TrainingRun;
+  /** Cancelled because a newer save of the subject replaced it (nobody asked for it to stop). */
+  superseded?: boolean;
 }
+
+/**
+ * Client → server: the user saved this subject by hand (Ctrl+S, after the save completed). Web VS Code's
+ * auto-save can swallow a hand save made about when it fires, and then only an auto-save is reported;
+ * this says what the user did. It trains as a hand save does.
+ */
+export const SavedByHandNotification = new NotificationType<SubjectParams>('yollava/savedByHand');
 
 /** Client → server: cancel the subject's job of this kind, queued or running (the CodeLens's Cancel). */
 export const CancelJobRequest = new RequestType<CancelJobParams, void, void>('yollava/cancelJob');
@@ -200,8 +231,8 @@ export type PanelToHost =
   /** An image dropped on the panel: a workspace URI (from the Explorer) or a file's bytes. */
   | { type: 'dropImage'; uri?: string; name?: string; dataUrl?: string }
   | { type: 'removeImage' }
-  /** Run the recognition preview over `folder` (default: the subject's test photos). */
-  | { type: 'recognize'; folder?: string }
+  /** Run the recognition preview over `folder` (default: the subject's test photos, or `photos`). */
+  | { type: 'recognize'; folder?: string; photos?: 'test' | 'train' }
   | { type: 'pickFolder' };
 
 /** Extension → webview. */
@@ -213,6 +244,8 @@ export type HostToPanel =
   | { type: 'image'; name: string; src: string }
   | { type: 'imageCleared' }
   | { type: 'busy'; text: string }
+  /** The subject has no test photos: offer its training photos or a folder instead of failing. */
+  | { type: 'noTestPhotos'; text: string }
   | {
       type: 'recognition';
       report: RecognitionReport & { items: (RecognitionItem & { src: string })[] };

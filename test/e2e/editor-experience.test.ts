@@ -157,7 +157,53 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     await waitUntil('the charts', async () => (await f.locator('#loss-chart polyline').count()) > 0, 30_000);
     assert.equal(await f.locator('#epochs > div').count(), 3);
     assert.match(await f.locator('#run-state').innerText(), /^done · loss \d/);
+    // The loss chart spans the whole run from its first step, with the min–max band under the mean,
+    // and its y-axis is the data's own range.
+    assert.equal(await f.locator('#loss-chart polygon.band').count(), 1);
+    assert.ok(Number(await f.locator('#loss-chart .x-min').textContent()) <= 2);
+    const [yMin, yMax] = await Promise.all(
+      ['.y-min', '.y-max'].map(async (c) => Number(await f.locator(`#loss-chart ${c}`).textContent())),
+    );
+    assert.ok(yMin >= 0 && yMax > yMin, `y-axis ${yMin}..${yMax}`);
     await page.screenshot({ path: path.join(shots, '6-dashboard.png') });
+  });
+
+  it('an auto-save that does not train says so in the CodeLens, and Ctrl+S trains even when it lands with an auto-save', async () => {
+    await openSubject(page);
+    const file = path.join(wb.workspace, 'bo', 'bo.subject.yaml');
+    const lens = async (): Promise<string> =>
+      (await page.locator('.codelens-decoration').allInnerTexts()).join(' ');
+    // Web VS Code auto-saves a second after the last keystroke (files.autoSave: afterDelay).
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('a');
+    await waitUntil('the auto-save', () => readFileSync(file, 'utf8').trimEnd().endsWith('# e2ea'), 30_000);
+    await waitUntil(
+      'the note in the CodeLens',
+      async () => (await lens()).includes('saved: not training'),
+      30_000,
+    );
+    await page.screenshot({ path: path.join(shots, '5b-auto-saved-codelens.png') });
+    const count = (what: string): number => outputChannel(wb.userData, 'yollava').split(what).length - 1;
+    const [started, trained] = [count('training bo.subject.yaml started'), count('trained <bo>')];
+    // The file is saved already: only the extension's Ctrl+S can say that the user saved it.
+    await page.keyboard.press('Backspace');
+    await waitUntil(
+      'the second auto-save',
+      () => readFileSync(file, 'utf8').trimEnd().endsWith('# e2e'),
+      30_000,
+    );
+    await page.keyboard.press('Control+S');
+    await waitUntil(
+      'the hand save to train',
+      () => count('training bo.subject.yaml started') > started,
+      60_000,
+    );
+    await waitUntil('the training to end', () => count('trained <bo>') > trained, 300_000);
+    await waitUntil('the CodeLens without the note', async () => {
+      const t = await lens();
+      return /trained just now/.test(t) && !t.includes('saved: not training');
+    });
   });
 
   it('chat answers about <bo> as the answer streams, and HTML stays text', async () => {
@@ -293,6 +339,42 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     );
     await page.screenshot({ path: path.join(shots, '9-explorer-decorations.png') });
     assert.match(badge, /[✓✗]/);
+  });
+
+  it('the preview of a subject without test photos offers its training photos instead of an error', async () => {
+    const file = path.join(wb.workspace, 'bo', 'nemo.subject.yaml');
+    writeFileSync(file, 'name: nemo\ncategory: pet\nimages:\n  train: photos/train\n');
+    try {
+      await page.keyboard.press('Escape');
+      await command(page, 'View: Close All Editor Groups');
+      await page.keyboard.press('Control+P');
+      await page.waitForSelector('.quick-input-widget input');
+      await page.keyboard.type('nemo.subject.yaml');
+      await waitUntil('the file in quick open', async () =>
+        (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
+          'nemo.subject.yaml',
+        ),
+      );
+      await page.keyboard.press('Enter');
+      await waitUntil('nemo in the editor', async () =>
+        (await page.locator('.monaco-editor .view-lines').first().innerText()).includes('nemo'),
+      );
+      await command(page, 'yollava: Show Recognition Preview');
+      const f = await webview(page, '#no-test-photos');
+      assert.match(await f.locator('#no-test-photos').innerText(), /no test photos/);
+      assert.equal(await f.locator('.msg.error').count(), 0);
+      await page.screenshot({ path: path.join(shots, '9b-preview-no-test-photos.png') });
+      await f.locator('#score-training').click();
+      const n = readdirSync(path.join(wb.workspace, 'bo', 'photos', 'train')).length;
+      await waitUntil(
+        'the training photos scored',
+        async () => (await f.locator('.tile').count()) === n,
+        180_000,
+      );
+      assert.match(await f.locator('#summary').innerText(), /in the training photos/);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('Enter after a mapping key indents the next line', async () => {

@@ -7,15 +7,19 @@ import {
   ChatDeltaNotification,
   ChatRequest,
   JobStateNotification,
+  NO_PHOTOS_TO_SCORE,
   RecognizeRequest,
+  SavedByHandNotification,
   TrainRequest,
   TrainingRunRequest,
 } from '../../server/src/protocol';
 import assert from 'node:assert/strict';
+import { CancellationTokenSource } from 'vscode-languageserver-protocol';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { writeSubjectWorkspace } from '../../server/src/engine/toyworld/workspace';
 import { LspClient } from '../helpers/lsp-client';
@@ -28,7 +32,12 @@ interface JobState {
   kind: string;
   state: string;
   message: string;
-  run?: { percent: number; losses: unknown[]; epochs: { recognition: number }[] };
+  run?: {
+    percent: number;
+    losses: { from: number; to: number; n: number }[];
+    lastLoss?: number;
+    epochs: { recognition: number }[];
+  };
 }
 
 describe('language server jobs', () => {
@@ -97,6 +106,15 @@ describe('language server jobs', () => {
       done.run && done.run.losses.length > 0 && done.run.epochs.length === 2,
       JSON.stringify({ losses: done.run?.losses.length, epochs: done.run?.epochs }),
     );
+    // The loss summary covers the run from its first step, every step once.
+    const buckets = done.run.losses;
+    assert.equal(buckets[0]!.from, 1);
+    buckets.forEach((b, i) => i && assert.equal(b.from, buckets[i - 1]!.to + 1));
+    assert.equal(
+      buckets.reduce((a, b) => a + b.n, 0),
+      buckets.at(-1)!.to,
+    );
+    assert.equal(typeof done.run.lastLoss, 'number');
     // The CodeLens was refreshed, and says what the run gave without reopening the file.
     assert.ok(client.received('workspace/codeLens/refresh').length >= 2);
     const lenses = await client.request<{ command: { title: string } }[]>('textDocument/codeLens', {
@@ -105,7 +123,7 @@ describe('language server jobs', () => {
     assert.match(lenses[0]!.command.title, /^recognition [\d.]+ \(training photos\) · trained just now$/);
   });
 
-  it('auto-saves do not train; the dashboard request returns the last run', async () => {
+  it('auto-saves do not train and say so once in the CodeLens; a hand save the auto-save swallowed trains; the dashboard request returns the last run', async () => {
     const before = states().length;
     const declined = (): number =>
       client
@@ -122,6 +140,34 @@ describe('language server jobs', () => {
     });
     assert.equal(run?.state, 'done');
     assert.equal(run?.epochs.length, 2);
+    // The user sees it: one note in the CodeLens, after the commands, however many auto-saves came.
+    const titles = async (): Promise<string[]> =>
+      (
+        await client.request<{ command: { title: string } }[]>('textDocument/codeLens', {
+          textDocument: { uri },
+        })
+      ).map((l) => l.command.title);
+    const note = 'saved: not training, save with Ctrl+S or turn on yollava.trainOnAutoSave';
+    let shown = await titles();
+    assert.equal(shown.filter((t) => t === note).length, 1, shown.join(' | '));
+    assert.deepEqual(shown.slice(1, 5), ['Train', 'Evaluate', 'Chat', 'Preview']);
+    // The user's Ctrl+S that web VS Code folded into an auto-save: the extension says it was by hand.
+    client.save(uri, 2);
+    await client.conn.sendNotification(SavedByHandNotification, { uri });
+    const trained = await client.until('the hand save to train', () =>
+      states()
+        .slice(before)
+        .find((s) => s.state === 'done' || s.state === 'failed'),
+    );
+    assert.equal(trained.state, 'done', trained.message);
+    assert.equal(
+      states()
+        .slice(before)
+        .filter((s) => s.message === 'train started').length,
+      1,
+    );
+    shown = await titles();
+    assert.ok(!shown.includes(note), shown.join(' | '));
   });
 
   it('a cancelled run and a failed run keep the previous concept and say why', async () => {
@@ -220,6 +266,51 @@ describe('language server jobs', () => {
     assert.ok(withImage.answer.length > 0);
   });
 
+  it('a long answer streams token by token, and Stop ends it early with what streamed so far', async () => {
+    // Uninterrupted: a delta per token (the tokenizer is word-level here, so about a word per delta).
+    const full = await client.request(ChatRequest, {
+      chatId: 'long1',
+      uri,
+      question: 'Tell me everything about <bo>.',
+      history: [],
+      maxAnswerTokens: 64,
+    });
+    const words = full.answer.split(/\s+/).filter(Boolean).length;
+    const fullDeltas = client.received(ChatDeltaNotification).filter((d) => d.chatId === 'long1');
+    assert.ok(words >= 32, `a long answer: "${full.answer}"`);
+    assert.ok(fullDeltas.length >= words / 2, `${fullDeltas.length} deltas for ${words} words`);
+    assert.equal(full.stopped, false);
+    // Stop as soon as the first piece arrives, while the model could go on for 2,048 tokens.
+    const stop = new CancellationTokenSource();
+    const deltas = (): string[] =>
+      client
+        .received(ChatDeltaNotification)
+        .filter((d) => d.chatId === 'long2')
+        .map((d) => d.delta);
+    const asked = client.conn.sendRequest(
+      ChatRequest,
+      {
+        chatId: 'long2',
+        uri,
+        question: 'Tell me everything about <bo>.',
+        history: [],
+        maxAnswerTokens: 2048,
+      },
+      stop.token,
+    );
+    await client.until('the first piece of the answer', () => deltas().length > 0);
+    stop.cancel();
+    const stopped = await asked;
+    assert.equal(stopped.stopped, true);
+    assert.equal(stopped.answer, deltas().join('').trim());
+    const n = stopped.answer.split(/\s+/).length;
+    assert.ok(n < 1000, `Stop ended the answer early (${n} words of up to 2,048 tokens)`);
+    // Nothing more streams after the answer.
+    const after = deltas().length;
+    await client.request(ChatRequest, { chatId: 'long3', uri, question: 'What is <bo>?', history: [] });
+    assert.equal(deltas().length, after);
+  });
+
   it('a question naming another subject brings it in; a settings change lets the warm model go', async () => {
     await writeSubjectWorkspace(ws, {
       name: 'mam',
@@ -250,6 +341,16 @@ describe('language server jobs', () => {
       { name: 'bo', mode: 'trained' },
       { name: 'mam', mode: 'reference' },
     ]);
+    // mam has no test photos: the preview says so by its code (the panel then offers the training
+    // photos), and scores the training photos when asked to.
+    const mamUri = pathToFileURL(mamFile).toString();
+    await assert.rejects(client.request(RecognizeRequest, { uri: mamUri }), (e: { code?: number }) => {
+      assert.equal(e.code, NO_PHOTOS_TO_SCORE);
+      return true;
+    });
+    const trainPhotos = await client.request(RecognizeRequest, { uri: mamUri, photos: 'train' });
+    assert.equal(trainPhotos.items.length, 3);
+    assert.ok(trainPhotos.items.every((i) => i.label === 'positive'));
     await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     const after = await client.request(ChatRequest, {
       chatId: 'c5',

@@ -269,15 +269,27 @@ describe('language server over stdio', () => {
       lenses[0]!.command.title,
       'recognition 0.96 (training photos, own threshold) · trained just now',
     );
-    // What the concept says of itself, written once after training.
+    // What the concept says of itself, written once after training: after the commands, so that
+    // however long it is they stay on screen, and clipped.
     writeMeta(justNow, 0.5, { selfDescription: '<bo> is a red striped mug.' });
     lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
     assert.deepEqual(
-      lenses.slice(0, 2).map((l) => [l.command.title, l.command.command]),
+      lenses.map((l) => [l.command.title, l.command.command]),
       [
         ['recognition 0.50 (training photos) · trained just now', 'yollava.showTraining'],
+        ['Train', 'yollava.train'],
+        ['Evaluate', 'yollava.evaluate'],
+        ['Chat', 'yollava.openChat'],
+        ['Preview', 'yollava.showRecognitionPreview'],
         ['says: <bo> is a red striped mug.', 'yollava.openChat'],
       ],
+    );
+    writeMeta(justNow, 0.5, { selfDescription: `<bo> is ${'a very red '.repeat(40)}mug.` });
+    lenses = await client.request('textDocument/codeLens', { textDocument: { uri } });
+    assert.equal(lenses[1]!.command.title, 'Train');
+    assert.ok(
+      lenses.every((l) => l.command.title.length <= 100),
+      JSON.stringify(lenses.map((l) => l.command.title)),
     );
     // Tampered by hand: the lens says why the concept cannot be used and offers to train again, at once
     // even when the file is huge (it is refused by its size, not parsed).

@@ -25,6 +25,8 @@ export interface LensInput {
   /** Files whose change makes a trained concept stale: the subject file and its photos. */
   inputs: string[];
   now: number;
+  /** The subject's last save was an auto-save, and it did not train. */
+  autoSavedUntrained?: boolean;
 }
 
 export function ago(ms: number): string {
@@ -49,6 +51,9 @@ function newestChange(files: string[]): number {
   return newest;
 }
 
+/** The longest free text one lens shows (a self-description, an error). */
+const MAX_NOTE = 60;
+
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function subjectLenses(i: LensInput): Lens[] {
@@ -58,18 +63,21 @@ export function subjectLenses(i: LensInput): Lens[] {
   if (i.job === 'queued') lenses.push(at('training queued'));
   else if (i.job === 'running') {
     const r = i.run;
-    const last = r?.losses[r.losses.length - 1];
+    const last = r?.lastLoss;
     lenses.push(
       at(
         r && r.phase !== 'train' && r.phase !== 'select'
           ? `training ${Math.floor(r.percent)}% · ${r.phase === 'embed' ? 'reading photos' : r.phase === 'conversations' ? 'writing conversations' : 'loading'}`
-          : `training ${Math.floor(r?.percent ?? 0)}%${last ? ` · loss ${last.loss.toFixed(2)}` : ''}`,
+          : `training ${Math.floor(r?.percent ?? 0)}%${last !== undefined ? ` · loss ${last.toFixed(2)}` : ''}`,
         'yollava.showTraining',
       ),
       at('Cancel', 'yollava.cancelTraining'),
     );
     return lenses;
   }
+  // The commands come right after one short status, so that however much the notes say, they stay on
+  // screen; the notes follow them.
+  const notes: Lens[] = [];
   const artifact = path.join(path.dirname(i.file), '.yollava', i.name);
   if (existsSync(path.join(artifact, 'concept.json'))) {
     try {
@@ -90,19 +98,24 @@ export function subjectLenses(i: LensInput): Lens[] {
       );
       // What the concept learned, in its own words (self-description.ts); the lens opens the chat.
       if (typeof m.selfDescription === 'string')
-        lenses.push(at(`says: ${clip(m.selfDescription, 80)}`, 'yollava.openChat'));
+        notes.push(at(`says: ${clip(m.selfDescription, MAX_NOTE)}`, 'yollava.openChat'));
     } catch (e) {
       const why = (e as Error).message.replace(/^.*this concept cannot be used: /, '');
-      lenses.push(at(`this concept cannot be used: ${clip(why, 80)} · Retrain`, 'yollava.train'));
+      lenses.push(at(`this concept cannot be used: ${clip(why, MAX_NOTE)} · Retrain`, 'yollava.train'));
     }
   } else lenses.push(at('not trained yet'));
+  if (i.autoSavedUntrained)
+    notes.unshift(
+      at('saved: not training, save with Ctrl+S or turn on yollava.trainOnAutoSave', 'yollava.train'),
+    );
   if (i.run?.state === 'failed' || i.run?.state === 'cancelled')
-    lenses.push(at(`last training ${i.run.state}${i.run.error ? `: ${i.run.error.slice(0, 80)}` : ''}`));
+    notes.push(at(`last training ${i.run.state}${i.run.error ? `: ${clip(i.run.error, MAX_NOTE)}` : ''}`));
   lenses.push(
     at('Train', 'yollava.train'),
     at('Evaluate', 'yollava.evaluate'),
     at('Chat', 'yollava.openChat'),
     at('Preview', 'yollava.showRecognitionPreview'),
+    ...notes,
   );
   return lenses;
 }

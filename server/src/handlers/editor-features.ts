@@ -75,6 +75,7 @@ export function registerEditorFeatures(ctx: ServerContext, validation: Validatio
       run: ctx.jobs.lastRun(doc.uri),
       inputs: [file, ...photos],
       now: Date.now(),
+      autoSavedUntrained: ctx.autoSavedUntrained.has(doc.uri),
     }).map((l) => ({
       range: { start: doc.positionAt(l.offset), end: doc.positionAt(l.offset) },
       command: { title: l.title, command: l.command, arguments: l.command ? [doc.uri] : undefined },

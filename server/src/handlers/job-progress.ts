@@ -10,24 +10,15 @@ import type { Validation } from '../validation';
 export function registerJobProgress(ctx: ServerContext, validation: Validation): void {
   const { connection, jobs } = ctx;
   const reporters = new Map<string, Promise<WorkDoneProgressServerReporter>>();
-  let lensTimer: NodeJS.Timeout | undefined;
-  const refreshLenses = (now: boolean): void => {
-    if (!ctx.capabilities.workspace?.codeLens?.refreshSupport) return;
-    const send = (): void => {
-      lensTimer = undefined;
-      void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
-    };
-    if (now) {
-      clearTimeout(lensTimer);
-      send();
-    } else lensTimer ??= setTimeout(send, 1000);
-  };
+  const refreshLenses = (now: boolean): void => ctx.refreshCodeLenses(now);
 
   ctx.jobListeners.push((p: JobStateParams) => {
     void connection.sendNotification(JobStateNotification, p);
     const key = `${p.kind}:${p.uri}`;
     const label = `${p.kind === 'train' ? 'Training' : p.kind === 'evaluate' ? 'Evaluating' : 'Recognizing'} ${path.basename(ctx.fileOf(p.uri))}`;
     if (p.state === 'running') {
+      // Training started: the note that an auto-save did not train is no longer true.
+      if (p.kind === 'train') ctx.autoSavedUntrained.delete(p.uri);
       let reporter = reporters.get(key);
       if (!reporter) {
         connection.console.info(`yollava: ${label.toLowerCase()} started`);
@@ -52,7 +43,7 @@ export function registerJobProgress(ctx: ServerContext, validation: Validation):
     reporters.delete(key);
     void reporter?.then((r) => r.done());
     refreshLenses(true);
-    const superseded = p.state === 'cancelled' && /superseded/.test(p.message);
+    const superseded = p.state === 'cancelled' && p.superseded === true;
     if (p.state === 'failed' || (p.state === 'cancelled' && !superseded)) {
       const line = `yollava: ${label.toLowerCase()} ${p.state}: ${p.message.replace(/^\w+ (failed|cancelled): /, '')}; the previous concept (if any) is kept`;
       // A Cancel the user asked for is no error.

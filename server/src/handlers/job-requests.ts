@@ -11,6 +11,7 @@ import {
   ChatDeltaNotification,
   ChatRequest,
   EvaluateRequest,
+  NO_PHOTOS_TO_SCORE,
   RecognizeRequest,
   TrainingRunRequest,
   TrainRequest,
@@ -108,11 +109,12 @@ export function registerJobRequests(ctx: ServerContext, validation: Validation):
     const { file, name } = await subjectOf(p.uri);
     const st = states.get(p.uri)!;
     const dir = path.dirname(file);
+    const field = p.photos === 'train' ? 'images.train' : 'images.test';
     const images = p.targets?.length
       ? resolveImages(dir, p.targets, 'targets')
-      : (st.summary.images.get('images.test') ?? []);
+      : (st.summary.images.get(field) ?? []);
     if (!images.length)
-      throw new ResponseError(3, `no images to score in ${p.targets?.join(', ') ?? 'images.test'}`);
+      throw new ResponseError(NO_PHOTOS_TO_SCORE, `no images to score in ${p.targets?.join(', ') ?? field}`);
     const job = jobs.recognize(
       file,
       p.uri,
@@ -143,6 +145,7 @@ export function registerJobRequests(ctx: ServerContext, validation: Validation):
         p.history.slice(-MAX_HISTORY_MESSAGES).map((h) => ({ role: h.role, text: h.text, images: 0 })),
         p.image,
         await ctx.jobSettings(p.uri),
+        Math.min(2048, Math.max(1, Math.floor(Number(p.maxAnswerTokens) || 96))),
         (delta) => void connection.sendNotification(ChatDeltaNotification, { chatId: p.chatId, delta }),
         signalOf(token),
       );

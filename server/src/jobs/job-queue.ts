@@ -24,9 +24,19 @@ export interface JobHandle<R> {
   readonly state: JobState;
 }
 
+/** A job that was cancelled or superseded. Its message is for people: the reason, never the job's key. */
 export class JobCancelledError extends Error {
   override name = 'JobCancelledError';
+  constructor(
+    reason: string,
+    /** A newer submission of the same key replaced it: nobody asked for it to stop, nothing to report. */
+    readonly superseded = false,
+  ) {
+    super(reason);
+  }
 }
+
+const SUPERSEDED = 'a newer save started it again';
 
 interface Entry {
   spec: JobSpec<unknown>;
@@ -64,10 +74,9 @@ export class JobQueue {
   submit<R>(spec: JobSpec<R>): JobHandle<R> {
     // A queued job of the same key is replaced; a running one is told to stop.
     for (const e of [...this.entries])
-      if (e.spec.key === spec.key)
-        this.finish(e, 'cancelled', new JobCancelledError(`${spec.key}: superseded`));
+      if (e.spec.key === spec.key) this.finish(e, 'cancelled', new JobCancelledError(SUPERSEDED, true));
     for (const e of this.running.values())
-      if (e.spec.key === spec.key) e.controller.abort(new JobCancelledError(`${spec.key}: superseded`));
+      if (e.spec.key === spec.key) e.controller.abort(new JobCancelledError(SUPERSEDED, true));
     let resolve!: (v: unknown) => void;
     let reject!: (e: Error) => void;
     const result = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
@@ -124,8 +133,8 @@ export class JobQueue {
   }
 
   private cancel(e: Entry, reason: string): void {
-    if (e.state === 'queued') this.finish(e, 'cancelled', new JobCancelledError(`${e.spec.key}: ${reason}`));
-    else if (e.state === 'running') e.controller.abort(new JobCancelledError(`${e.spec.key}: ${reason}`));
+    if (e.state === 'queued') this.finish(e, 'cancelled', new JobCancelledError(reason));
+    else if (e.state === 'running') e.controller.abort(new JobCancelledError(reason));
   }
 
   private finish(e: Entry, state: JobState, error?: Error, value?: unknown): void {
@@ -134,7 +143,7 @@ export class JobQueue {
     if (this.running.get(e.spec.device) === e) this.running.delete(e.spec.device);
     e.state = state;
     if (state === 'done') e.resolve(value);
-    else e.reject(error ?? new Error(`${e.spec.key}: ${state}`));
+    else e.reject(error ?? new Error(state));
     this.onState?.(e.spec.key, state, error);
     this.pump();
   }

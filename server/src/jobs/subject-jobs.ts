@@ -16,7 +16,8 @@ import type {
   TrainingRun,
   TrainSummary,
 } from '../protocol';
-import { JobQueue, type JobHandle, type JobState } from './job-queue';
+import { JobCancelledError, JobQueue, type JobHandle, type JobState } from './job-queue';
+import { LossSummary } from './loss-summary';
 import { ModelHost } from './model-host';
 
 /** What a job runs on, from the settings of the subject's resource. */
@@ -32,9 +33,6 @@ export interface SubjectJobEvents {
 }
 
 type Kind = JobStateParams['kind'];
-
-/** Most loss points a run keeps: beyond it every other point is dropped, so a chart stays cheap to send. */
-const MAX_LOSS_POINTS = 400;
 
 export class SubjectJobs {
   private readonly queue: JobQueue;
@@ -170,6 +168,7 @@ export class SubjectJobs {
     history: ChatPayload['history'],
     image: string | undefined,
     s: JobSettings,
+    maxNewTokens: number,
     onDelta: (text: string) => void,
     signal: AbortSignal,
   ): Promise<ChatAnswer> {
@@ -180,6 +179,7 @@ export class SubjectJobs {
         question,
         history,
         image,
+        maxNewTokens,
         modelDir: s.modelDir,
         provider: s.provider,
       } satisfies ChatPayload,
@@ -241,9 +241,13 @@ export class SubjectJobs {
       epochs: [],
     };
     this.runs.set(uri, run);
+    this.lossSummaries.set(run, new LossSummary(run.losses));
     this.notify('train', run, 'training: loading the model');
     return run;
   }
+
+  /** Each run's loss summary: it fills the run's `losses` in place. */
+  private lossSummaries = new WeakMap<TrainingRun, LossSummary>();
 
   /** When each run last sent progress: per run, so that one subject's updates never hold back another's. */
   private lastSent = new WeakMap<TrainingRun, number>();
@@ -264,8 +268,8 @@ export class SubjectJobs {
       run.percent = 30 + (70 * global) / Math.max(1, p.epochs * p.steps);
       run.etaSeconds = p.etaSeconds;
       if (p.phase === 'train') {
-        run.losses.push({ step: global, loss: p.loss });
-        if (run.losses.length > MAX_LOSS_POINTS) run.losses = run.losses.filter((_, i) => i % 2 === 1);
+        this.lossSummaries.get(run)?.add(global, p.loss);
+        run.lastLoss = p.loss;
       } else run.epochs.push({ epoch: p.epoch, loss: p.loss, recognition: p.recognition ?? 0 });
       message = `training ${Math.floor(run.percent)}% · loss ${p.loss.toFixed(2)} · ETA ${Math.ceil(p.etaSeconds)} s`;
     }
@@ -301,6 +305,7 @@ export class SubjectJobs {
       state: state as JobStateName,
       message,
       run: k.kind === 'train' && state !== 'queued' ? run : undefined,
+      ...(error instanceof JobCancelledError && error.superseded ? { superseded: true } : {}),
     });
   }
 }

@@ -132,23 +132,27 @@ export async function* chat(
         model.config.imageTokenIndex,
         perImage,
       );
-    // The prompt and the answer must fit the model's positions: the oldest turns go first, a pair at a time.
+    // The prompt and the answer must fit the model's positions: the oldest turns go first, a pair at a time,
+    // until the prompt leaves room for an answer (all of it, or a quarter of the positions when more was
+    // asked); a longer answer than fits is cut where the positions end.
     const limit = model.config.text.maxPositions;
+    const room = Math.min(maxNew, Math.max(1, Math.floor(limit / 4)));
     let history = (opts.history ?? []).slice(-MAX_HISTORY_MESSAGES);
     let ids = promptIds(history);
-    while (ids.length + maxNew > limit && history.length) {
+    while (ids.length + room > limit && history.length) {
       history = history.slice(history[0]?.role === 'user' && history[1]?.role === 'assistant' ? 2 : 1);
       ids = promptIds(history);
     }
-    if (ids.length + maxNew > limit)
+    if (ids.length + room > limit)
       throw PromptTooLongError.tokens(
         'the question (with the subject and the photo)',
         ids.length,
-        limit - maxNew,
+        limit - room,
       );
     const embeds = model.embed(ids, features, set.embeddings);
     yield* streamText(model, set.tokenizer, embeds, {
       ...opts,
+      maxNewTokens: Math.min(maxNew, limit - ids.length),
       extraHead: set.head,
       extraEmbeddings: set.embeddings,
       stopStrings: ['USER:'],
