@@ -1,5 +1,6 @@
 // npm run bench -- <suite...> [--json]. Prints figures; never asserts timings (these machines are noisy).
 import { UsageError } from './arguments';
+import { runChatBench } from './chat';
 import { runEngineBench } from './engine';
 import { runModelBench } from './model';
 import { runPersonalizeBench } from './personalize';
@@ -34,12 +35,13 @@ const known: Record<string, (json: boolean) => Promise<Record<string, unknown>>>
   toyworld: (j) => runToyworldBench(j, args),
   'qa-reading': (j) => runQaReadingBench(j, args),
   'real-size': (j) => runRealSizeBench(j, args),
+  chat: (j) => runChatBench(j, args),
 };
 /**
  * Run only when named: the paper's table takes over an hour on 2 cores; qa-reading diagnoses the model;
- * real-size writes gigabytes of checkpoint and runs for minutes.
+ * real-size writes gigabytes of checkpoint and runs for minutes; chat trains ten subjects.
  */
-const EXPLICIT = new Set(['toyworld', 'qa-reading', 'real-size']);
+const EXPLICIT = new Set(['toyworld', 'qa-reading', 'real-size', 'chat']);
 
 async function main(): Promise<void> {
   const chosen = suites.length ? suites : Object.keys(known).filter((k) => !EXPLICIT.has(k));

@@ -7,6 +7,7 @@ import { LSPErrorCodes, ResponseError, type LanguageClient } from 'vscode-langua
 import {
   CancelJobRequest,
   EvaluateRequest,
+  NegativePoolsRequest,
   SavedByHandNotification,
   TrainRequest,
 } from '../../server/src/protocol';
@@ -60,8 +61,35 @@ export function registerCommands(
     const dir = path.dirname(folder);
     const file = path.join(dir, `${name}.subject.yaml`);
     if (existsSync(file)) throw new Error(`${file} already exists`);
+    // Without negatives the concept learns only "yes": offer the pools the workspace already uses.
+    const pools = await client().sendRequest(NegativePoolsRequest, { uri: vscode.Uri.file(file).toString() });
+    let chosen: string[] = [];
+    if (pools.length) {
+      const picked = await vscode.window.showQuickPick(
+        pools.map((p) => ({
+          label: path.relative(dir, p.folder) || '.',
+          description: `${p.images}${p.images >= 10_000 ? '+' : ''} images · used by ${p.usedBy.join(', ')}`,
+          picked: true,
+          folder: p.folder,
+        })),
+        {
+          canPickMany: true,
+          title: `Negative photos for <${name}>`,
+          placeHolder: 'Folders of photos that are not your subject (recognition learns "no" from them)',
+        },
+      );
+      if (!picked) return;
+      chosen = picked.map((p) => path.relative(dir, p.folder).split(path.sep).join('/') || '.');
+    } else
+      void vscode.window.showWarningMessage(
+        `yollava: this workspace has no negative pools yet: add negatives.pools to ${name}.subject.yaml (folders of other photos), or <${name}> will say yes to every photo`,
+      );
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `name: ${name}\ncategory: object\nimages:\n  train: ${path.basename(folder)}\n`);
+    writeFileSync(
+      file,
+      `name: ${name}\ncategory: object\nimages:\n  train: ${path.basename(folder)}\n` +
+        (chosen.length ? `negatives:\n  pools: [${chosen.map((c) => JSON.stringify(c)).join(', ')}]\n` : ''),
+    );
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
   });
 

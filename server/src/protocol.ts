@@ -79,7 +79,7 @@ export interface RecognitionItem {
 export interface RecognitionReport {
   name: string;
   threshold: number;
-  mode: 'trained' | 'reference';
+  mode: 'trained' | 'reference' | 'description';
   /** Sorted by score, highest first. */
   items: RecognitionItem[];
 }
@@ -104,7 +104,7 @@ export interface ChatParams {
 export interface ChatAnswer {
   answer: string;
   /** How each subject was used: its trained concept, or its photos as references (instant mode). */
-  modes: { name: string; mode: 'trained' | 'reference' }[];
+  modes: { name: string; mode: 'trained' | 'reference' | 'description' }[];
   /** Whether this question loaded the model (false: the server kept it warm). */
   loadedModel: boolean;
   /** The execution provider the model runs on (what `executionProvider: auto` chose). */
@@ -187,6 +187,22 @@ export interface CancelJobParams {
 export const TrainingRunRequest = new RequestType<SubjectParams, TrainingRun | null, void>(
   'yollava/trainingRun',
 );
+
+/**
+ * Client → server: the negative pools a new subject could use, for "New Subject from Folder…": the
+ * folders other subjects of the workspace name in negatives.pools, and the yollava.negativePools setting.
+ */
+export const NegativePoolsRequest = new RequestType<{ uri?: string }, NegativePool[], void>(
+  'yollava/negativePools',
+);
+export interface NegativePool {
+  /** Absolute path of the folder. */
+  folder: string;
+  /** Who uses it: subject names, or "yollava.negativePools". */
+  usedBy: string[];
+  /** Images directly in the folder (counted up to 10,000). */
+  images: number;
+}
 
 /** Commands the server executes (workspace/executeCommand), offered by its code actions and CodeLens. */
 export const Commands = {

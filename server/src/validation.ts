@@ -150,7 +150,7 @@ export class Validation {
     const parsed = await parsing;
     if (this.parsing.get(doc.uri) === parsing) this.parsing.delete(doc.uri);
     if (this.seq.get(doc.uri) !== mine) return; // a newer edit is being validated
-    if (ctx.index.setName(file, parsed.value?.name)) this.revalidateOthers(doc.uri);
+    if (ctx.index.record(file, parsed.value)) this.revalidateOthers(doc.uri);
     const v = await validateSubject(
       file,
       parsed,

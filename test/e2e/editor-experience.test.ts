@@ -4,7 +4,15 @@
 // with a threshold and legend, and the Explorer marks them; HTML in model output and file names stays
 // text; Enter after a mapping key indents. Screenshots go to test-results/e2e/.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -176,8 +184,9 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     // Web VS Code auto-saves a second after the last keystroke (files.autoSave: afterDelay).
     await page.locator('.monaco-editor .view-lines').click();
     await page.keyboard.press('Control+End');
+    const original = readFileSync(file, 'utf8');
     await page.keyboard.type('a');
-    await waitUntil('the auto-save', () => readFileSync(file, 'utf8').trimEnd().endsWith('# e2ea'), 30_000);
+    await waitUntil('the auto-save', () => readFileSync(file, 'utf8') === `${original}a`, 30_000);
     await waitUntil(
       'the note in the CodeLens',
       async () => (await lens()).includes('saved: not training'),
@@ -188,11 +197,7 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     const [started, trained] = [count('training bo.subject.yaml started'), count('trained <bo>')];
     // The file is saved already: only the extension's Ctrl+S can say that the user saved it.
     await page.keyboard.press('Backspace');
-    await waitUntil(
-      'the second auto-save',
-      () => readFileSync(file, 'utf8').trimEnd().endsWith('# e2e'),
-      30_000,
-    );
+    await waitUntil('the second auto-save', () => readFileSync(file, 'utf8') === original, 30_000);
     await page.keyboard.press('Control+S');
     await waitUntil(
       'the hand save to train',
@@ -372,6 +377,58 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
         180_000,
       );
       assert.match(await f.locator('#summary').innerText(), /in the training photos/);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('New Subject from Folder offers the negative pools the workspace uses, and writes them into the file', async () => {
+    await page.keyboard.press('Escape');
+    await command(page, 'yollava: New Subject from Folder');
+    // Web VS Code's own folder dialog: a quick input that takes a path.
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    const photos = path.join(wb.workspace, 'bo', 'photos', 'train');
+    const widget = page.locator('.quick-input-widget');
+    // The dialog's own path first; then the folder, which Enter accepts when it ends in a separator.
+    await waitUntil(
+      'the folder dialog at the workspace',
+      async () => (await input.inputValue()) === `${wb.workspace}/`,
+    );
+    await input.fill(`${photos}/`);
+    // The dialog goes into the folder it was given (it lists no files, and train has no subfolder:
+    // only "..") before Enter accepts it.
+    await waitUntil(
+      'the dialog in the folder',
+      async () => (await page.locator('.quick-input-list').innerText()).trim() === '..',
+    );
+    await page.keyboard.press('Enter');
+    await waitUntil(
+      'the name prompt',
+      async () => /Name of the subject/.test(await widget.innerText()),
+      30_000,
+    ).catch(async (e: Error) => {
+      await page.screenshot({ path: path.join(shots, '10-new-subject-failed.png') });
+      throw new Error(`${e.message}; the quick input shows: ${await widget.innerText()}`);
+    });
+    await input.fill('mixy');
+    await page.keyboard.press('Enter');
+    await waitUntil(
+      'the pools to pick',
+      async () => /Negative photos for <mixy>/.test(await widget.innerText()),
+      30_000,
+    );
+    await page.screenshot({ path: path.join(shots, '10-new-subject-pools.png') });
+    assert.match(await page.locator('.quick-input-list').innerText(), /negatives[\s\S]*used by bo/);
+    await page.keyboard.press('Enter');
+    const file = path.join(wb.workspace, 'bo', 'photos', 'mixy.subject.yaml');
+    try {
+      const text = await waitUntil(
+        'the new subject file',
+        () => (existsSync(file) ? readFileSync(file, 'utf8') : null),
+        30_000,
+      );
+      assert.match(text, /negatives:\n  pools: \["\.\.\/negatives"\]/);
     } finally {
       rmSync(file, { force: true });
     }

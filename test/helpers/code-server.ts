@@ -77,6 +77,9 @@ export async function startWorkbench(tools: string, vsix: string, sampleDir: str
       'editor.quickSuggestions': { other: false },
       // Typing ':' would open completion, and a late popup takes the Enter a test types next.
       'editor.suggestOnTriggerCharacters': false,
+      // As vscode.dev and most web VS Code setups: the file saves itself a second after the last keystroke.
+      'files.autoSave': 'afterDelay',
+      'files.autoSaveDelay': 1000,
     }),
   );
   const codeServer = path.join(tools, 'node_modules', '.bin', 'code-server');

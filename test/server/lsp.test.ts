@@ -1,6 +1,6 @@
 // The language server over stdio, driven by a real LSP client: open, change and close; diagnostics with
 // exact ranges; completion; hover; links; code actions; inlay hints; folder watching.
-import { ValidatedNotification } from '../../server/src/protocol';
+import { NegativePoolsRequest, ValidatedNotification } from '../../server/src/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
@@ -392,6 +392,14 @@ describe('language server over stdio', () => {
       after.some((x) => x.code === 'too-few-images'),
       'the new empty folder has no photos yet',
     );
+  });
+
+  it("a new subject is offered the workspace's negative pools: those its subjects name, with their image counts", async () => {
+    const pools = await client.request(NegativePoolsRequest, {});
+    const bo = pools.find((p) => p.usedBy.includes('bo'));
+    assert.ok(bo, JSON.stringify(pools));
+    assert.equal(bo.images, 6);
+    assert.ok(existsSync(bo.folder) && path.isAbsolute(bo.folder));
   });
 
   it('5,000 images in one folder validate, with duplicates reported a bounded number of times', async () => {

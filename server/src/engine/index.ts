@@ -9,7 +9,7 @@ export type { DatasetContext, DatasetSummary } from './subject/dataset-checks';
 export { validateSubject, imageLabels } from './subject/validate';
 export type { SubjectValidation } from './subject/validate';
 export { ImageCheckCache } from './subject/image-checks';
-export { DatasetError, resolveImages } from './subject/image-files';
+export { DatasetError, IMAGE_EXTENSIONS, resolveImages } from './subject/image-files';
 export { cursorContext, isFolderField, keyAtLine, schemaAt } from './subject/schema-navigation';
 export type { SchemaNode } from './subject/schema-navigation';
 export { loadSubject } from './subject/subject';

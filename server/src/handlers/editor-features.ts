@@ -11,9 +11,11 @@ import { completions } from './completion';
 import { hover } from './hover';
 import { pathSpans } from '../engine';
 import { imageCountHints, linkTargets } from './links-and-hints';
+import { registerNegativePools } from './negative-pools';
 
 export function registerEditorFeatures(ctx: ServerContext, validation: Validation): void {
   const { connection, documents, states } = ctx;
+  registerNegativePools(ctx);
 
   connection.onCompletion((p) => {
     const doc = documents.get(p.textDocument.uri);

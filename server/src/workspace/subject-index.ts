@@ -1,5 +1,5 @@
-// The subject files of the workspace and their names, for name-collision checks. Open documents win over
-// what is on disk.
+// The subject files of the workspace: their names, for name-collision checks, and the negative pools they
+// use, which a new subject is offered. Open documents win over what is on disk.
 import { readdir } from 'node:fs/promises';
 import { FILE_CAPS, readRegularFile } from '../engine';
 import path from 'node:path';
@@ -7,6 +7,8 @@ import type { ParsedSubject } from '../engine';
 
 export class SubjectIndex {
   private readonly names = new Map<string, string>();
+  /** Each subject file's negatives.pools, resolved against its folder. */
+  private readonly pools = new Map<string, string[]>();
 
   /** `parse` reads a subject file's text (off the message loop in the server). */
   constructor(private readonly parse: (text: string) => Promise<Pick<ParsedSubject, 'value'>>) {}
@@ -42,20 +44,38 @@ export class SubjectIndex {
 
   /** Records the file's name; true when it changed (other subjects' collision checks then change too). */
   async update(file: string, text: string): Promise<boolean> {
-    return this.setName(file, (await this.parse(text)).value?.name);
+    return this.record(file, (await this.parse(text)).value);
   }
 
-  /** Records the name a parse found (undefined: none); true when it changed. */
-  setName(file: string, name: unknown): boolean {
+  /** Records what a parse found (undefined: nothing usable); true when the name changed. */
+  record(file: string, value: Pick<ParsedSubject, 'value'>['value']): boolean {
     const key = path.resolve(file);
     const before = this.names.get(key);
+    const name: unknown = value?.name;
     if (typeof name === 'string') this.names.set(key, name);
     else this.names.delete(key);
+    const pools: unknown = value?.negatives?.pools;
+    if (Array.isArray(pools))
+      this.pools.set(
+        key,
+        pools
+          .filter((p): p is string => typeof p === 'string')
+          .map((p) => path.resolve(path.dirname(key), p)),
+      );
+    else this.pools.delete(key);
     return before !== this.names.get(key);
   }
 
   remove(file: string): void {
     this.names.delete(path.resolve(file));
+    this.pools.delete(path.resolve(file));
+  }
+
+  /** The negative pools the workspace's subjects use: folder → the subject files that name it. */
+  negativePools(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [f, folders] of this.pools) for (const d of folders) out.set(d, [...(out.get(d) ?? []), f]);
+    return out;
   }
 
   /** name → files that use it */

@@ -6,10 +6,14 @@ import type { LlavaModel } from '../models/llava/model';
 import { artifactDir, Concept, loadConcept, readConceptMeta } from './concept';
 import type { SubjectSession } from './personalize';
 
-/** How a subject is used: its trained concept, or its reference photos. */
-export type UseMode = 'trained' | 'reference';
+/**
+ * How a subject is used: its trained concept, its reference photos, or (asked for by name only) the
+ * description in its subject file, in words: "<bo> is a blue dotted dog with a red bow." The last is the
+ * baseline that personalization must beat, as the paper's "text prompt" rows are.
+ */
+export type UseMode = 'trained' | 'reference' | 'description';
 export type UseModeSetting = 'auto' | UseMode;
-export const USE_MODES: readonly UseModeSetting[] = ['auto', 'trained', 'reference'];
+export const USE_MODES: readonly UseModeSetting[] = ['auto', 'trained', 'reference', 'description'];
 
 /** The default model saw one to three reference images per name in pretraining. */
 export const MAX_REFERENCES = 3;
@@ -49,6 +53,11 @@ export function subjectUse(s: SubjectSession, setting: UseModeSetting = 'auto'):
     return { mode: 'trained', concept, prefix: '', references: [] };
   }
   const concept = referenceConcept(s.model, s.subject.name);
+  if (setting === 'description') {
+    const d = s.subject.description?.trim().replace(/\.+$/, '');
+    if (!d) throw new Error(`${s.subject.file}: description: the subject file has none to use`);
+    return { mode: 'description', concept, prefix: `${concept.tokens.nameToken} is ${d}.`, references: [] };
+  }
   const references = pickReferences(s.subject.train);
   if (!references.length) throw new Error(`${s.subject.file}: images.train: no photos to use as references`);
   return {

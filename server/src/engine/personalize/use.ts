@@ -41,7 +41,7 @@ export async function recognize(
       {
         concept: use.concept,
         nameText: use.concept.tokens.nameToken,
-        prefix: use.mode === 'reference' ? use.prefix : undefined,
+        prefix: use.mode === 'trained' ? undefined : use.prefix,
         references: await s.store.projected(use.references, undefined, inPrompt),
       },
       await s.store.projected(images, undefined, inPrompt),
@@ -107,7 +107,7 @@ export async function* chat(
     const set = conceptSet(
       model,
       uses.map((u) => u.concept),
-      uses.map((u) => (u.mode === 'reference' ? u.prefix : undefined)),
+      uses.map((u) => (u.mode === 'trained' ? undefined : u.prefix)),
     );
     const store = new ImageFeatureStore(model, null);
     const referenceFiles = uses.flatMap((u) => u.references);
