@@ -428,7 +428,7 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
         () => (existsSync(file) ? readFileSync(file, 'utf8') : null),
         30_000,
       );
-      assert.match(text, /negatives:\n  pools: \["\.\.\/negatives"\]/);
+      assert.match(text, /negatives:\n {2}pools: \["\.\.\/negatives"\]/);
     } finally {
       rmSync(file, { force: true });
     }
