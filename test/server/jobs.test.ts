@@ -243,6 +243,9 @@ describe('language server jobs', () => {
     assert.deepEqual(first.modes, [{ name: 'bo', mode: 'trained' }]);
     // executionProvider is "auto" here: the answer says what it chose (this machine has no GPU).
     assert.equal(first.provider, 'cpu');
+    // Without Vulkan, auto passes webgpu over before Dawn can print its native warning to stderr (which
+    // the editor shows as an error).
+    assert.ok(!client.stderr.join('').includes("Couldn't load Vulkan"), client.stderr.join(''));
     const second = await ask('c2', 'And what is it?', [
       { role: 'user', text: 'What color is <bo>?' },
       { role: 'assistant', text: first.answer },

@@ -210,7 +210,18 @@ describe('instant mode', () => {
       assert.equal(x.threshold, 0);
       assert.equal(x.present, x.score > 0);
     }
-    assert.equal((await recognize(file, images, { mode: 'reference' }))[0]!.mode, 'reference');
+    const reference = await recognize(file, images, { mode: 'reference' });
+    assert.equal(reference[0]!.mode, 'reference');
+    // The description in words, the baseline the chat benchmark sets beside both: a prompt of its own.
+    const described = await recognize(file, images, { mode: 'description' });
+    assert.deepEqual(
+      described.map((x) => x.mode),
+      ['description', 'description'],
+    );
+    assert.notDeepEqual(
+      described.map((x) => x.score),
+      reference.map((x) => x.score),
+    );
     // The training recognition it stores (the CodeLens shows it) is what recognize answers on its
     // training photos and negatives, not the figure at the threshold that picked the epoch.
     const train = await recognize(file, [...r.data.positives, ...r.data.negatives.map((n) => n.file)]);

@@ -1,4 +1,5 @@
 // ONNX serialization round trip, sessions (providers, input checks) and the worker thread.
+import { vulkanLoaderPresent } from '../../server/src/engine/runtime/vulkan';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
@@ -182,6 +183,13 @@ describe('sessions', () => {
     assert.ok(['cpu', 'cuda', 'webgpu'].includes(auto.provider));
     if (auto.provider === 'cpu')
       assert.equal(auto.providerNotes.length, 2, 'auto says why cuda and webgpu were passed over');
+    // Without the Vulkan loader, webgpu is passed over before Dawn is asked (it would print a native
+    // warning on stderr).
+    if (!vulkanLoaderPresent())
+      assert.ok(
+        auto.providerNotes.includes('webgpu: the Vulkan loader (libvulkan.so.1) is not installed'),
+        auto.providerNotes.join('; '),
+      );
     const out = await auto.run({ x: f32([1, 3], [1, 2, 3]) });
     assert.equal(out.y!.shape.join(), '1,2');
   });

@@ -58,8 +58,10 @@ Options:
                                            checkpoint matches the data and settings)
   --fresh                                  train: start over even if an interrupted run could continue
   --warm-start                             train: start from the subject's current artifact
-  --mode auto|trained|reference            recognize, chat: the trained concept, or reference photos (instant
-                                           mode); auto uses the trained one when it exists
+  --mode auto|trained|reference|description
+                                           recognize, chat: the trained concept, reference photos (instant
+                                           mode), or the file's description in words; auto uses the trained
+                                           one when it exists
   --provider auto|cpu|webgpu|cuda          execution provider (default cpu)
   --force                                  unlock: also a lock of another host (say that it runs no more)
   --json                                   machine-readable output

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type { CompiledModel, ValueSpec } from '../graph/serialize';
 import type { HostTensor } from './host-tensor';
 import { validateFeeds } from './validate-inputs';
+import { vulkanLoaderPresent } from './vulkan';
 
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda';
 export type ProviderSetting = ProviderName | 'auto';
@@ -48,6 +49,11 @@ export class GraphSession {
     const candidates = setting === 'auto' ? AUTO_ORDER : [setting];
     const notes: string[] = [];
     for (const provider of candidates) {
+      // Probing WebGPU without Vulkan makes Dawn print a native warning the editor shows as an error.
+      if (setting === 'auto' && provider === 'webgpu' && !vulkanLoaderPresent()) {
+        notes.push('webgpu: the Vulkan loader (libvulkan.so.1) is not installed');
+        continue;
+      }
       try {
         const session = await ort.InferenceSession.create(model.bytes, {
           executionProviders: [provider],
