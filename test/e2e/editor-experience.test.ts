@@ -155,7 +155,7 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
       const text = outputChannel(wb.userData, 'yollava');
       return text.includes('trained <bo>') ? text : null;
     });
-    assert.equal(log.split('training bo.subject.yaml started').length - 1, 1, log);
+    assert.equal(log.split('training <bo> started').length - 1, 1, log);
   });
 
   it('the training dashboard shows the run: loss per step and recognition per epoch', async () => {
@@ -194,14 +194,14 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     );
     await page.screenshot({ path: path.join(shots, '5b-auto-saved-codelens.png') });
     const count = (what: string): number => outputChannel(wb.userData, 'yollava').split(what).length - 1;
-    const [started, trained] = [count('training bo.subject.yaml started'), count('trained <bo>')];
+    const [started, trained] = [count('training <bo> started'), count('trained <bo>')];
     // The file is saved already: only the extension's Ctrl+S can say that the user saved it.
     await page.keyboard.press('Backspace');
     await waitUntil('the second auto-save', () => readFileSync(file, 'utf8') === original, 30_000);
     await page.keyboard.press('Control+S');
     await waitUntil(
       'the hand save to train',
-      () => count('training bo.subject.yaml started') > started,
+      () => count('training <bo> started') > started,
       60_000,
     );
     await waitUntil('the training to end', () => count('trained <bo>') > trained, 300_000);

@@ -88,12 +88,16 @@ describe('language server jobs', () => {
     // Work-done progress: created by the server, begun cancellable, reported with percent and loss, and
     // ended. The end follows the done state on the wire, so on a loaded machine it can arrive after it.
     assert.ok(client.received('window/workDoneProgress/create').length >= 1);
-    type Progress = { value: { kind: string; percentage?: number; message?: string; cancellable?: boolean } };
+    type Progress = {
+      value: { kind: string; title?: string; percentage?: number; message?: string; cancellable?: boolean };
+    };
     await client.until('the progress to end', () =>
       client.received<Progress>('$/progress').find((p) => p.value.kind === 'end'),
     );
     const progress = client.received<Progress>('$/progress');
     assert.ok(progress.some((p) => p.value.kind === 'begin' && p.value.cancellable === true));
+    // Titled by the subject's name: field, not its file name.
+    assert.ok(progress.some((p) => p.value.kind === 'begin' && p.value.title === 'Training <bo>'));
     assert.ok(
       progress.some(
         (p) =>

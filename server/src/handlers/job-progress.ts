@@ -15,7 +15,10 @@ export function registerJobProgress(ctx: ServerContext, validation: Validation):
   ctx.jobListeners.push((p: JobStateParams) => {
     void connection.sendNotification(JobStateNotification, p);
     const key = `${p.kind}:${p.uri}`;
-    const label = `${p.kind === 'train' ? 'Training' : p.kind === 'evaluate' ? 'Evaluating' : 'Recognizing'} ${path.basename(ctx.fileOf(p.uri))}`;
+    // The subject as the user named it (its name: field), else its file.
+    const name: unknown = ctx.states.get(p.uri)?.parsed.value?.name;
+    const what = typeof name === 'string' ? `<${name}>` : path.basename(ctx.fileOf(p.uri));
+    const label = `${p.kind === 'train' ? 'Training' : p.kind === 'evaluate' ? 'Evaluating' : 'Recognizing'} ${what}`;
     if (p.state === 'running') {
       // Training started: the note that an auto-save did not train is no longer true.
       if (p.kind === 'train') ctx.autoSavedUntrained.delete(p.uri);
