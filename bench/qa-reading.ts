@@ -13,7 +13,7 @@ import { referenceConcept } from '../server/src/engine/personalize/reference-mod
 import { defaultModelDir } from '../server/src/engine/toyworld/default-model';
 import { writeToyworldSubject } from '../server/src/engine/toyworld/workspace';
 import { seedRange } from './arguments';
-import { questionKind } from './toyworld';
+import { questionKind } from '../server/src/engine/toyworld/paper-table';
 
 /** Fresh subjects, apart from the benchmark's (7200..7209, and 7000..7009 before them) and from every test's. */
 const DEFAULT_SEEDS: [number, number] = [6100, 6119];

@@ -389,13 +389,18 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     // The dialog's own path first; then the folder, which Enter accepts when it ends in a separator.
     // It opens on a folder of its own choosing (the workspace, or the last one used), set once it is up.
     await waitUntil('the folder dialog', async () => /^\/.*\/$/.test(await input.inputValue()));
-    await input.fill(`${photos}/`);
     // The dialog goes into the folder it was given (it lists no files, and train has no subfolder:
-    // only "..") before Enter accepts it.
-    await waitUntil(
-      'the dialog in the folder',
-      async () => (await page.locator('.quick-input-list').innerText()).trim() === '..',
-    );
+    // only "..") before Enter accepts it. A value it was still setting can land over the typed one: then
+    // the path is typed again.
+    const target = `${photos}/`;
+    await waitUntil('the dialog in the photos folder', async () => {
+      if ((await input.inputValue()) !== target) {
+        await input.fill(target);
+        return false;
+      }
+      const list = (await page.locator('.quick-input-list').innerText()).trim();
+      return list === '..' && !(await widget.innerText()).includes('does not exist');
+    });
     await page.keyboard.press('Enter');
     await waitUntil(
       'the name prompt',
