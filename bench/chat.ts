@@ -202,59 +202,66 @@ export async function runChatBench(json: boolean, args: string[]): Promise<Recor
       seeds: `${from}..${to}`,
       seconds: Number(((performance.now() - t0) / 1000).toFixed(0)),
     };
-    if (!json) {
-      const settings = Object.keys(SETTINGS) as Setting[];
-      const count = (s: Setting, c: ChatCategory): string => {
-        const xs = asked.filter((a) => a.setting === s && a.q.category === c);
-        return `${fraction(s, c).toFixed(2)} (${xs.filter((a) => a.right).length}/${xs.length})`;
-      };
-      console.log(
-        `\nChat on ToyWorld subjects ${from}..${to} (${subjects.length} subjects, greedy, ${MAX_NEW_TOKENS} tokens at most)\n`,
-      );
-      console.log(
-        table(
-          ['category', ...settings],
-          CHAT_CATEGORIES.map((c) => [c, ...settings.map((s) => count(s, c))]),
-        ),
-      );
-      const skills = [...new Set(asked.map((a) => `${a.q.category}/${a.q.skill}`))];
-      console.log('\nBy skill (fraction right)\n');
-      console.log(
-        table(
-          ['skill', ...settings],
-          skills.map((k) => [
-            k,
-            ...settings.map((s) => {
-              const xs = asked.filter((a) => a.setting === s && `${a.q.category}/${a.q.skill}` === k);
-              return `${(xs.filter((a) => a.right).length / xs.length).toFixed(2)} (${xs.length})`;
-            }),
-          ]),
-        ),
-      );
-      console.log(
-        `\nnon-sentence answers: ${summary.non_sentence_answers} of ${asked.length} (${settings.map((s) => `${s} ${summary.non_sentence_by_setting[s]}`).join(', ')})`,
-      );
-      const oov = asked.filter((a) => a.setting === 'trained' && a.unknown.length);
-      const inVocab = (c: ChatCategory): string => {
-        const xs = asked.filter((a) => a.setting === 'trained' && a.q.category === c && !a.unknown.length);
-        return `${c} ${(xs.filter((a) => a.right).length / Math.max(1, xs.length)).toFixed(2)} (${xs.length})`;
-      };
-      console.log(
-        `\nquestions with a word the model's vocabulary lacks: ${oov.length} of ${asked.length / 3} per setting (${[...new Set(oov.flatMap((a) => a.unknown.map((w) => w.toLowerCase())))].join(', ')}); trained, on the others only: ${CHAT_CATEGORIES.map(inVocab).join(', ')}`,
-      );
-      console.log('\nSome wrong answers, one per category and setting:\n');
-      for (const s of settings)
-        for (const c of CHAT_CATEGORIES) {
-          const w = asked.find((a) => a.setting === s && a.q.category === c && !a.right);
-          if (w)
-            console.log(
-              `- ${s} · ${c} · <${w.subject}>: ${w.q.history.length ? `(after "${w.q.history[0]!.question}") ` : ''}${w.q.photo ? `[${w.q.photo} photo] ` : ''}"${w.q.question}" → "${w.answer}"`,
-            );
-        }
-    }
+    if (!json) printReport(asked, `${from}..${to}`, subjects.length);
     return summary;
   } finally {
     await model.release();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The tables a person reads: per category, per skill, the non-sentences, the unknown words, some wrong answers. */
+function printReport(asked: Asked[], seeds: string, subjectCount: number): void {
+  const fraction = (setting: Setting, c: ChatCategory): number => {
+    const xs = asked.filter((a) => a.setting === setting && a.q.category === c);
+    return xs.length ? xs.filter((a) => a.right).length / xs.length : NaN;
+  };
+  const settings = Object.keys(SETTINGS) as Setting[];
+  const count = (s: Setting, c: ChatCategory): string => {
+    const xs = asked.filter((a) => a.setting === s && a.q.category === c);
+    return `${fraction(s, c).toFixed(2)} (${xs.filter((a) => a.right).length}/${xs.length})`;
+  };
+  console.log(
+    `\nChat on ToyWorld subjects ${seeds} (${subjectCount} subjects, greedy, ${MAX_NEW_TOKENS} tokens at most)\n`,
+  );
+  console.log(
+    table(
+      ['category', ...settings],
+      CHAT_CATEGORIES.map((c) => [c, ...settings.map((s) => count(s, c))]),
+    ),
+  );
+  const skills = [...new Set(asked.map((a) => `${a.q.category}/${a.q.skill}`))];
+  console.log('\nBy skill (fraction right)\n');
+  console.log(
+    table(
+      ['skill', ...settings],
+      skills.map((k) => [
+        k,
+        ...settings.map((s) => {
+          const xs = asked.filter((a) => a.setting === s && `${a.q.category}/${a.q.skill}` === k);
+          return `${(xs.filter((a) => a.right).length / xs.length).toFixed(2)} (${xs.length})`;
+        }),
+      ]),
+    ),
+  );
+  console.log(
+    `\nnon-sentence answers: ${asked.filter((a) => a.nonSentence).length} of ${asked.length} (${settings.map((s) => `${s} ${asked.filter((a) => a.setting === s && a.nonSentence).length}`).join(', ')})`,
+  );
+  const oov = asked.filter((a) => a.setting === 'trained' && a.unknown.length);
+  const inVocab = (c: ChatCategory): string => {
+    const xs = asked.filter((a) => a.setting === 'trained' && a.q.category === c && !a.unknown.length);
+    return `${c} ${(xs.filter((a) => a.right).length / Math.max(1, xs.length)).toFixed(2)} (${xs.length})`;
+  };
+  console.log(
+    `\nquestions with a word the model's vocabulary lacks: ${oov.length} of ${asked.length / 3} per setting (${[...new Set(oov.flatMap((a) => a.unknown.map((w) => w.toLowerCase())))].join(', ')}); trained, on the others only: ${CHAT_CATEGORIES.map(inVocab).join(', ')}`,
+  );
+  console.log('\nSome wrong answers, one per category and setting:\n');
+  for (const s of settings)
+    for (const c of CHAT_CATEGORIES) {
+      const w = asked.find((a) => a.setting === s && a.q.category === c && !a.right);
+      if (w)
+        console.log(
+          `- ${s} · ${c} · <${w.subject}>: ${w.q.history.length ? `(after "${w.q.history[0]!.question}") ` : ''}${w.q.photo ? `[${w.q.photo} photo] ` : ''}"${w.q.question}" → "${w.answer}"`,
+        );
+    }
 }
