@@ -295,7 +295,84 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     unknown
   >;
   const config: LlavaConfig = parseLlavaConfig(raw);
-  const record: PretrainRecord = existing?.record ?? {
+  const record: PretrainRecord = existing?.record ?? newRecord(opts, spec);
+  if (existing && opts.steps && opts.steps > record.steps) record.steps = opts.steps;
+  const weights = startingWeights(opts, config, record, existing, templateDir);
+  if (!(await visionStageIfDue(opts, config, weights, record))) return { record, finished: false };
+  if (record.probeWeight)
+    addProbeWeights(weights, config.imageTokens * config.text.hidden, new Rng(record.seed + 17));
+  const dprobes = record.decisionProbeWeight ? decisionProbes(config.text.layers) : [];
+  addDecisionProbeWeights(weights, dprobes, config.text.hidden, new Rng(record.seed + 23));
+  const enc = PretrainEncoder.load(config, templateDir);
+  const trainer = await JointTrainer.create(config, weights, record, dprobes, existing, opts.threads);
+
+  const evalSession = async (samples = opts.evalSamples ?? 64): Promise<SkillScores> =>
+    evaluateSkills(config, weights, enc, { samplesPerSkill: samples, threads: opts.threads });
+  const stopAt = Math.min(
+    record.steps,
+    opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity,
+  );
+  const log = new CurveWindow(record, stopAt, dprobes.length > 0);
+  const ckEvery = opts.checkpointEvery ?? 200;
+  const save = (): void => {
+    saveCheckpoint(opts.runDir, { record, weights }, trainer.names, trainer.opt);
+    if (opts.export !== false)
+      exportModel(
+        opts.out,
+        templateDir,
+        weights,
+        trainer.names.filter((n) => !/^(vprobe|probe|dprobe)\./.test(n)),
+      );
+  };
+  while (record.step < stopAt) {
+    if (opts.signal?.aborted) break;
+    const st = await trainer.step(enc);
+    const decisionAccuracy = log.add(st);
+    const secondsPerStep =
+      (record.wallSeconds - (record.vision?.wallSeconds ?? 0)) / Math.max(1, record.step);
+    opts.onProgress?.({
+      step: record.step,
+      steps: record.steps,
+      loss: st.loss,
+      lr: st.lr,
+      featureRms: st.featureRms,
+      featureSpread: st.featureSpread,
+      probeLoss: st.probeLoss,
+      decisionProbeLoss: st.decisionProbeLoss,
+      decisionAccuracy,
+      secondsPerStep: st.seconds,
+      etaSeconds: secondsPerStep * (record.steps - record.step),
+    });
+    const event = {
+      step: record.step,
+      steps: record.steps,
+      loss: st.loss,
+      lr: st.lr,
+      secondsPerStep: st.seconds,
+      etaSeconds: 0,
+    };
+    if (opts.evalEvery && record.step % opts.evalEvery === 0 && record.step < record.steps) {
+      const scores = await evalSession();
+      record.evals.push({ step: record.step, scores });
+      opts.onProgress?.({ ...event, event: 'eval', scores });
+    }
+    if (record.step % ckEvery === 0) {
+      save();
+      opts.onProgress?.({ ...event, event: 'checkpoint' });
+    }
+  }
+  const finished = record.step >= record.steps;
+  if (finished && !record.evals.some((e) => e.step === record.step)) {
+    record.evals.push({ step: record.step, scores: await evalSession(opts.finalEvalSamples ?? 200) });
+  }
+  save();
+  await trainer.release();
+  return { record, finished };
+}
+
+/** A fresh run's record: its schedule from the options, nothing trained yet. */
+function newRecord(opts: PretrainOptions, spec: DefaultModelSpec): PretrainRecord {
+  return {
     version: 1,
     seed: opts.seed ?? 1,
     spec,
@@ -321,7 +398,19 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     curve: [],
     evals: [],
   };
-  if (existing && opts.steps && opts.steps > record.steps) record.steps = opts.steps;
+}
+
+/**
+ * The weights the run continues from: the checkpoint's, an exported model's (with the `reinit` prefixes
+ * drawn afresh), or a fresh initialization; a tied head is made the embedding table's copy.
+ */
+function startingWeights(
+  opts: PretrainOptions,
+  config: LlavaConfig,
+  record: PretrainRecord,
+  existing: Checkpoint | null,
+  templateDir: string,
+): WeightMap {
   let weights = existing?.weights ?? initialWeights(config, record.seed);
   if (opts.from && !existing) {
     weights = loadLlavaWeights(opts.from, config);
@@ -331,213 +420,233 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       for (const [n, t] of fresh) if (record.reinit.some((p) => n.startsWith(p))) weights.set(n, t);
     }
   }
-  const embedTable = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
-  const headTable = weights.get('lm_head.weight')!.data as Float32Array;
   if (record.tieEmbeddings) {
-    headTable.set(embedTable);
+    (weights.get('lm_head.weight')!.data as Float32Array).set(
+      weights.get('lm.embed_tokens.weight')!.data as Float32Array,
+    );
     const cfgFile = path.join(templateDir, 'config.json');
     const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { text_config: Record<string, unknown> };
     cfg.text_config['tie_word_embeddings'] = true;
     writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   }
-  // A run from an exported model has a trained tower: it gets a vision stage only when asked for one.
+  return weights;
+}
+
+/**
+ * The vision stage, when the run has not had it and is due one (a run from an exported model has a
+ * trained tower: only when asked). False when it was stopped inside it: nothing is saved, and the next run
+ * starts it again (its data depend only on the seed, so the result is the same).
+ */
+async function visionStageIfDue(
+  opts: PretrainOptions,
+  config: LlavaConfig,
+  weights: WeightMap,
+  record: PretrainRecord,
+): Promise<boolean> {
   const visionSteps = opts.visionSteps ?? (record.initializedFrom ? 0 : 2000);
-  if (!record.vision && visionSteps > 0) {
-    const vision = await trainVisionStage(config, weights, {
-      steps: visionSteps,
-      batch: opts.visionBatch ?? 48,
-      lr: opts.visionLr ?? 1e-3,
-      seed: record.seed,
-      threads: opts.threads,
-      signal: opts.signal,
-      onProgress: (p) =>
-        opts.onProgress?.({
-          ...p,
-          steps: record.steps,
-          step: 0,
-          lr: 0,
-          secondsPerStep: 0,
-          etaSeconds: 0,
-          event: 'vision',
-          vision: p,
-        }),
-    });
-    // Stopped inside the vision stage: nothing is saved, and the next run starts it again (its data
-    // depend only on the seed, so the result is the same).
-    if (!vision) return { record, finished: false };
-    record.vision = vision;
-    record.wallSeconds += vision.wallSeconds;
-    saveCheckpoint(opts.runDir, { record, weights }, [...weights.keys()], null);
-  }
-  if (record.probeWeight)
-    addProbeWeights(weights, config.imageTokens * config.text.hidden, new Rng(record.seed + 17));
-  const dprobes = record.decisionProbeWeight ? decisionProbes(config.text.layers) : [];
-  addDecisionProbeWeights(weights, dprobes, config.text.hidden, new Rng(record.seed + 23));
-  const enc = PretrainEncoder.load(config, templateDir);
-
-  const g = new Graph('pretrain');
-  const w = new WeightInputs(g, weights);
-  const outputs = buildWholeModelGraph(g, config, w, {
-    mode: 'train',
-    featurePenalty: record.featurePenalty,
-    probes: record.probeWeight ? PROBES : undefined,
-    probeWeight: record.probeWeight,
-    decisionProbes: dprobes.length ? dprobes : undefined,
-    decisionProbeWeight: record.decisionProbeWeight,
-  });
-  const names = w.names();
-  const session = await GraphSession.create(serialize(outputs), {
+  if (record.vision || visionSteps <= 0) return true;
+  const vision = await trainVisionStage(config, weights, {
+    steps: visionSteps,
+    batch: opts.visionBatch ?? 48,
+    lr: opts.visionLr ?? 1e-3,
+    seed: record.seed,
     threads: opts.threads,
-    name: 'pretrain graph',
+    signal: opts.signal,
+    onProgress: (p) =>
+      opts.onProgress?.({
+        ...p,
+        steps: record.steps,
+        step: 0,
+        lr: 0,
+        secondsPerStep: 0,
+        etaSeconds: 0,
+        event: 'vision',
+        vision: p,
+      }),
   });
-  const weightFeeds = w.feeds();
-  // Frozen weights get no update: a zero gradient, with no decay on them (decays() spares them too).
-  // A tied head is the embedding table itself: its gradient goes to the table, and it is copied back.
-  const frozen = names.map(
-    (n) =>
-      (record.freeze ?? []).some((p) => n.startsWith(p)) ||
-      (!!record.tieEmbeddings && n === 'lm_head.weight'),
-  );
-  const embedIndex = names.indexOf('lm.embed_tokens.weight');
-  const headIndex = names.indexOf('lm_head.weight');
-  const params = names.map((n) => weights.get(n)!.data as Float32Array);
-  const opt = new AdamW(params, {
-    lr: record.lr,
-    weightDecay: record.weightDecay,
-    decay: names.map((n, i) => decays(n) && !frozen[i]),
-  });
-  if (existing?.moments) {
-    const byName = new Map([...existing.weights.keys()].map((n, i) => [n, i]));
-    // Weights the checkpoint lacks (probes added later) start with zero moments.
-    const moment = (arr: Float32Array[], n: string): Float32Array =>
-      (byName.has(n) ? arr[byName.get(n)!] : undefined) ?? new Float32Array(weights.get(n)!.data.length);
-    opt.loadState({
-      step: existing.moments.step,
-      m: names.map((n) => moment(existing.moments!.m, n)),
-      v: names.map((n) => moment(existing.moments!.v, n)),
+  if (!vision) return false;
+  record.vision = vision;
+  record.wallSeconds += vision.wallSeconds;
+  saveCheckpoint(opts.runDir, { record, weights }, [...weights.keys()], null);
+  return true;
+}
+
+/** What one joint step measured. */
+interface JointStepResult {
+  loss: number;
+  lr: number;
+  seconds: number;
+  featureRms: number;
+  featureSpread: number;
+  probeLoss?: number;
+  decisionProbeLoss?: number;
+  /** Right answers and samples per decision probe this step. */
+  decisions?: Record<string, { right: number; n: number }>;
+}
+
+/**
+ * The joint stage's training step: one graph over the whole model (loss and every gradient), AdamW with
+ * the frozen weights held and a tied head kept equal to the embedding table. Each step draws its samples
+ * from (seed, step), so a resumed run sees the same data.
+ */
+class JointTrainer {
+  private constructor(
+    private readonly config: LlavaConfig,
+    private readonly weights: WeightMap,
+    private readonly record: PretrainRecord,
+    private readonly dprobes: ReturnType<typeof decisionProbes>,
+    private readonly session: GraphSession,
+    private readonly weightFeeds: ReturnType<WeightInputs['feeds']>,
+    readonly names: string[],
+    private readonly frozen: boolean[],
+    readonly opt: AdamW,
+  ) {}
+
+  static async create(
+    config: LlavaConfig,
+    weights: WeightMap,
+    record: PretrainRecord,
+    dprobes: ReturnType<typeof decisionProbes>,
+    existing: Checkpoint | null,
+    threads: number | undefined,
+  ): Promise<JointTrainer> {
+    const g = new Graph('pretrain');
+    const w = new WeightInputs(g, weights);
+    const outputs = buildWholeModelGraph(g, config, w, {
+      mode: 'train',
+      featurePenalty: record.featurePenalty,
+      probes: record.probeWeight ? PROBES : undefined,
+      probeWeight: record.probeWeight,
+      decisionProbes: dprobes.length ? dprobes : undefined,
+      decisionProbeWeight: record.decisionProbeWeight,
     });
+    const names = w.names();
+    const session = await GraphSession.create(serialize(outputs), { threads, name: 'pretrain graph' });
+    // Frozen weights get no update: a zero gradient, with no decay on them (decays() spares them too).
+    // A tied head is the embedding table itself: its gradient goes to the table, and it is copied back.
+    const frozen = names.map(
+      (n) =>
+        (record.freeze ?? []).some((p) => n.startsWith(p)) ||
+        (!!record.tieEmbeddings && n === 'lm_head.weight'),
+    );
+    const params = names.map((n) => weights.get(n)!.data as Float32Array);
+    const opt = new AdamW(params, {
+      lr: record.lr,
+      weightDecay: record.weightDecay,
+      decay: names.map((n, i) => decays(n) && !frozen[i]),
+    });
+    if (existing?.moments) {
+      const byName = new Map([...existing.weights.keys()].map((n, i) => [n, i]));
+      // Weights the checkpoint lacks (probes added later) start with zero moments.
+      const moment = (arr: Float32Array[], n: string): Float32Array =>
+        (byName.has(n) ? arr[byName.get(n)!] : undefined) ?? new Float32Array(weights.get(n)!.data.length);
+      opt.loadState({
+        step: existing.moments.step,
+        m: names.map((n) => moment(existing.moments!.m, n)),
+        v: names.map((n) => moment(existing.moments!.v, n)),
+      });
+    }
+    return new JointTrainer(config, weights, record, dprobes, session, w.feeds(), names, frozen, opt);
   }
 
-  const evalSession = async (samples = opts.evalSamples ?? 64): Promise<SkillScores> =>
-    evaluateSkills(config, weights, enc, { samplesPerSkill: samples, threads: opts.threads });
-
-  const table = weights.get('lm.embed_tokens.weight')!.data as Float32Array;
-  const stopAt = Math.min(
-    record.steps,
-    opts.stopAfter !== undefined ? record.step + opts.stopAfter : Infinity,
-  );
-  let window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
-  let decisionWindow: Record<string, { right: number; n: number }> = {};
-  const ckEvery = opts.checkpointEvery ?? 200;
-  const save = (): void => {
-    saveCheckpoint(opts.runDir, { record, weights }, names, opt);
-    if (opts.export !== false)
-      exportModel(
-        opts.out,
-        templateDir,
-        weights,
-        names.filter((n) => !/^(vprobe|probe|dprobe)\./.test(n)),
-      );
-  };
-  while (record.step < stopAt) {
-    if (opts.signal?.aborted) break;
+  /** Draws the step's samples, runs the graph, updates the weights and advances the record by one step. */
+  async step(enc: PretrainEncoder): Promise<JointStepResult> {
+    const { config, record, dprobes, names } = this;
     const t0 = performance.now();
     const rng = stepRng(record.seed, record.step);
     const samples = Array.from({ length: record.batch }, () =>
       skillSample(drawSkill(rng, mixtureAt(record, record.step)), rng),
     );
     const encoded = samples.map((s) => enc.encode(s));
+    const table = this.weights.get('lm.embed_tokens.weight')!.data as Float32Array;
     const nameRows = randomNameRows(table, config.text.vocab, config.text.hidden, samples.length, rng);
     const batch = await makeBatch(enc, samples, encoded, nameRows);
     const scenes = samples.flatMap((x) => x.scenes);
     const probes = record.probeWeight ? probeFeeds(scenes, Math.max(1, scenes.length)) : {};
     const decisions = dprobes.length ? decisionFeeds(dprobes, samples, batch) : {};
-    const out = await session.run({ ...weightFeeds, ...batch.feeds, ...probes, ...decisions });
-    if (dprobes.length)
-      for (const [k, a] of Object.entries(decisionAccuracy(dprobes, decisions, out))) {
-        const t = (decisionWindow[k] ??= { right: 0, n: 0 });
-        t.right += a.right;
-        t.n += a.n;
-      }
+    const out = await this.session.run({ ...this.weightFeeds, ...batch.feeds, ...probes, ...decisions });
     const loss = (out['loss']!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${record.step}: loss ${loss}`);
     const grads = names.map((n) => out[`grad_${n}`]!.data as Float32Array);
     if (record.tieEmbeddings) {
-      const ge = grads[embedIndex]!;
-      const gh = grads[headIndex]!;
+      const ge = grads[names.indexOf('lm.embed_tokens.weight')]!;
+      const gh = grads[names.indexOf('lm_head.weight')]!;
       for (let i = 0; i < ge.length; i++) ge[i]! += gh[i]!;
     }
-    for (let i = 0; i < names.length; i++) if (frozen[i]) grads[i]!.fill(0);
+    for (let i = 0; i < names.length; i++) if (this.frozen[i]) grads[i]!.fill(0);
     clipGradients(grads, record.clip);
     const lr = learningRate(record.step, record);
-    opt.step(grads, lr);
-    if (record.tieEmbeddings) headTable.set(embedTable);
+    this.opt.step(grads, lr);
+    if (record.tieEmbeddings) (this.weights.get('lm_head.weight')!.data as Float32Array).set(table);
     record.step++;
     record.tokensSeen += batch.tokens;
-    const dt = (performance.now() - t0) / 1000;
-    record.wallSeconds += dt;
-    const featureRms = (out['feature_rms']!.data as Float32Array)[0]!;
-    const featureSpread = (out['feature_spread']!.data as Float32Array)[0]!;
-    const probeLoss = out['probe_loss'] ? (out['probe_loss'].data as Float32Array)[0]! : undefined;
-    const decisionProbeLoss = out['decision_probe_loss']
-      ? (out['decision_probe_loss'].data as Float32Array)[0]!
-      : undefined;
-    let decisionAcc: Record<string, number> | undefined;
-    window = {
-      loss: window.loss + loss,
-      n: window.n + 1,
-      seconds: window.seconds + dt,
-      featureRms: window.featureRms + featureRms,
-    };
-    if (record.step % LOG_EVERY === 0 || record.step === stopAt) {
-      record.curve.push({
-        step: record.step,
-        loss: window.loss / window.n,
-        lr,
-        secondsPerStep: window.seconds / window.n,
-        featureRms: window.featureRms / window.n,
-      });
-      window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
-      if (dprobes.length) {
-        decisionAcc = Object.fromEntries(
-          Object.entries(decisionWindow).map(([k, a]) => [k, a.n ? a.right / a.n : NaN]),
-        );
-        decisionWindow = {};
-      }
-    }
-    const secondsPerStep =
-      (record.wallSeconds - (record.vision?.wallSeconds ?? 0)) / Math.max(1, record.step);
-    opts.onProgress?.({
-      step: record.step,
-      steps: record.steps,
+    const seconds = (performance.now() - t0) / 1000;
+    record.wallSeconds += seconds;
+    return {
       loss,
       lr,
-      featureRms,
-      featureSpread,
-      probeLoss,
-      decisionProbeLoss,
-      decisionAccuracy: decisionAcc,
-      secondsPerStep: dt,
-      etaSeconds: secondsPerStep * (record.steps - record.step),
+      seconds,
+      featureRms: (out['feature_rms']!.data as Float32Array)[0]!,
+      featureSpread: (out['feature_spread']!.data as Float32Array)[0]!,
+      probeLoss: out['probe_loss'] ? (out['probe_loss'].data as Float32Array)[0]! : undefined,
+      decisionProbeLoss: out['decision_probe_loss']
+        ? (out['decision_probe_loss'].data as Float32Array)[0]!
+        : undefined,
+      decisions: dprobes.length ? decisionAccuracy(dprobes, decisions, out) : undefined,
+    };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/**
+ * The loss curve's logging: steps are summed over a window of LOG_EVERY steps (and the last one), whose
+ * means join the record's curve; the decision probes' accuracy over the same window is given back then.
+ */
+class CurveWindow {
+  private window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
+  private decisions: Record<string, { right: number; n: number }> = {};
+
+  constructor(
+    private readonly record: PretrainRecord,
+    private readonly stopAt: number,
+    private readonly withDecisions: boolean,
+  ) {}
+
+  /** Adds a step (the record has advanced past it); at a window's end, the decision probes' accuracy. */
+  add(st: JointStepResult): Record<string, number> | undefined {
+    for (const [k, a] of Object.entries(st.decisions ?? {})) {
+      const t = (this.decisions[k] ??= { right: 0, n: 0 });
+      t.right += a.right;
+      t.n += a.n;
+    }
+    const w = this.window;
+    this.window = {
+      loss: w.loss + st.loss,
+      n: w.n + 1,
+      seconds: w.seconds + st.seconds,
+      featureRms: w.featureRms + st.featureRms,
+    };
+    const step = this.record.step;
+    if (step % LOG_EVERY !== 0 && step !== this.stopAt) return undefined;
+    const full = this.window;
+    this.record.curve.push({
+      step,
+      loss: full.loss / full.n,
+      lr: st.lr,
+      secondsPerStep: full.seconds / full.n,
+      featureRms: full.featureRms / full.n,
     });
-    const event = { step: record.step, steps: record.steps, loss, lr, secondsPerStep: dt, etaSeconds: 0 };
-    if (opts.evalEvery && record.step % opts.evalEvery === 0 && record.step < record.steps) {
-      const scores = await evalSession();
-      record.evals.push({ step: record.step, scores });
-      opts.onProgress?.({ ...event, event: 'eval', scores });
-    }
-    if (record.step % ckEvery === 0) {
-      save();
-      opts.onProgress?.({ ...event, event: 'checkpoint' });
-    }
+    this.window = { loss: 0, n: 0, seconds: 0, featureRms: 0 };
+    if (!this.withDecisions) return undefined;
+    const accuracy = Object.fromEntries(
+      Object.entries(this.decisions).map(([k, a]) => [k, a.n ? a.right / a.n : NaN]),
+    );
+    this.decisions = {};
+    return accuracy;
   }
-  const finished = record.step >= record.steps;
-  if (finished && !record.evals.some((e) => e.step === record.step)) {
-    record.evals.push({ step: record.step, scores: await evalSession(opts.finalEvalSamples ?? 200) });
-  }
-  save();
-  await session.release();
-  return { record, finished };
 }
 
 /** Scales all gradients together so that their global L2 norm is at most `max`; returns the norm. */
