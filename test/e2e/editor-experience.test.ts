@@ -51,22 +51,23 @@ async function webview(page: Page, selector: string): Promise<FrameLocator> {
   );
 }
 
-/** Closes whatever is open (widgets, editors, panels) and shows the subject file in one editor. */
-async function openSubject(page: Page): Promise<void> {
+/**
+ * Closes whatever is open (widgets, editors, panels) and shows a subject file (the sample's, unless named)
+ * in one editor, waiting until its text holds `shows`.
+ */
+async function openSubject(page: Page, file = 'bo.subject.yaml', shows = 'category'): Promise<void> {
   await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
   await command(page, 'View: Close All Editor Groups');
   await page.keyboard.press('Control+P');
   await page.waitForSelector('.quick-input-widget input');
-  await page.keyboard.type('bo.subject.yaml');
+  await page.keyboard.type(file);
   await waitUntil('the file in quick open', async () =>
-    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
-      'bo.subject.yaml',
-    ),
+    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(file),
   );
   await page.keyboard.press('Enter');
   await waitUntil('the subject in the editor', async () =>
-    (await page.locator('.monaco-editor .view-lines').first().innerText()).includes('category'),
+    (await page.locator('.monaco-editor .view-lines').first().innerText()).includes(shows),
   );
 }
 
@@ -346,20 +347,7 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
     const file = path.join(wb.workspace, 'bo', 'nemo.subject.yaml');
     writeFileSync(file, 'name: nemo\ncategory: pet\nimages:\n  train: photos/train\n');
     try {
-      await page.keyboard.press('Escape');
-      await command(page, 'View: Close All Editor Groups');
-      await page.keyboard.press('Control+P');
-      await page.waitForSelector('.quick-input-widget input');
-      await page.keyboard.type('nemo.subject.yaml');
-      await waitUntil('the file in quick open', async () =>
-        (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
-          'nemo.subject.yaml',
-        ),
-      );
-      await page.keyboard.press('Enter');
-      await waitUntil('nemo in the editor', async () =>
-        (await page.locator('.monaco-editor .view-lines').first().innerText()).includes('nemo'),
-      );
+      await openSubject(page, 'nemo.subject.yaml', 'nemo');
       await command(page, 'yollava: Show Recognition Preview');
       const f = await webview(page, '#no-test-photos');
       assert.match(await f.locator('#no-test-photos').innerText(), /no test photos/);
