@@ -274,7 +274,57 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
   const results: Record<string, Figures> = existsSync(resultsFile)
     ? JSON.parse(readFileSync(resultsFile, 'utf8'))
     : {};
-  const log = (s: string): boolean => process.stderr.write(`${s}\n`);
+  const subjects = await benchSubjects(root, seeds, set, kind);
+  await scoreCells({
+    model,
+    modelDir,
+    subjects,
+    variants,
+    results,
+    resultsFile,
+    revisionDir,
+    set,
+    recipe,
+    perEpoch,
+    args,
+  });
+  const table = meanTable(results, seeds, variants);
+  const paired = pairedAgainst(REFERENCE_VARIANT, results, seeds, variants);
+  const epochTable = perEpoch ? perEpochTable(results, seeds, variants) : undefined;
+  const retrieval = args.includes('--no-retrieval')
+    ? undefined
+    : await retrievalAtScale(model, root, subjects[0]!.test);
+  const parameters = model.parameterCount();
+  await model.release();
+  if (!json) {
+    const out = formatTables({ table, paired, results, seeds, kind, parameters, epochTable, retrieval });
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return {
+    ...table,
+    ...(Object.keys(paired).length ? { [`paired_vs_${REFERENCE_VARIANT}`]: paired } : {}),
+    retrieval_10k: retrieval,
+    ...(epochTable ? { per_epoch: epochTable } : {}),
+  };
+}
+
+/** Every other variant is set against the full recipe, subject by subject. */
+const REFERENCE_VARIANT = 'yollava_k16';
+const PAIRED_FIGURES = [
+  'recognition_weighted',
+  'recognition_positive',
+  'recognition_negative',
+  'lookalike_negative',
+] as const;
+type Paired = Record<string, Record<(typeof PAIRED_FIGURES)[number], PairedDifference>>;
+
+/** The subjects of the seeds: generated once, then read from the cache. */
+async function benchSubjects(
+  root: string,
+  seeds: number[],
+  set: string,
+  kind?: Kind,
+): Promise<BenchSubject[]> {
   const subjects: BenchSubject[] = [];
   for (const seed of seeds) {
     const out = path.join(root, 'subjects', `seed-${seed}${set}`);
@@ -289,6 +339,40 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       test: pngFiles(path.join(out, 'photos', 'test')),
     });
   }
+  return subjects;
+}
+
+interface ScoreRun {
+  model: LlavaModel;
+  modelDir: string;
+  subjects: BenchSubject[];
+  variants: string[];
+  /** Filled in and saved as cells are scored. */
+  results: Record<string, Figures>;
+  resultsFile: string;
+  revisionDir: string;
+  set: string;
+  recipe: RecipeOverrides;
+  perEpoch: boolean;
+  args: string[];
+}
+
+/** Scores every cell (subject × variant) not saved yet, in this thread or --jobs worker threads. */
+async function scoreCells(r: ScoreRun): Promise<void> {
+  const {
+    model,
+    modelDir,
+    subjects,
+    variants,
+    results,
+    resultsFile,
+    revisionDir,
+    set,
+    recipe,
+    perEpoch,
+    args,
+  } = r;
+  const log = (s: string): boolean => process.stderr.write(`${s}\n`);
   // Each subject's cells (its variants) not yet saved; a subject whose cells are all saved costs nothing.
   const cellsToScore = subjects.map(
     (subj) => variants.filter((v) => needsScoring(results[`${subj.seed}/${v}`], VARIANTS[v]!)).length,
@@ -330,6 +414,14 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
       (m) => saved(m.key, m.figures),
     );
   }
+}
+
+/** Each variant's figures, the mean over the subjects (a figure a variant lacks is left out). */
+function meanTable(
+  results: Record<string, Figures>,
+  seeds: number[],
+  variants: string[],
+): Record<string, Figures> {
   const table: Record<string, Figures> = {};
   for (const v of variants) {
     const rows = seeds.map((s) => results[`${s}/${v}`]!);
@@ -366,101 +458,107 @@ export async function runToyworldBench(json: boolean, args: string[] = []): Prom
         : {}),
     };
   }
-  // Every other variant against the full recipe, subject by subject (the same subjects score both).
-  const reference = 'yollava_k16';
-  const figures = [
-    'recognition_weighted',
-    'recognition_positive',
-    'recognition_negative',
-    'lookalike_negative',
-  ] as const;
-  const paired: Record<string, Record<(typeof figures)[number], PairedDifference>> = {};
+  return table;
+}
+
+/** Each variant against `reference`, subject by subject (the same subjects score both). */
+function pairedAgainst(
+  reference: string,
+  results: Record<string, Figures>,
+  seeds: number[],
+  variants: string[],
+): Paired {
+  const paired: Paired = {};
   if (variants.includes(reference))
     for (const v of variants.filter((x) => x !== reference))
       paired[v] = Object.fromEntries(
-        figures.map((k) => [
+        PAIRED_FIGURES.map((k) => [
           k,
           pairedDifference(
             seeds.map((s) => results[`${s}/${v}`]![k]),
             seeds.map((s) => results[`${s}/${reference}`]![k]),
           ),
         ]),
-      ) as (typeof paired)[string];
-  const epochTable = perEpoch ? perEpochTable(results, seeds, variants) : undefined;
-  const retrieval = args.includes('--no-retrieval')
-    ? undefined
-    : await retrievalAtScale(model, root, subjects[0]!.test);
-  await model.release();
-  if (!json) {
-    const w = Math.max(18, ...Object.keys(table).map((v) => v.length));
-    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  —  ');
-    const out: string[] = [
-      `\nToyWorld, ${seeds.length} subjects${kind ? ` of one kind (${kind})` : ''} (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(model.parameterCount() / 1e6).toFixed(1)}M-parameter default model`,
-      `${'variant'.padEnd(w)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike   vis QA  text QA`,
-    ];
-    for (const [v, r] of Object.entries(table))
-      out.push(
-        `${v.padEnd(w)} ${f(r.recognition_positive).padStart(6)} ${f(r.recognition_negative).padStart(6)} ${f(r.recognition_weighted).padStart(8)} ${f(r.lookalike_negative).padStart(9)} ${f(r.visual_qa).padStart(7)} ${f(r.text_qa).padStart(7)} ${r.seconds_per_subject.toFixed(1).padStart(7)}               ${f(r.calibrated.recognition_weighted)}      ${f(r.calibrated.lookalike_negative)}    ${f(r.calibrated.visual_qa)}    ${f(r.calibrated.text_qa)}`,
-      );
+      ) as Paired[string];
+  return paired;
+}
+
+/** The tables a person reads: the figures, QA by question, own thresholds, paired differences. */
+function formatTables(t: {
+  table: Record<string, Figures>;
+  paired: Paired;
+  results: Record<string, Figures>;
+  seeds: number[];
+  kind?: Kind;
+  parameters: number;
+  epochTable?: Record<string, EpochRow[]>;
+  retrieval?: Record<string, number>;
+}): string[] {
+  const { table, paired, results, seeds, kind, epochTable, retrieval } = t;
+  const reference = REFERENCE_VARIANT;
+  const figures = PAIRED_FIGURES;
+  const w = Math.max(18, ...Object.keys(table).map((v) => v.length));
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  —  ');
+  const out: string[] = [
+    `\nToyWorld, ${seeds.length} subjects${kind ? ` of one kind (${kind})` : ''} (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${(t.parameters / 1e6).toFixed(1)}M-parameter default model`,
+    `${'variant'.padEnd(w)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)} ${'vis QA'.padStart(7)} ${'text QA'.padStart(7)} ${'s/subj'.padStart(7)}   calibrated: weighted  lookalike   vis QA  text QA`,
+  ];
+  for (const [v, r] of Object.entries(table))
     out.push(
-      'raw: P(Yes) > P(No), and each QA item asked once in a random order; calibrated: recognition with a threshold chosen on training photos vs 30 pool images (no test data), QA asked in both orders with the margins averaged',
+      `${v.padEnd(w)} ${f(r.recognition_positive).padStart(6)} ${f(r.recognition_negative).padStart(6)} ${f(r.recognition_weighted).padStart(8)} ${f(r.lookalike_negative).padStart(9)} ${f(r.visual_qa).padStart(7)} ${f(r.text_qa).padStart(7)} ${r.seconds_per_subject.toFixed(1).padStart(7)}               ${f(r.calibrated.recognition_weighted)}      ${f(r.calibrated.lookalike_negative)}    ${f(r.calibrated.visual_qa)}    ${f(r.calibrated.text_qa)}`,
     );
-    const kinds = [...new Set(Object.values(table).flatMap((r) => Object.keys(r.text_qa_by_question)))];
-    const header = (title: string) => `${title.padEnd(w)} ${kinds.map((k) => k.padStart(8)).join(' ')}`;
-    const line = (v: string, by: Record<string, number>) =>
-      `${v.padEnd(w)} ${kinds.map((k) => f(by[k] ?? NaN).padStart(8)).join(' ')}`;
-    // Only the variants that answer QA (the vision probes do not).
-    const answering = Object.entries(table).filter(([, r]) => Object.keys(r.text_qa_by_question).length);
-    if (answering.length) {
-      out.push('', header('text QA by question, raw'));
-      for (const [v, r] of answering) out.push(line(v, r.text_qa_by_question));
-      out.push('', header('... calibrated'));
-      for (const [v, r] of answering) out.push(line(v, r.calibrated.text_qa_by_question));
-    }
-    const own = Object.entries(table).filter(([, r]) => r.own_threshold);
-    if (own.length) {
-      out.push(
-        '',
-        `${'at its own threshold'.padEnd(w)} ${'median'.padStart(6)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)}   weighted against raw, per subject`,
-      );
-      for (const [v, r] of own) {
-        const o = r.own_threshold!;
-        const rows = seeds.map((s) => results[`${s}/${v}`]!);
-        const vsRaw = pairedDifference(
-          rows.map((x) => x.own_threshold!.recognition_weighted),
-          rows.map((x) => x.recognition_weighted),
-        );
-        out.push(
-          `${v.padEnd(w)} ${o.threshold.toFixed(2).padStart(6)} ${f(o.recognition_positive).padStart(6)} ${f(o.recognition_negative).padStart(6)} ${f(o.recognition_weighted).padStart(8)} ${f(o.lookalike_negative).padStart(9)}   ${formatPaired(vsRaw)}`,
-        );
-      }
-      out.push(
-        'own threshold: what each concept calibrated on its training photos while it trained (median shown); recognize decides raw',
-      );
-    }
-    if (Object.keys(paired).length) {
-      const col = 26;
-      out.push(
-        '',
-        `against ${reference}, per subject: mean difference ± standard error (subjects higher↑ lower↓)`,
-        `${'variant'.padEnd(w)} ${['weighted', 'pos', 'neg', 'lookalike'].map((h) => h.padEnd(col)).join(' ')}`.trimEnd(),
-      );
-      for (const [v, p] of Object.entries(paired))
-        out.push(`${v.padEnd(w)} ${figures.map((k) => formatPaired(p[k]).padEnd(col)).join(' ')}`.trimEnd());
-    }
-    if (epochTable) out.push('', ...formatEpochTable(epochTable));
-    if (retrieval)
-      out.push(
-        `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,
-      );
-    process.stdout.write(`${out.join('\n')}\n`);
+  out.push(
+    'raw: P(Yes) > P(No), and each QA item asked once in a random order; calibrated: recognition with a threshold chosen on training photos vs 30 pool images (no test data), QA asked in both orders with the margins averaged',
+  );
+  const kinds = [...new Set(Object.values(table).flatMap((r) => Object.keys(r.text_qa_by_question)))];
+  const header = (title: string) => `${title.padEnd(w)} ${kinds.map((k) => k.padStart(8)).join(' ')}`;
+  const line = (v: string, by: Record<string, number>) =>
+    `${v.padEnd(w)} ${kinds.map((k) => f(by[k] ?? NaN).padStart(8)).join(' ')}`;
+  // Only the variants that answer QA (the vision probes do not).
+  const answering = Object.entries(table).filter(([, r]) => Object.keys(r.text_qa_by_question).length);
+  if (answering.length) {
+    out.push('', header('text QA by question, raw'));
+    for (const [v, r] of answering) out.push(line(v, r.text_qa_by_question));
+    out.push('', header('... calibrated'));
+    for (const [v, r] of answering) out.push(line(v, r.calibrated.text_qa_by_question));
   }
-  return {
-    ...table,
-    ...(Object.keys(paired).length ? { [`paired_vs_${reference}`]: paired } : {}),
-    retrieval_10k: retrieval,
-    ...(epochTable ? { per_epoch: epochTable } : {}),
-  };
+  const own = Object.entries(table).filter(([, r]) => r.own_threshold);
+  if (own.length) {
+    out.push(
+      '',
+      `${'at its own threshold'.padEnd(w)} ${'median'.padStart(6)} ${'pos'.padStart(6)} ${'neg'.padStart(6)} ${'weighted'.padStart(8)} ${'lookalike'.padStart(9)}   weighted against raw, per subject`,
+    );
+    for (const [v, r] of own) {
+      const o = r.own_threshold!;
+      const rows = seeds.map((s) => results[`${s}/${v}`]!);
+      const vsRaw = pairedDifference(
+        rows.map((x) => x.own_threshold!.recognition_weighted),
+        rows.map((x) => x.recognition_weighted),
+      );
+      out.push(
+        `${v.padEnd(w)} ${o.threshold.toFixed(2).padStart(6)} ${f(o.recognition_positive).padStart(6)} ${f(o.recognition_negative).padStart(6)} ${f(o.recognition_weighted).padStart(8)} ${f(o.lookalike_negative).padStart(9)}   ${formatPaired(vsRaw)}`,
+      );
+    }
+    out.push(
+      'own threshold: what each concept calibrated on its training photos while it trained (median shown); recognize decides raw',
+    );
+  }
+  if (Object.keys(paired).length) {
+    const col = 26;
+    out.push(
+      '',
+      `against ${reference}, per subject: mean difference ± standard error (subjects higher↑ lower↓)`,
+      `${'variant'.padEnd(w)} ${['weighted', 'pos', 'neg', 'lookalike'].map((h) => h.padEnd(col)).join(' ')}`.trimEnd(),
+    );
+    for (const [v, p] of Object.entries(paired))
+      out.push(`${v.padEnd(w)} ${figures.map((k) => formatPaired(p[k]).padEnd(col)).join(' ')}`.trimEnd());
+  }
+  if (epochTable) out.push('', ...formatEpochTable(epochTable));
+  if (retrieval)
+    out.push(
+      `hard-negative retrieval over ${retrieval['pool_images']} pool images: ${retrieval['seconds_retrieve']} s (embedding ${retrieval['seconds_embed']} s, cached after the first run)`,
+    );
+  return out;
 }
 
 type EpochRow = { epoch: number; subjects: number } & Record<(typeof EPOCH_FIGURES)[number], number>;
