@@ -65,7 +65,7 @@ export interface RecognizeParams {
 }
 
 /** The error code of a recognition request that found no photos to score (e.g. no test photos). */
-export const NO_PHOTOS_TO_SCORE = 3;
+export const NO_PHOTOS_TO_SCORE = 5;
 export interface RecognitionItem {
   image: string;
   /** logit(Yes) − logit(No) */
