@@ -174,6 +174,28 @@ describe('language server jobs', () => {
     assert.ok(!shown.includes(note), shown.join(' | '));
   });
 
+  it('a save that replaces a queued one leaves the last run as it was', async () => {
+    const before = states().length;
+    client.save(uri);
+    client.save(uri);
+    // The first save's job, still waiting out the debounce, is replaced by the second's.
+    await client.until('the queued job to be replaced', () =>
+      client
+        .received<JobState & { superseded?: boolean }>(JobStateNotification)
+        .slice(before)
+        .find((s) => s.state === 'cancelled' && s.superseded),
+    );
+    const last = await client.request(TrainingRunRequest, { uri });
+    assert.equal(last?.state, 'done', 'the last run is not marked cancelled by a job that never started');
+    assert.equal(last?.error, undefined);
+    const done = await client.until('the new run to end', () =>
+      states()
+        .slice(before)
+        .find((s) => s.state === 'done' || s.state === 'failed'),
+    );
+    assert.equal(done.state, 'done', done.message);
+  });
+
   it('a cancelled run and a failed run keep the previous concept and say why', async () => {
     const concept = path.join(ws, 'bo', '.yollava', 'bo', 'concept.json');
     const kept = readFileSync(concept, 'utf8');

@@ -38,6 +38,8 @@ export class SubjectJobs {
   private readonly queue: JobQueue;
   private readonly host: ModelHost;
   private readonly runs = new Map<string, TrainingRun>();
+  /** The run a training job started, by job key, until it ends: a job that never started has none. */
+  private readonly ownRuns = new Map<string, TrainingRun>();
   private readonly recognitions = new Map<string, { report: RecognitionReport; at: number }>();
   private readonly kinds = new Map<string, { uri: string; kind: Kind }>();
 
@@ -60,6 +62,7 @@ export class SubjectJobs {
       debounceMs,
       run: async (signal) => {
         const run = this.startRun(uri, file);
+        this.ownRuns.set(key, run);
         const r = await runTask(
           'personalize',
           { subjectFile: file, options: { modelDir: s.modelDir, pools: s.pools, provider: s.provider } },
@@ -292,10 +295,15 @@ export class SubjectJobs {
     if (state === 'queued') message = `${k.kind} queued`;
     if (state === 'running') message = `${k.kind} started`;
     if (state === 'failed' || state === 'cancelled') message = `${k.kind} ${state}: ${error?.message ?? ''}`;
-    if (run && state !== 'queued' && (state !== 'running' || run.state !== 'running')) {
-      run.state = state as JobStateName;
-      if (state !== 'running') run.finishedAt = new Date().toISOString();
-      if (error) run.error = error.message;
+    if (run && state === 'running' && run.state !== 'running') run.state = 'running';
+    // A job ends its own run only: one replaced or cancelled while it waited in the queue never started
+    // one, and the subject's last run (done, say) stays as it was.
+    const own = this.ownRuns.get(key);
+    if (own && (state === 'done' || state === 'failed' || state === 'cancelled')) {
+      this.ownRuns.delete(key);
+      own.state = state;
+      own.finishedAt = new Date().toISOString();
+      if (error) own.error = error.message;
     }
     if (state === 'done' && run?.result)
       message = `trained <${run.result.name}> in ${run.result.seconds.toFixed(1)} s · recognition ${run.result.recognition.toFixed(2)} on its training photos`;
