@@ -118,10 +118,13 @@ export function registerCommands(
   // Ctrl+S in a subject file: the save itself, then word that the user made it. Web VS Code folds a
   // Ctrl+S into an auto-save that fires at the same moment and reports only the auto-save; this says
   // what really happened, so that the save trains (train-on-save.ts).
+  // The word goes out even when the document is still dirty once the save command returns: a Ctrl+S that
+  // web VS Code joined to an auto-save already under way returns before that save lands (the server
+  // trains what is on disk, after its debounce, so the save that lands is the one trained).
   reg('yollava.saveByHand', async () => {
     const doc = vscode.window.activeTextEditor?.document;
     await vscode.commands.executeCommand('workbench.action.files.save');
-    if (doc?.languageId === 'yollava-subject' && !doc.isDirty)
+    if (doc?.languageId === 'yollava-subject')
       await client().sendNotification(SavedByHandNotification, { uri: doc.uri.toString() });
   });
 

@@ -23,15 +23,26 @@ const root = path.join(__dirname, '..', '..');
 const shots = path.join(root, 'test-results', 'e2e');
 const XSS_NAME = '<img src=x onerror=window.__xss=1>.png';
 
+/**
+ * Runs a command from the palette. A palette that a closing widget took down again, or whose input got
+ * other text, is opened and filled again until it lists the command first.
+ */
 async function command(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
   await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget input');
-  await page.keyboard.type(title);
-  await waitUntil(`"${title}" in the palette`, async () =>
-    (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
+  await waitUntil(`"${title}" in the palette`, async () => {
+    if (!(await input.isVisible())) {
+      await page.keyboard.press('F1');
+      return false;
+    }
+    if ((await input.inputValue()) !== `>${title}`) {
+      await input.fill(`>${title}`);
+      return false;
+    }
+    return (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes(
       title.split(': ').pop()!,
-    ),
-  );
+    );
+  });
   await page.keyboard.press('Enter');
 }
 
