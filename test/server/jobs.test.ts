@@ -194,6 +194,12 @@ describe('language server jobs', () => {
         .find((s) => s.state === 'done' || s.state === 'failed'),
     );
     assert.equal(done.state, 'done', done.message);
+    // The replaced job is routine, not news: the Output channel shows the one run that started.
+    assert.ok(
+      !client
+        .received<{ message: string }>('window/logMessage')
+        .some((m) => m.message.includes('a newer save started it again')),
+    );
   });
 
   it('a cancelled run and a failed run keep the previous concept and say why', async () => {

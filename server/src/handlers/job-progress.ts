@@ -58,7 +58,9 @@ export function registerJobProgress(ctx: ServerContext, validation: Validation):
           ? connection.window.showErrorMessage(line)
           : connection.window.showInformationMessage(line),
       ).catch(() => undefined);
-    } else connection.console.info(`yollava: ${p.message}`);
+    } else if (!superseded) connection.console.info(`yollava: ${p.message}`);
+    // A superseded job says nothing: a burst of saves (and a Ctrl+S's didSave with its savedByHand) is
+    // one run, whose start the log shows.
   });
 
   // A photo changing on disk makes the trained concept stale: show it.

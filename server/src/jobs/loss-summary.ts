@@ -29,9 +29,8 @@ export class LossSummary {
       last.max = Math.max(last.max, loss);
       return;
     }
+    // Every bucket is full here, so after merging the last one is too: the step opens a new one.
     if (this.buckets.length === this.maxBuckets) this.halve();
-    const open = this.buckets[this.buckets.length - 1];
-    if (open && step < open.from + this.width) return this.add(step, loss);
     this.buckets.push({ from: step, to: step, n: 1, mean: loss, min: loss, max: loss });
   }
 

@@ -36,8 +36,13 @@ function linkerFolders(): string[] {
   return [...out, '/lib', '/usr/lib', '/lib64', '/usr/lib64', '/usr/local/lib'];
 }
 
-/** False only where Vulkan surely cannot load (Linux without its loader); elsewhere WebGPU is tried. */
+let present: boolean | undefined;
+
+/**
+ * False only where Vulkan surely cannot load (Linux without its loader); elsewhere WebGPU is tried. Looked
+ * up once per process: `auto` asks at every session it creates.
+ */
 export function vulkanLoaderPresent(): boolean {
-  if (process.platform !== 'linux') return true;
-  return linkerFolders().some((d) => existsSync(path.join(d, LOADER)));
+  present ??= process.platform !== 'linux' || linkerFolders().some((d) => existsSync(path.join(d, LOADER)));
+  return present;
 }
