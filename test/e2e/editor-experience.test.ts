@@ -424,6 +424,8 @@ describe('VS Code editor experience', { timeout: 20 * 60_000 }, () => {
       await page.screenshot({ path: path.join(shots, '10-new-subject-failed.png') });
       throw new Error(`${e.message}; the quick input shows: ${await widget.innerText()}`);
     });
+    // The dialog closes and the name box opens in its place: wait until the box is up before typing.
+    await input.waitFor({ state: 'visible' });
     await input.fill('mixy');
     await page.keyboard.press('Enter');
     await waitUntil(
